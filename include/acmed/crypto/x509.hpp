@@ -1,0 +1,56 @@
+// Certificates and CSRs.
+#pragma once
+
+#include "acmed/crypto/key.hpp"
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace acmed::crypto {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// Identifiers of an order: DNS names (already normalised) and IP addresses (RFC 8738).
+struct Identifiers {
+  std::vector<std::string> dns;
+  std::vector<std::string> ip;  // textual IPv4 / IPv6
+};
+
+// A PKCS#10 CSR in DER for `ids`, signed by `key`. All names go into subjectAltName; the CN is
+// the first DNS name when it fits in 64 characters, and absent for IP-only requests. No
+// extendedKeyUsage or TLS-feature (must-staple) extension is requested.
+Result<std::string> make_csr_der(const PrivateKey& key, const Identifiers& ids);
+
+struct CertInfo {
+  std::string subject_cn;
+  std::string issuer_cn;
+  std::vector<std::string> dns_names;  // subjectAltName dNSName entries
+  std::vector<std::string> ips;        // subjectAltName iPAddress entries, textual
+  TimePoint not_before;
+  TimePoint not_after;
+  std::string serial;                  // raw big-endian bytes, as in DER (no sign padding dropped)
+  std::string authority_key_id;        // raw keyIdentifier bytes of AKI; empty if absent
+  std::string sha256_fingerprint;      // hex of SHA-256 over the DER
+  bool is_ca = false;
+};
+
+// Splits a PEM bundle into its certificate blocks, in order. Errc::protocol if it holds anything
+// but CERTIFICATE blocks (a key, a CSR, garbage between blocks) or no certificate at all.
+Result<std::vector<std::string>> split_pem_chain(std::string_view pem);
+
+Result<CertInfo> parse_certificate(std::string_view pem);
+
+// RFC 9773 section 4.1 certificate identifier: base64url(AKI keyIdentifier) "." base64url(serial).
+// Errc::invalid_input when the certificate has no AKI.
+Result<std::string> ari_cert_id(const CertInfo& cert);
+
+// True if the certificate's public key is the public half of `key`.
+bool certificate_matches_key(std::string_view cert_pem, const PrivateKey& key);
+
+// Verifies that `chain_pem` (leaf first, then intermediates) chains to one of the certificates in
+// `roots_pem` at the current time. Errc::crypto with OpenSSL's reason when it does not.
+Status verify_chain(std::string_view chain_pem, std::string_view roots_pem);
+
+}  // namespace acmed::crypto

@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::puts("acmed: under construction");
+  return 0;
+}

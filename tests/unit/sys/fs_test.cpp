@@ -1,0 +1,133 @@
+#include "acmed/sys/fs.hpp"
+#include "acmed/sys/lock.hpp"
+#include "acmed/sys/process.hpp"
+#include "acmed/sys/clock.hpp"
+#include "support/temp_dir.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace acmed;
+namespace fs = std::filesystem;
+
+TEST_CASE("an atomic write replaces the content and applies the requested mode") {
+  test::TempDir dir;
+  auto path = dir / "key.pem";
+  REQUIRE(sys::write_file_atomic(path, "old", 0644));
+  REQUIRE(sys::write_file_atomic(path, "new secret", 0600));
+  CHECK(*sys::read_file(path) == "new secret");
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  // no temp file is left behind
+  int entries = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(dir.path())) ++entries;
+  CHECK(entries == 1);
+}
+
+TEST_CASE("writing through a symlink replaces the target and keeps the link") {
+  test::TempDir dir;
+  REQUIRE(sys::write_file_atomic(dir / "real.conf", "a"));
+  fs::create_symlink("real.conf", dir / "link.conf");
+  REQUIRE(sys::write_file_atomic(dir / "link.conf", "b"));
+  CHECK(fs::is_symlink(dir / "link.conf"));
+  CHECK(*sys::read_file(dir / "real.conf") == "b");
+}
+
+TEST_CASE("an AtomicFile that is never committed leaves the old file untouched") {
+  test::TempDir dir;
+  REQUIRE(sys::write_file_atomic(dir / "f", "original"));
+  {
+    sys::AtomicFile f(dir / "f", 0644);
+    REQUIRE(f.write("half-writ"));
+  }
+  CHECK(*sys::read_file(dir / "f") == "original");
+  int entries = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(dir.path())) ++entries;
+  CHECK(entries == 1);
+}
+
+TEST_CASE("reading a missing file is not_found and an oversized one is refused") {
+  test::TempDir dir;
+  auto missing = sys::read_file(dir / "nope");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::not_found);
+  REQUIRE(sys::write_file_atomic(dir / "big", std::string(100, 'x')));
+  auto big = sys::read_file_limited(dir / "big", 10);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().code == Errc::invalid_input);
+}
+
+TEST_CASE("replace_symlink switches an existing link to a new target") {
+  test::TempDir dir;
+  fs::create_symlink("one", dir / "cur");
+  REQUIRE(sys::replace_symlink(dir / "cur", "two"));
+  CHECK(fs::read_symlink(dir / "cur") == "two");
+}
+
+TEST_CASE("a second lock on the same directory is refused and names the holder") {
+  test::TempDir dir;
+  auto first = sys::DirLock::acquire(dir.path());
+  REQUIRE(first);
+  // flock locks belong to the open file description, so a second open in the same process
+  // conflicts exactly as another process would.
+  auto second = sys::DirLock::acquire(dir.path());
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == Errc::locked);
+  CHECK(second.error().message.find(std::to_string(::getpid())) != std::string::npos);
+}
+
+TEST_CASE("a lock is released when its holder goes away") {
+  test::TempDir dir;
+  { auto first = sys::DirLock::acquire(dir.path()); REQUIRE(first); }
+  CHECK(sys::DirLock::acquire(dir.path()));
+}
+
+TEST_CASE("run_process captures output and exit code without a shell") {
+  auto r = sys::run_process({"sh", "-c", "echo out; echo err >&2; exit 3"});
+  REQUIRE(r);
+  CHECK(r->exit_code == 3);
+  CHECK(r->out == "out\n");
+  CHECK(r->err == "err\n");
+  auto arg = sys::run_process({"printf", "%s", "$(not expanded); rm -rf /"});
+  REQUIRE(arg);
+  CHECK(arg->out == "$(not expanded); rm -rf /");
+}
+
+TEST_CASE("run_process passes stdin and extra environment") {
+  sys::ProcessOptions opt;
+  opt.stdin_data = "hello";
+  opt.extra_env["ACMED_TEST_VAR"] = "value";
+  auto r = sys::run_process({"sh", "-c", "cat; printf %s \"$ACMED_TEST_VAR\""}, opt);
+  REQUIRE(r);
+  CHECK(r->out == "hellovalue");
+}
+
+TEST_CASE("run_process kills a child that outlives its timeout") {
+  sys::ProcessOptions opt;
+  opt.timeout = std::chrono::milliseconds(200);
+  auto start = std::chrono::steady_clock::now();
+  auto r = sys::run_process({"sleep", "30"}, opt);
+  REQUIRE(r);
+  CHECK(r->timed_out);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+}
+
+TEST_CASE("a missing program is not_found") {
+  auto r = sys::run_process({"acmed-no-such-program-xyz"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::not_found);
+}
+
+TEST_CASE("RFC 3339 timestamps parse with fractions and offsets and format back in UTC") {
+  sys::TimePoint t;
+  REQUIRE(sys::parse_rfc3339("2026-11-26T22:48:27Z", t));
+  CHECK(sys::format_rfc3339(t) == "2026-11-26T22:48:27Z");
+  REQUIRE(sys::parse_rfc3339("2026-11-26T23:48:27.123456+01:00", t));
+  CHECK(sys::format_rfc3339(t) == "2026-11-26T22:48:27Z");
+  CHECK_FALSE(sys::parse_rfc3339("2026-11-26", t));
+  CHECK_FALSE(sys::parse_rfc3339("2026-13-26T00:00:00Z", t));
+  CHECK_FALSE(sys::parse_rfc3339("2026-11-26T00:00:00Zjunk", t));
+}
