@@ -1,0 +1,43 @@
+// Shared CLI wiring: the options every command sees and how a command reports its outcome.
+// src/cli is CLI11 wiring only: every command handler parses flags into a request and calls the
+// core library; nothing in the core depends on the CLI.
+#pragma once
+
+#include "acmed/util/result.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace acmed::cli {
+
+// Documented exit codes (docs/user-guide.md, "Exit codes").
+enum ExitCode : int {
+  k_exit_ok = 0,
+  k_exit_failure = 1,    // the command failed; the message says why
+  k_exit_usage = 2,      // bad flags or arguments
+  k_exit_temporary = 75, // EX_TEMPFAIL: network trouble or rate limiting; retry later unchanged
+  k_exit_locked = 76,    // another acmed holds the lock on the config dir
+};
+
+// Options shared by all commands (certbot's names).
+struct GlobalOptions {
+  std::string config_dir = "/etc/letsencrypt";
+  std::string work_dir = "/var/lib/letsencrypt";
+  std::string logs_dir = "/var/log/letsencrypt";
+  int verbosity = 0;       // -v (repeatable)
+  bool quiet = false;      // -q
+  bool non_interactive = false;  // -n
+};
+
+// A command's body: returns Status; the dispatcher prints errors and maps them to exit codes.
+using CommandBody = std::function<Status()>;
+
+// Registers `body` as what runs when `sub` is chosen.
+void set_body(CLI::App* sub, CommandBody body);
+
+// Each command group adds its subcommands to the root app.
+void add_local_commands(CLI::App& app, const GlobalOptions& globals);
+
+}  // namespace acmed::cli
