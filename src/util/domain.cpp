@@ -1,0 +1,100 @@
+#include "acmed/util/domain.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace acmed::util {
+
+namespace {
+
+Error bad_name(std::string_view name, const std::string& why, const std::string& hint = {}) {
+  return Error(Errc::invalid_input, "invalid domain name '" + std::string(name) + "': " + why, hint);
+}
+
+bool label_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+}  // namespace
+
+bool parse_ip(std::string_view text, std::string& canonical) {
+  std::string s(text);
+  unsigned char buf[16];
+  char out[INET6_ADDRSTRLEN];
+  if (::inet_pton(AF_INET, s.c_str(), buf) == 1) {
+    canonical = ::inet_ntop(AF_INET, buf, out, sizeof out);
+    return true;
+  }
+  if (s.size() > 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+  if (::inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+    canonical = ::inet_ntop(AF_INET6, buf, out, sizeof out);
+    return true;
+  }
+  return false;
+}
+
+Result<Identifier> parse_identifier(std::string_view text) {
+  std::string ip;
+  if (parse_ip(text, ip)) return Identifier{IdentifierKind::ip, ip};
+
+  if (text.empty()) return bad_name(text, "it is empty");
+  for (unsigned char c : text) {
+    if (c >= 0x80) {
+      return bad_name(text, "it contains non-ASCII characters",
+                      "give the internationalised name in its punycode form (xn--...)");
+    }
+  }
+  std::string name(text);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (name.back() == '.') name.pop_back();
+  if (name.empty()) return bad_name(text, "it is empty");
+  if (name.size() > 253) return bad_name(text, "it is longer than 253 characters");
+
+  std::string_view rest = name;
+  bool wildcard = false;
+  if (rest.rfind("*.", 0) == 0) {
+    wildcard = true;
+    rest.remove_prefix(2);
+  }
+  int labels = 0;
+  while (true) {
+    auto dot = rest.find('.');
+    std::string_view label = rest.substr(0, dot);
+    if (label.empty()) return bad_name(text, "it has an empty label (\"..\" or a leading dot)");
+    if (label.size() > 63) return bad_name(text, "a label is longer than 63 characters");
+    for (char c : label) {
+      if (c == '*') {
+        return bad_name(text, "a wildcard is allowed only as the whole first label (*.example.com)");
+      }
+      if (!label_char(c)) {
+        return bad_name(text, std::string("it contains the character '") + c + "'",
+                        "names may contain only letters, digits, '-' and '.'");
+      }
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      return bad_name(text, "a label starts or ends with '-'");
+    }
+    ++labels;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  if (labels < 2 && !wildcard) {
+    return bad_name(text, "it is not a fully qualified domain name",
+                    "certificates are issued for names like example.com, not for bare host names");
+  }
+  return Identifier{IdentifierKind::dns, name};
+}
+
+bool is_safe_lineage_name(std::string_view name) {
+  if (name.empty() || name.front() == '.' || name.size() > 255) return false;
+  if (name.find("..") != std::string_view::npos) return false;
+  for (unsigned char c : name) {
+    if (c == '/' || c < 0x21 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace acmed::util
