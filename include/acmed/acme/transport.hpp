@@ -1,0 +1,111 @@
+// HTTP for the ACME client: an abstract Transport (so the client is tested with scripted
+// responses) and CurlTransport, the real one over one reused libcurl handle.
+#pragma once
+
+#include "acmed/util/result.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace acmed::acme {
+
+enum class HttpMethod { get, head, post };
+
+// "GET", "HEAD", "POST".
+const char* to_string(HttpMethod method);
+
+// HTTP header fields in arrival order; names compare case-insensitively (RFC 9110 section 5.1).
+class HttpHeaders {
+ public:
+  // Appends a field; repeated names are kept (Link may appear many times).
+  void add(std::string name, std::string value);
+  // Value of the first field named `name`, or nullopt.
+  std::optional<std::string> get(std::string_view name) const;
+  // Values of every field named `name`, in order.
+  std::vector<std::string> get_all(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return m_fields; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> m_fields;
+};
+
+struct HttpResponse {
+  long status = 0;
+  HttpHeaders headers;
+  std::string body;
+};
+
+// Counters for benchmarks and tests.
+struct TransportStats {
+  std::size_t requests = 0;        // requests handed to the network (each retry counts)
+  std::size_t bytes_received = 0;  // response bodies
+};
+
+// True if `url` may be fetched: https://, or http:// only when the host is loopback
+// (127.0.0.0/8, ::1, localhost). Applied to every URL a CA hands us, not only the directory.
+bool url_is_allowed(std::string_view url);
+// Status form of url_is_allowed: Errc::protocol naming the URL (Errc::invalid_input when
+// `what` says it came from the user, e.g. "--server").
+Status check_url(std::string_view url, std::string_view what = "the CA");
+
+// Resolves `ref` (a Location or Link target, possibly relative, RFC 3986 section 5) against the
+// URL of the request it came with; nullopt when either does not parse.
+std::optional<std::string> resolve_url(std::string_view base, std::string_view ref);
+
+// Sends one HTTP request. Implementations never follow redirects and never throw.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Checks the URL with check_url(), counts the request, then sends it. Errc::network when the
+  // server cannot be reached or the answer is cut off or too big; any HTTP status is a success.
+  Result<HttpResponse> request(HttpMethod method, std::string_view url, const HttpHeaders& headers,
+                               std::string_view body);
+
+  const TransportStats& stats() const { return m_stats; }
+
+ protected:
+  // The actual exchange; `url` has already passed check_url().
+  virtual Result<HttpResponse> send(HttpMethod method, std::string_view url,
+                                    const HttpHeaders& headers, std::string_view body) = 0;
+
+ private:
+  TransportStats m_stats;
+};
+
+struct TransportOptions {
+  std::string ca_bundle;  // PEM file of trusted roots (CURLOPT_CAINFO); empty = system store
+  std::string user_agent = std::string("acmed/") + ACMED_VERSION;
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds total_timeout{60'000};  // per request
+  std::size_t max_json_body = std::size_t{1} << 20;   // JSON and problem documents
+  std::size_t max_body = std::size_t{10} << 20;       // anything else (certificate chains)
+};
+
+// libcurl transport: one easy handle reused for every request (keep-alive), TLS verification
+// always on, no redirects, answers bigger than the caps aborted while they arrive.
+class CurlTransport final : public Transport {
+ public:
+  // Errc::io if options.ca_bundle is set but unreadable; Errc::internal if libcurl fails to start.
+  static Result<std::unique_ptr<CurlTransport>> create(TransportOptions options);
+  ~CurlTransport() override;
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+ protected:
+  Result<HttpResponse> send(HttpMethod method, std::string_view url, const HttpHeaders& headers,
+                            std::string_view body) override;
+
+ private:
+  struct Impl;
+  explicit CurlTransport(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace acmed::acme
