@@ -1,0 +1,48 @@
+// The standalone authenticator: a small built-in HTTP server that answers http-01 challenges
+// (and nothing else) while they are being validated.
+#pragma once
+
+#include "acmed/challenge/authenticator.hpp"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace acmed::plugins::standalone {
+
+struct Options {
+  std::string address;  // empty: every address (IPv6 dual-stack, else IPv4)
+  int port = 80;
+};
+
+class StandaloneAuthenticator final : public challenge::Authenticator {
+ public:
+  explicit StandaloneAuthenticator(Options options) : m_options(std::move(options)) {}
+  ~StandaloneAuthenticator() override;
+
+  std::string name() const override { return "standalone"; }
+  std::vector<std::string> supported_types() const override { return {"http-01"}; }
+  // Starts the server (once) and adds the tasks' responses. Errc::conflict when the port is taken.
+  Status perform(std::span<const challenge::Task> tasks) override;
+  // Stops the server. Idempotent.
+  void cleanup(std::span<const challenge::Task> tasks) noexcept override;
+  // The port actually listened on (useful with port 0); 0 when not running.
+  int bound_port() const;
+
+ private:
+  Status start();
+  void serve();
+  std::string respond(const std::string& request);
+
+  Options m_options;
+  int m_listen_fd = -1;
+  int m_wake_pipe[2] = {-1, -1};
+  std::thread m_thread;
+  std::mutex m_mutex;
+  std::map<std::string, std::string> m_responses;  // "/.well-known/acme-challenge/TOKEN" -> body
+};
+
+}  // namespace acmed::plugins::standalone
