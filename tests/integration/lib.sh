@@ -1,0 +1,185 @@
+# Shared helpers for integration tests: free ports, process cleanup, and a real Pebble CA with
+# pebble-challtestsrv as its DNS server, all on loopback.
+#
+# Source it from a test script:   . "$(dirname "$0")/lib.sh"
+# Every process started through start_bg is killed by PID when the script exits, pass or fail.
+set -euo pipefail
+
+: "${ACMED_BIN:?ACMED_BIN must point at the acmed binary (ctest sets it)}"
+ACMED_SOURCE_DIR="${ACMED_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+
+TEST_DIR=$(mktemp -d /tmp/acmed-it-XXXXXX)
+_PIDS=()
+_CLEANUPS=()
+
+_cleanup() {
+  local rc=$?
+  local i
+  for ((i = ${#_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${_CLEANUPS[$i]}" || true; done
+  for pid in "${_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${_PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [ "$rc" -eq 0 ]; then
+    rm -rf "$TEST_DIR"
+  else
+    echo "FAILED (exit $rc); files kept in $TEST_DIR" >&2
+  fi
+  exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+# on_exit CMD: run CMD (a string) at exit, before processes are killed; last registered runs first.
+on_exit() { _CLEANUPS+=("$1"); }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+log() { echo "== $*" >&2; }
+
+# start_bg NAME CMD...: starts CMD in the background, output in $TEST_DIR/NAME.log; sets BG_PID.
+start_bg() {
+  local name=$1; shift
+  "$@" >"$TEST_DIR/$name.log" 2>&1 &
+  BG_PID=$!
+  _PIDS+=("$BG_PID")
+}
+
+# stop_pid PID: stops one process started with start_bg and waits for it (bounded).
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+}
+
+# free_port: prints a TCP port on 127.0.0.1 that nobody listens on (random, high).
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && ! ss -Hltnu "sport = :$port" | grep -q .; then
+      echo "$port"
+      return 0
+    fi
+  done
+  fail "no free port found"
+}
+
+# wait_for_port PORT [SECONDS]: waits until something listens on 127.0.0.1:PORT.
+wait_for_port() {
+  local port=$1 limit=${2:-20}
+  for _ in $(seq 1 $((limit * 10))); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "nothing listens on port $port after ${limit}s"
+}
+
+# make_tls_ca DIR: a throwaway CA in DIR (ca.pem, ca.key) and a server cert for localhost and
+# 127.0.0.1 signed by it (server.pem, server.key).
+make_tls_ca() {
+  local dir=$1
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=acmed test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$dir/ext.cnf"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days 2 -extfile "$dir/ext.cnf" -out "$dir/server.pem" 2>/dev/null
+}
+
+# start_pebble [HTTP01_PORT]: starts pebble-challtestsrv (DNS answering 127.0.0.1 for every name)
+# and Pebble on free loopback ports. Pebble validates http-01 on HTTP01_PORT (default: a free
+# port, exported as HTTP01_PORT). Extra Pebble settings come from the environment of the caller:
+# PEBBLE_VA_NOSLEEP (default 1), PEBBLE_WFE_NONCEREJECT (default 0), PEBBLE_EAB (set to 1 to
+# require External Account Binding with kid "kid-1" and key $EAB_HMAC_KEY).
+# Exports: PEBBLE_URL (directory), PEBBLE_CA_BUNDLE (trust for Pebble's HTTPS listener),
+# PEBBLE_MGMT (management base URL), DNS_PORT, HTTP01_PORT, PEBBLE_PID.
+EAB_KID=kid-1
+EAB_HMAC_KEY=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
+start_pebble() {
+  HTTP01_PORT=${1:-$(free_port)}
+  local acme_port mgmt_port dns_port chall_mgmt
+  acme_port=$(free_port); mgmt_port=$(free_port); dns_port=$(free_port); chall_mgmt=$(free_port)
+  make_tls_ca "$TEST_DIR/pebble-tls"
+  local eab_required=false eab_keys='{}'
+  if [ "${PEBBLE_EAB:-0}" = 1 ]; then
+    eab_required=true
+    eab_keys="{\"$EAB_KID\": \"$EAB_HMAC_KEY\"}"
+  fi
+  cat >"$TEST_DIR/pebble-config.json" <<JSON
+{"pebble": {
+  "listenAddress": "127.0.0.1:$acme_port",
+  "managementListenAddress": "127.0.0.1:$mgmt_port",
+  "certificate": "$TEST_DIR/pebble-tls/server.pem",
+  "privateKey": "$TEST_DIR/pebble-tls/server.key",
+  "httpPort": $HTTP01_PORT,
+  "tlsPort": $(free_port),
+  "ocspResponderURL": "",
+  "externalAccountBindingRequired": $eab_required,
+  "externalAccountMACKeys": $eab_keys
+}}
+JSON
+  start_bg challtestsrv pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+    -dns01 "127.0.0.1:$dns_port" -management "127.0.0.1:$chall_mgmt" \
+    -http01 "" -https01 "" -tlsalpn01 ""
+  wait_for_port "$chall_mgmt"
+  start_bg pebble env PEBBLE_VA_NOSLEEP="${PEBBLE_VA_NOSLEEP:-1}" \
+    PEBBLE_WFE_NONCEREJECT="${PEBBLE_WFE_NONCEREJECT:-0}" \
+    PEBBLE_AUTHZREUSE="${PEBBLE_AUTHZREUSE:-0}" \
+    pebble -config "$TEST_DIR/pebble-config.json" -dnsserver "127.0.0.1:$dns_port"
+  PEBBLE_PID=$BG_PID
+  wait_for_port "$acme_port"
+  wait_for_port "$mgmt_port"
+  DNS_PORT=$dns_port
+  PEBBLE_URL="https://127.0.0.1:$acme_port/dir"
+  PEBBLE_MGMT="https://127.0.0.1:$mgmt_port"
+  PEBBLE_CA_BUNDLE="$TEST_DIR/pebble-tls/ca.pem"
+  export HTTP01_PORT PEBBLE_URL PEBBLE_MGMT PEBBLE_CA_BUNDLE DNS_PORT PEBBLE_PID
+}
+
+# pebble_root FILE: saves Pebble's issuing root (which changes every start) to FILE.
+pebble_root() {
+  curl -sf --max-time 10 --cacert "$PEBBLE_CA_BUNDLE" "$PEBBLE_MGMT/roots/0" >"$1" \
+    || fail "cannot fetch Pebble's root"
+}
+
+# verify_chain FULLCHAIN ROOT: OpenSSL verifies the issued chain up to Pebble's root.
+verify_chain() {
+  local fullchain=$1 root=$2 leaf="$TEST_DIR/leaf.$$.pem" inter="$TEST_DIR/inter.$$.pem"
+  awk 'BEGIN{n=0} /BEGIN CERTIFICATE/{n++} { if (n==1) print > "'"$leaf"'"; else print > "'"$inter"'" }' "$fullchain"
+  openssl verify -CAfile "$root" -untrusted "$inter" "$leaf" >/dev/null \
+    || fail "chain in $fullchain does not verify against Pebble's root"
+}
+
+# acmed ARGS...: runs acmed against the test Pebble with dirs inside TEST_DIR. The exit code is
+# returned, stdout/stderr pass through.
+ACMED_CONFIG_DIR="$TEST_DIR/etc"
+acmed() {
+  "$ACMED_BIN" --config-dir "$ACMED_CONFIG_DIR" --work-dir "$TEST_DIR/work" \
+    --logs-dir "$TEST_DIR/logs" "$@"
+}
+
+# acmed_pebble ARGS...: acmed with --server and --ca-bundle pointing at the test Pebble.
+acmed_pebble() {
+  acmed "$@" --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" --non-interactive \
+    --agree-tos --register-unsafely-without-email
+}
+
+# tree_digest DIR: a digest of every file's path, mode, symlink target and content under DIR;
+# equal digests mean byte-identical trees.
+tree_digest() {
+  (cd "$1" && find . -printf '%p %m %l\n' | LC_ALL=C sort && \
+    find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) | sha256sum | cut -d' ' -f1
+}
+
+# expect_fail CMD...: CMD must exit non-zero; its stderr is kept in $LAST_ERR.
+expect_fail() {
+  local rc=0
+  "$@" 2>"$TEST_DIR/last.err" || rc=$?
+  LAST_ERR=$(cat "$TEST_DIR/last.err")
+  cat "$TEST_DIR/last.err" >&2
+  [ "$rc" -ne 0 ] || fail "expected failure from: $*"
+  LAST_RC=$rc
+}
