@@ -1,0 +1,75 @@
+// Getting a certificate and storing it: the one issuance path shared by `certonly`, `run` and
+// `renew`. It loads or registers the account, runs the order through an Authenticator, and
+// writes the result as a new lineage or a new version of an existing one (or nothing, in a dry
+// run). The caller holds the config-dir lock.
+#pragma once
+
+#include "acmed/acme/client.hpp"
+#include "acmed/challenge/authenticator.hpp"
+#include "acmed/crypto/key.hpp"
+#include "acmed/store/lineage.hpp"
+#include "acmed/store/paths.hpp"
+#include "acmed/store/renewal_conf.hpp"
+#include "acmed/util/domain.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acmed::renew {
+
+// How to find or make the ACME account.
+struct AccountRequest {
+  std::vector<std::string> emails;
+  acme::TosAgreement tos = acmed::acme::TosAgreement::not_agreed;
+  std::optional<acme::ExternalAccountBinding> eab;
+  std::string account_id;  // use this stored account (renewal conf's "account"); empty: any
+};
+
+enum class Target {
+  new_lineage,       // create a lineage (name from cert_name or the first identifier)
+  existing_lineage,  // add a version to lineage `cert_name`
+  dry_run,           // obtain a certificate and store nothing (certbot's --dry-run)
+};
+
+struct IssueRequest {
+  store::Paths paths;
+  std::string server;  // ACME directory URL
+  acme::TransportOptions transport;
+  acme::ClientOptions client;
+  AccountRequest account;
+
+  std::vector<util::Identifier> identifiers;  // the first one names a new lineage
+  Target target = Target::new_lineage;
+  std::string cert_name;  // lineage name; empty with new_lineage: derived from identifiers[0]
+
+  crypto::KeySpec key;
+  bool reuse_key = false;  // existing_lineage: sign the CSR with the lineage's current key
+  std::string preferred_profile;
+  std::string required_profile;
+  std::string preferred_chain;
+  std::string replaces;  // ARI certificate id of the certificate this one replaces (RFC 9773)
+
+  // Saved as [renewalparams] (authenticator and its settings, installer, hooks...). issue() fills
+  // in server, account, key and profile settings itself.
+  store::RenewalParams params;
+};
+
+struct IssueOutcome {
+  std::string lineage;           // name written (empty for a dry run)
+  int version = 0;               // archive version written (0 for a dry run)
+  acme::IssuedCertificate certificate;
+  crypto::CertInfo info;         // parsed leaf
+  std::string account_id;
+  std::size_t requests = 0;      // HTTP requests sent to the CA
+};
+
+// Obtains a certificate for request.identifiers through `authenticator` and stores it as the
+// request's target says. Nothing is written unless the CA issued the certificate; a failure
+// leaves existing lineages untouched. Errors name the identifier and say what to do next.
+Result<IssueOutcome> issue(const IssueRequest& request, challenge::Authenticator& authenticator);
+
+// The crypto::Identifiers of an order from validated command-line identifiers.
+crypto::Identifiers to_order_identifiers(const std::vector<util::Identifier>& ids);
+
+}  // namespace acmed::renew
