@@ -121,9 +121,9 @@ Status check_url(std::string_view url, std::string_view what) {
   if (url_is_allowed(url)) return ok_status();
   const bool from_user = what.rfind("--", 0) == 0;
   return Error(from_user ? Errc::invalid_input : Errc::protocol,
-               std::string(what) + " gave the URL '" + std::string(url) +
-                   "', which acmed refuses: only https:// is allowed (plain http:// only for "
-                   "127.0.0.0/8, ::1 and localhost)",
+               "refusing the URL '" + std::string(url) + "' from " + std::string(what) +
+                   ": only https:// is allowed (plain http:// only for 127.0.0.0/8, ::1 and "
+                   "localhost)",
                from_user ? "use the https:// URL of the ACME directory"
                          : "the CA is misconfigured or the connection is being tampered with");
 }

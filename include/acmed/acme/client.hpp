@@ -1,0 +1,149 @@
+// The RFC 8555 client: directory, nonces, signed requests, accounts, and the issuance flow
+// (order -> authorizations -> challenges through an Authenticator -> finalize -> certificate).
+//
+// Typical use (the CLI):
+//   auto client = acme::Client::connect(url, transport_options);          // no request yet
+//   auto account = client->find_or_create_account(account_key, {...});     // or use_account()
+//   auto issued = client->obtain({ids, "", ...}, cert_key, authenticator);
+//   on error: error.describe(), error.hint, acme::retry_after(error)
+#pragma once
+
+#include "acmed/acme/messages.hpp"
+#include "acmed/acme/transport.hpp"
+#include "acmed/challenge/authenticator.hpp"
+#include "acmed/crypto/key.hpp"
+#include "acmed/crypto/x509.hpp"
+#include "acmed/sys/clock.hpp"
+#include "acmed/util/result.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace acmed::acme {
+
+// Wall-clock time plus the ability to wait; tests inject one that only pretends to wait.
+class Sleeper : public sys::Clock {
+ public:
+  virtual void sleep(std::chrono::milliseconds duration) = 0;
+};
+
+// The real clock and std::this_thread::sleep_for.
+class RealSleeper final : public Sleeper {
+ public:
+  sys::TimePoint now() const override;
+  void sleep(std::chrono::milliseconds duration) override;
+};
+
+enum class LogLevel { debug, info, warning };
+using LogFn = std::function<void(LogLevel, std::string_view)>;
+
+// How the order is polled (RFC 8555 section 7.5.1 asks clients to poll with backoff and to
+// honour Retry-After).
+struct PollPolicy {
+  std::chrono::milliseconds first_delay{50};    // after answering challenges / finalizing
+  std::chrono::milliseconds max_delay{2'000};   // exponential backoff (x2) stops growing here
+  std::chrono::seconds max_retry_after{60};     // a longer Retry-After from the CA is cut to this
+  std::chrono::seconds timeout{300};            // then Errc::network "timed out waiting"
+};
+
+struct ClientOptions {
+  PollPolicy poll;
+  int max_bad_nonce_retries = 10;      // badNonce is retried silently this many times
+  int max_transient_retries = 2;       // 5xx / dropped connection, idempotent requests only
+  std::chrono::milliseconds transient_backoff{500};  // doubled per retry
+  std::shared_ptr<Sleeper> sleeper;    // null: RealSleeper
+  LogFn log;                           // null: silent
+};
+
+enum class TosAgreement { not_agreed, agreed };
+
+// What newAccount should do (RFC 8555 section 7.3).
+enum class AccountMode {
+  find_or_create,  // the CA returns the existing account for this key, or creates one
+  find_only,       // onlyReturnExisting (RFC 8555 section 7.3.1): Errc::not_found if none
+};
+
+// RFC 8555 section 7.3.4; both values as the CA hands them out.
+struct ExternalAccountBinding {
+  std::string kid;
+  std::string hmac_key;  // base64url
+};
+
+struct AccountOptions {
+  AccountMode mode = AccountMode::find_or_create;
+  std::vector<std::string> emails;  // "mailto:" is added
+  TosAgreement tos = TosAgreement::not_agreed;
+  std::optional<ExternalAccountBinding> eab;
+};
+
+// What to do when the CA does not offer the requested profile (draft-ietf-acme-profiles).
+enum class ProfileMode {
+  preferred,  // log a warning and use the CA's default
+  required,   // fail with Errc::invalid_input
+};
+
+struct ObtainRequest {
+  crypto::Identifiers identifiers;  // dns (may include "*.x" wildcards) and ip (RFC 8738)
+  std::string profile;              // empty: the CA's default
+  ProfileMode profile_mode = ProfileMode::preferred;
+  std::string replaces;             // RFC 9773 section 5 certificate id of the cert being renewed
+  std::string preferred_chain;      // issuer CN of the chain to prefer; empty: the CA's default
+};
+
+struct IssuedCertificate {
+  std::string cert_pem;       // the leaf
+  std::string chain_pem;      // intermediates
+  std::string fullchain_pem;  // leaf + intermediates
+  std::string order_url;
+  std::string profile;        // the profile requested ("" = CA default)
+};
+
+class Client {
+ public:
+  // Builds a client with a CurlTransport. Errc::invalid_input when `directory_url` is not an
+  // allowed URL; Errc::io for an unreadable CA bundle. Sends nothing yet.
+  static Result<Client> connect(std::string directory_url, TransportOptions transport_options,
+                                ClientOptions options = {});
+  // Builds a client on any transport (tests use a scripted one). Sends nothing.
+  Client(std::string directory_url, std::unique_ptr<Transport> transport,
+         ClientOptions options = {});
+  ~Client();
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+
+  // The directory (RFC 8555 section 7.1.1), fetched on first use and cached. Errc::protocol
+  // "URL is not an ACME directory"; Errc::network when unreachable.
+  Result<Directory> directory();
+
+  // newAccount (RFC 8555 section 7.3) with `key`; on success the client signs later requests
+  // with this account. Idempotent: an existing account for the key is returned, not duplicated.
+  Result<Account> find_or_create_account(std::shared_ptr<const crypto::PrivateKey> key,
+                                         const AccountOptions& options);
+
+  // Uses a known account (URL saved earlier) without asking the CA: the warm path.
+  void use_account(std::shared_ptr<const crypto::PrivateKey> key, std::string account_url);
+
+  // Runs a whole order (RFC 8555 section 7.4) with a CSR for `cert_key`, publishing challenges
+  // through `authenticator` (whose cleanup() always runs). Needs an account. Errors name the
+  // identifier that failed; the CA's problem is in Error::problem.
+  Result<IssuedCertificate> obtain(const ObtainRequest& request, const crypto::PrivateKey& cert_key,
+                                   challenge::Authenticator& authenticator);
+
+  // ARI (RFC 9773 section 4): the CA's suggested renewal window for `cert_id`
+  // (crypto::ari_cert_id). Errc::not_found when the CA has no renewalInfo endpoint.
+  Result<RenewalInfo> renewal_info(std::string_view cert_id);
+
+  // Requests sent so far (every retry and poll counts), for benchmarks and tests.
+  const TransportStats& stats() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> m;
+};
+
+}  // namespace acmed::acme

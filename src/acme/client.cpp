@@ -1,0 +1,688 @@
+#include "acmed/acme/client.hpp"
+
+#include "acmed/crypto/encoding.hpp"
+#include "acmed/crypto/jws.hpp"
+
+#include <algorithm>
+#include <initializer_list>
+#include <thread>
+
+namespace acmed::acme {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+sys::TimePoint RealSleeper::now() const { return std::chrono::system_clock::now(); }
+void RealSleeper::sleep(milliseconds duration) { std::this_thread::sleep_for(duration); }
+
+namespace {
+
+// How a request is authenticated (RFC 8555 section 6.2).
+enum class Signer {
+  none,  // plain GET/HEAD: directory, newNonce, renewalInfo
+  jwk,   // JWS with the public key embedded: newAccount
+  kid,   // JWS naming the account URL: everything else
+};
+
+// Whether sending the request twice is harmless, which decides if 5xx / network errors may
+// be retried. badNonce is always retried: the CA rejected it before acting on it.
+enum class Replay { safe, unsafe };
+
+struct Call {
+  HttpMethod method = HttpMethod::get;
+  std::string url;
+  Signer signer = Signer::none;
+  std::optional<json> payload;  // signed requests: nullopt = POST-as-GET (RFC 8555 section 6.3)
+  const crypto::PrivateKey* key = nullptr;  // Signer::jwk only; Signer::kid uses the account key
+  Replay replay = Replay::safe;
+  std::string accept;
+  std::string what;  // "fetching the order", for error context
+};
+
+Call post_as_get(std::string url, std::string what) {
+  Call c;
+  c.method = HttpMethod::post;
+  c.url = std::move(url);
+  c.signer = Signer::kid;
+  c.replay = Replay::safe;
+  c.what = std::move(what);
+  return c;
+}
+
+Call signed_post(std::string url, json payload, std::string what) {
+  Call c;
+  c.method = HttpMethod::post;
+  c.url = std::move(url);
+  c.signer = Signer::kid;
+  c.payload = std::move(payload);
+  c.replay = Replay::unsafe;
+  c.what = std::move(what);
+  return c;
+}
+
+// Runs a callable when the scope ends, however it ends.
+template <typename F>
+class ScopeExit {
+ public:
+  explicit ScopeExit(F f) : m_f(std::move(f)) {}
+  ~ScopeExit() { m_f(); }
+  ScopeExit(const ScopeExit&) = delete;
+  ScopeExit& operator=(const ScopeExit&) = delete;
+
+ private:
+  F m_f;
+};
+
+Result<json> parse_json(const HttpResponse& response, std::string_view url) {
+  try {
+    return json::parse(response.body);
+  } catch (const json::exception&) {
+    return Error(Errc::protocol, "the CA sent malformed JSON at " + std::string(url),
+                 "check that the server is an ACME CA; rerun later if it is having problems");
+  }
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += sep;
+    out += i;
+  }
+  return out;
+}
+
+std::string ensure_newline(std::string pem) {
+  if (!pem.empty() && pem.back() != '\n') pem += '\n';
+  return pem;
+}
+
+}  // namespace
+
+struct Client::State {
+  std::string directory_url;
+  std::unique_ptr<Transport> transport;
+  ClientOptions options;
+  std::optional<Directory> dir;
+  std::optional<std::string> nonce;  // RFC 8555 section 7.2: the latest unused Replay-Nonce
+  std::shared_ptr<const crypto::PrivateKey> account_key;
+  std::string account_url;
+
+  Sleeper& sleeper() {
+    if (!options.sleeper) options.sleeper = std::make_shared<RealSleeper>();
+    return *options.sleeper;
+  }
+
+  void log(LogLevel level, const std::string& message) const {
+    if (options.log) options.log(level, message);
+  }
+
+  // RFC 8555 section 6.5: every response may carry a fresh nonce; keep it for the next request.
+  void remember_nonce(const HttpHeaders& headers) {
+    auto value = headers.get("Replay-Nonce");
+    if (value && crypto::is_base64url(*value)) nonce = std::move(*value);  // section 6.5.1
+  }
+
+  std::optional<seconds> retry_after_of(const HttpResponse& response) {
+    auto value = response.headers.get("Retry-After");
+    if (!value) return std::nullopt;
+    return parse_retry_after(*value, sleeper().now());
+  }
+
+  // An HTTP error status as an Error: the CA's problem document when it sent one
+  // (RFC 8555 section 6.7), otherwise the bare status.
+  Error http_error(const HttpResponse& response, const std::string& url) {
+    json doc = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_object() && doc.contains("type") && doc["type"].is_string()) {
+      auto problem = Problem::from_json(doc);
+      if (problem) return problem_to_error(*problem, doc, retry_after_of(response));
+    }
+    const bool server_side = response.status >= 500;
+    return Error(server_side ? Errc::network : Errc::protocol,
+                 "the CA answered HTTP " + std::to_string(response.status) + " at " + url +
+                     " without an ACME problem document",
+                 server_side ? "the CA has a temporary problem; try again later"
+                             : "check the directory URL; this may be a bug in acmed or the CA");
+  }
+
+  // Sends one protocol request. This is the only place with retry policy:
+  //  - badNonce (RFC 8555 section 6.5): resend with the nonce from the error response, bounded;
+  //  - 5xx or a failed connection: resend after a backoff, only when replay is safe.
+  // Rate limits and every other problem are returned to the caller.
+  Result<HttpResponse> exchange(const Call& call) {
+    int bad_nonces = 0;
+    int transient = 0;
+    const int max_transient = call.replay == Replay::safe ? options.max_transient_retries : 0;
+    auto context = [&call](Error e) { return std::move(e).with_context("while " + call.what); };
+    for (;;) {
+      HttpHeaders headers;
+      std::string body;
+      if (!call.accept.empty()) headers.add("Accept", call.accept);
+      if (call.signer != Signer::none) {
+        if (!nonce) {
+          ACMED_TRY(const Directory& d, directory_ref());
+          Call head;
+          head.method = HttpMethod::head;
+          head.url = d.new_nonce;
+          head.what = "getting a nonce from " + d.new_nonce;
+          ACMED_CHECK(exchange(head));  // unsigned, so this recursion is one level deep
+          if (!nonce)
+            return context(Error(Errc::protocol,
+                                 "the CA's newNonce " + d.new_nonce + " sent no Replay-Nonce",
+                                 "check that the server is an ACME CA"));
+        }
+        const std::string used = std::move(*nonce);
+        nonce.reset();
+        const crypto::PrivateKey* key =
+            call.signer == Signer::jwk ? call.key : account_key.get();
+        if (key == nullptr)
+          return context(Error(Errc::internal, "no account key to sign the request with"));
+        const std::string kid = call.signer == Signer::kid ? account_url : std::string();
+        const std::string payload = call.payload ? call.payload->dump() : std::string();
+        auto jws = crypto::jws_sign(*key, payload, used, call.url, kid);
+        if (!jws) return context(std::move(jws).error());
+        body = jws->dump();
+        headers.add("Content-Type", "application/jose+json");  // RFC 8555 section 6.2
+      }
+
+      auto sent = transport->request(call.method, call.url, headers, body);
+      milliseconds wait = options.transient_backoff * (1 << transient);
+      if (!sent) {
+        if (sent.error().code != Errc::network || transient >= max_transient)
+          return context(std::move(sent).error());
+      } else {
+        remember_nonce(sent->headers);
+        if (sent->status < 400) return sent;
+        Error error = http_error(*sent, call.url);
+        if (error.code == Errc::bad_nonce && call.signer != Signer::none) {
+          if (++bad_nonces <= options.max_bad_nonce_retries) continue;
+          return context(Error(Errc::protocol,
+                               "the CA rejected " + std::to_string(bad_nonces) +
+                                   " fresh nonces in a row at " + call.url,
+                               "the CA is misbehaving; try again later"));
+        }
+        if (sent->status < 500 || transient >= max_transient) return context(std::move(error));
+        if (auto ra = retry_after_of(*sent))
+          wait = std::min<milliseconds>(*ra, options.poll.max_retry_after);
+      }
+      ++transient;
+      log(LogLevel::debug, "retrying " + call.url + " in " + std::to_string(wait.count()) + " ms");
+      sleeper().sleep(wait);
+    }
+  }
+
+  Result<json> exchange_json(const Call& call, HttpResponse* response_out = nullptr) {
+    ACMED_TRY(HttpResponse response, exchange(call));
+    auto parsed = parse_json(response, call.url);
+    if (response_out) *response_out = std::move(response);
+    if (!parsed) return std::move(parsed).error().with_context("while " + call.what);
+    return parsed;
+  }
+
+  Result<const Directory*> directory_ptr() {
+    if (dir) return &*dir;
+    Call get;
+    get.url = directory_url;
+    get.what = "fetching the ACME directory " + directory_url;
+    auto response = exchange(get);
+    if (!response) {
+      Error e = std::move(response).error();
+      if (e.code == Errc::protocol && !e.problem)  // e.g. HTTP 404 from a web page
+        return Error(Errc::protocol, directory_url + " is not an ACME directory (" + e.message + ")",
+                     "pass the directory URL of the CA, e.g. "
+                     "https://acme-v02.api.letsencrypt.org/directory");
+      return e;
+    }
+    json doc = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+    ACMED_TRY(Directory parsed, Directory::from_json(doc, directory_url));
+    dir = std::move(parsed);
+    return &*dir;
+  }
+
+  Result<std::reference_wrapper<const Directory>> directory_ref() {
+    ACMED_TRY(const Directory* d, directory_ptr());
+    return std::cref(*d);
+  }
+
+  Result<std::string> location(const HttpResponse& response, const std::string& request_url) {
+    auto value = response.headers.get("Location");
+    if (!value)
+      return Error(Errc::protocol, "the CA sent no Location header from " + request_url);
+    auto url = resolve_url(request_url, *value);
+    if (!url)
+      return Error(Errc::protocol, "the CA sent an unparsable Location '" + *value + "' from " +
+                                       request_url);
+    return *url;
+  }
+
+  // newAccount (RFC 8555 section 7.3). accountDoesNotExist becomes Errc::not_found.
+  Result<Account> new_account(const std::shared_ptr<const crypto::PrivateKey>& key,
+                              json payload) {
+    ACMED_TRY(const Directory& d, directory_ref());
+    Call call;
+    call.method = HttpMethod::post;
+    call.url = d.new_account;
+    call.signer = Signer::jwk;
+    call.key = key.get();
+    call.payload = std::move(payload);
+    call.replay = Replay::unsafe;
+    call.what = "registering the account at " + d.new_account;
+    HttpResponse response;
+    auto doc = exchange_json(call, &response);
+    if (!doc) {
+      Error e = std::move(doc).error();
+      if (e.problem && e.problem->value("type", "") ==
+                           "urn:ietf:params:acme:error:accountDoesNotExist") {
+        e.code = Errc::not_found;
+        e.message = "the CA has no account for this account key";
+      }
+      return e;
+    }
+    ACMED_TRY(std::string url, location(response, d.new_account));
+    ACMED_TRY(Account account, Account::from_json(*doc, url));
+    if (account.status != "valid")  // RFC 8555 section 7.1.6
+      return Error(Errc::conflict, "the account " + url + " is " + account.status,
+                   "a deactivated or revoked account cannot be used; create a new account key");
+    account_key = key;
+    account_url = url;
+    return account;
+  }
+
+  // Fetches the order until its status is none of `transient`, with exponential backoff from
+  // poll.first_delay, honouring Retry-After (RFC 8555 section 7.5.1 and 7.4), until
+  // poll.timeout. `first_wait` replaces the first delay (a Retry-After already received).
+  Result<Order> poll_order(const std::string& url, std::initializer_list<std::string_view> transient,
+                           std::optional<seconds> first_wait) {
+    const PollPolicy& p = options.poll;
+    const auto deadline = sleeper().now() + p.timeout;
+    milliseconds backoff = p.first_delay;
+    milliseconds delay =
+        first_wait ? std::clamp<milliseconds>(*first_wait, p.first_delay, p.max_retry_after)
+                   : p.first_delay;
+    std::string last_status = "pending";
+    for (;;) {
+      if (sleeper().now() + delay > deadline)
+        return Error(Errc::network,
+                     "timed out after " + std::to_string(p.timeout.count()) +
+                         " s waiting for the CA to process the order " + url + " (still " +
+                         last_status + ")",
+                     "the CA is slow or stuck; try again later");
+      sleeper().sleep(delay);
+      HttpResponse response;
+      ACMED_TRY(json doc, exchange_json(post_as_get(url, "checking the order " + url), &response));
+      ACMED_TRY(Order order, Order::from_json(doc, url));
+      if (std::find(transient.begin(), transient.end(), order.status) == transient.end())
+        return order;
+      last_status = order.status;
+      backoff = std::min(backoff * 2, p.max_delay);
+      delay = backoff;
+      if (auto ra = retry_after_of(response))
+        delay = std::clamp<milliseconds>(*ra, p.first_delay, p.max_retry_after);
+    }
+  }
+
+  Result<Authorization> fetch_authorization(const std::string& url) {
+    ACMED_TRY(json doc, exchange_json(post_as_get(url, "fetching the authorization " + url)));
+    return Authorization::from_json(doc, url);
+  }
+
+  // After an order went "invalid": which names failed and why (RFC 8555 section 7.1.4,
+  // challenge "error"). Falls back to the order's own error.
+  Error explain_invalid_order(const Order& order) {
+    std::optional<Error> first;
+    std::vector<std::string> others;
+    for (const std::string& url : order.authorizations) {
+      auto authz = fetch_authorization(url);
+      if (!authz || authz->status != "invalid") continue;
+      const std::string& name = authz->identifier.value;
+      if (first) {
+        others.push_back(name);
+        continue;
+      }
+      for (const Challenge& c : authz->challenges) {
+        if (!c.error) continue;
+        auto problem = Problem::from_json(*c.error);
+        if (!problem) continue;
+        if (!problem->identifier) problem->identifier = authz->identifier;
+        Error e = problem_to_error(*problem, *c.error);
+        e.message = "the CA could not validate " + name + " with " + c.type + ": " +
+                    (problem->detail.empty() ? problem->short_type() : problem->detail);
+        first = std::move(e);
+        break;
+      }
+      if (!first)
+        first = Error(Errc::ca_problem, "the CA marked the authorization for " + name +
+                                            " invalid without saying why",
+                      "check that the name points to this machine, then try again");
+    }
+    if (first) {
+      if (!others.empty()) first->message += " (also failed: " + join(others, ", ") + ")";
+      return std::move(*first).with_context("while validating the order " + order.url);
+    }
+    if (order.error) {
+      auto problem = Problem::from_json(*order.error);
+      if (problem)
+        return problem_to_error(*problem, *order.error)
+            .with_context("while validating the order " + order.url);
+    }
+    return Error(Errc::ca_problem, "the CA marked the order " + order.url + " invalid",
+                 "start again; if it keeps failing, check the CA's status page");
+  }
+
+  // Answers every pending authorization through `authenticator` and waits until the order
+  // leaves "pending" (RFC 8555 section 7.5). cleanup() runs on every path once perform() ran.
+  Result<Order> authorize(const Order& order, challenge::Authenticator& authenticator) {
+    if (order.status != "pending") return order;
+    const std::vector<std::string> supported = authenticator.supported_types();
+    std::vector<challenge::Task> tasks;
+    std::vector<std::string> challenge_urls;
+    for (const std::string& url : order.authorizations) {
+      ACMED_TRY(Authorization authz, fetch_authorization(url));
+      const std::string& name = authz.identifier.value;
+      if (authz.status == "valid") continue;  // reused from an earlier order
+      if (authz.status != "pending")
+        return Error(Errc::ca_problem, "the authorization for " + name + " is " + authz.status,
+                     "run the command again to start a new order");
+      const Challenge* chosen = nullptr;
+      for (const std::string& type : supported) {
+        auto it = std::find_if(authz.challenges.begin(), authz.challenges.end(),
+                               [&type](const Challenge& c) { return c.type == type; });
+        if (it != authz.challenges.end()) {
+          chosen = &*it;
+          break;
+        }
+      }
+      if (chosen == nullptr) {
+        std::vector<std::string> offered;
+        for (const auto& c : authz.challenges) offered.push_back(c.type);
+        return Error(Errc::invalid_input,
+                     "the CA offers no challenge for " + name + " that the " +
+                         authenticator.name() + " authenticator can answer (CA offers: " +
+                         join(offered, ", ") + "; " + authenticator.name() +
+                         " answers: " + join(supported, ", ") + ")",
+                     authz.wildcard ? "wildcard names need dns-01: use a DNS authenticator"
+                                    : "choose an authenticator for one of the offered types");
+      }
+      // RFC 8555 section 8.1: the token lands in file names and URLs; check it first.
+      if (!challenge::token_is_safe(chosen->token))
+        return Error(Errc::protocol,
+                     "the CA sent an unsafe " + chosen->type + " token for " + name +
+                         " (only base64url characters are allowed)",
+                     "the CA is misbehaving or the connection is being tampered with");
+      challenge::Task task;
+      task.identifier = name;
+      task.identifier_type = authz.identifier.type;
+      task.type = chosen->type;
+      task.token = chosen->token;
+      task.key_authorization = crypto::key_authorization(chosen->token, *account_key);
+      if (task.type == "dns-01") task.dns_txt_value = crypto::dns01_txt_value(task.key_authorization);
+      tasks.push_back(std::move(task));
+      challenge_urls.push_back(chosen->url);
+    }
+    ScopeExit cleanup([&authenticator, &tasks] {
+      if (!tasks.empty()) authenticator.cleanup(tasks);
+    });
+    if (!tasks.empty()) {
+      auto performed = authenticator.perform(tasks);
+      if (!performed)
+        return std::move(performed).error().with_context("while publishing challenges with " +
+                                                         authenticator.name());
+      for (std::size_t i = 0; i < challenge_urls.size(); ++i) {
+        // RFC 8555 section 7.5.1: an empty object tells the CA to validate now.
+        ACMED_CHECK(exchange(signed_post(challenge_urls[i], json::object(),
+                                         "answering the challenge for " + tasks[i].identifier)));
+      }
+    }
+    // With nothing to answer (all authorizations reused) the order only has to catch up.
+    ACMED_TRY(Order polled, poll_order(order.url, {"pending"}, std::nullopt));
+    if (polled.status == "invalid") return explain_invalid_order(polled);
+    return polled;
+  }
+
+  // RFC 8555 section 7.4: finalize with a CSR, then wait while the order is "processing".
+  Result<Order> finalize(Order order, const crypto::PrivateKey& cert_key,
+                         const crypto::Identifiers& ids) {
+    if (order.status == "ready") {
+      ACMED_TRY(std::string der, crypto::make_csr_der(cert_key, ids));
+      HttpResponse response;
+      ACMED_TRY(json doc,
+                exchange_json(signed_post(order.finalize,
+                                          json{{"csr", crypto::base64url_encode(der)}},
+                                          "finalizing the order " + order.url),
+                              &response));
+      ACMED_TRY(Order finalized, Order::from_json(doc, order.url));
+      order = std::move(finalized);
+      if (order.status == "processing") {
+        ACMED_TRY(Order polled, poll_order(order.url, {"processing"}, retry_after_of(response)));
+        order = std::move(polled);
+      }
+    }
+    if (order.status == "invalid") return explain_invalid_order(order);
+    if (order.status != "valid")
+      return Error(Errc::protocol, "the order " + order.url + " is " + order.status +
+                                       " instead of valid after finalizing",
+                   "try again; this may be a bug in the CA");
+    if (order.certificate.empty())
+      return Error(Errc::protocol, "the valid order " + order.url + " has no certificate URL");
+    return order;
+  }
+
+  struct Chain {
+    std::string url;
+    std::vector<std::string> pems;
+    std::vector<std::string> alternates;  // RFC 8555 section 7.4.2 Link rel="alternate"
+  };
+
+  // Downloads one certificate chain (RFC 8555 section 7.4.2); anything but CERTIFICATE
+  // blocks is refused.
+  Result<Chain> download_chain(const std::string& url) {
+    Call call = post_as_get(url, "downloading the certificate " + url);
+    call.accept = "application/pem-certificate-chain";
+    ACMED_TRY(HttpResponse response, exchange(call));
+    auto pems = crypto::split_pem_chain(response.body);
+    if (!pems) return std::move(pems).error().with_context("in the certificate from " + url);
+    Chain chain;
+    chain.url = url;
+    chain.pems = std::move(*pems);
+    for (const std::string& target : link_targets(response.headers.get_all("Link"), "alternate"))
+      if (auto resolved = resolve_url(url, target)) chain.alternates.push_back(*resolved);
+    return chain;
+  }
+
+  // The default chain, or the first (default, then alternates) whose topmost certificate is
+  // issued by `preferred` (CN); failing that, any chain with a certificate issued by it.
+  Result<Chain> choose_chain(const std::string& url, const std::string& preferred) {
+    ACMED_TRY(Chain main, download_chain(url));
+    if (preferred.empty()) return main;
+    auto issuer_matches = [&preferred](const std::string& pem) {
+      auto info = crypto::parse_certificate(pem);
+      return info && info->issuer_cn == preferred;
+    };
+    auto top_matches = [&](const Chain& c) { return issuer_matches(c.pems.back()); };
+    if (top_matches(main)) return main;
+    std::vector<Chain> fetched;
+    for (const std::string& alt : main.alternates) {
+      auto chain = download_chain(alt);
+      if (!chain) {
+        log(LogLevel::warning, "skipping the alternate chain " + alt + ": " +
+                                   chain.error().describe());
+        continue;
+      }
+      if (top_matches(*chain)) return std::move(*chain);
+      fetched.push_back(std::move(*chain));
+    }
+    if (std::any_of(main.pems.begin(), main.pems.end(), issuer_matches)) return main;
+    for (Chain& c : fetched)
+      if (std::any_of(c.pems.begin(), c.pems.end(), issuer_matches)) return std::move(c);
+    log(LogLevel::warning,
+        "no chain offered by the CA is issued by '" + preferred + "'; using the default chain");
+    return main;
+  }
+};
+
+Client::Client(std::string directory_url, std::unique_ptr<Transport> transport,
+               ClientOptions options)
+    : m(std::make_unique<State>()) {
+  m->directory_url = std::move(directory_url);
+  m->transport = std::move(transport);
+  m->options = std::move(options);
+}
+
+Client::~Client() = default;
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+
+Result<Client> Client::connect(std::string directory_url, TransportOptions transport_options,
+                               ClientOptions options) {
+  ACMED_CHECK(check_url(directory_url, "--server"));
+  ACMED_TRY(auto transport, CurlTransport::create(std::move(transport_options)));
+  return Client(std::move(directory_url), std::move(transport), std::move(options));
+}
+
+Result<Directory> Client::directory() {
+  ACMED_TRY(const Directory* d, m->directory_ptr());
+  return *d;
+}
+
+Result<Account> Client::find_or_create_account(std::shared_ptr<const crypto::PrivateKey> key,
+                                               const AccountOptions& options) {
+  if (!key) return Error(Errc::internal, "find_or_create_account needs an account key");
+  ACMED_TRY(const Directory& d, m->directory_ref());
+  if (options.mode == AccountMode::find_only)
+    return m->new_account(key, json{{"onlyReturnExisting", true}});  // RFC 8555 section 7.3.1
+
+  // RFC 8555 section 7.3: agreeing is needed only to create; an existing account is found
+  // without it, so look first before asking the user to agree.
+  if (!d.meta.terms_of_service.empty() && options.tos != TosAgreement::agreed) {
+    auto existing = m->new_account(key, json{{"onlyReturnExisting", true}});
+    if (existing || existing.error().code != Errc::not_found) return existing;
+    return Error(Errc::usage,
+                 "the CA at " + m->directory_url + " requires agreeing to its terms of service (" +
+                     d.meta.terms_of_service + ") to create an account",
+                 "read them and pass --agree-tos");
+  }
+  // RFC 8555 section 7.3.4.
+  if (d.meta.external_account_required && !options.eab)
+    return Error(Errc::usage,
+                 "the CA at " + m->directory_url + " requires an external account binding",
+                 "pass --eab-kid and --eab-hmac-key from your account page at the CA");
+
+  json payload = json::object();
+  if (!options.emails.empty()) {
+    json contact = json::array();
+    for (const std::string& email : options.emails)
+      contact.push_back(email.rfind("mailto:", 0) == 0 ? email : "mailto:" + email);
+    payload["contact"] = std::move(contact);
+  }
+  if (options.tos == TosAgreement::agreed) payload["termsOfServiceAgreed"] = true;
+  if (options.eab) {
+    auto binding = crypto::eab_sign(options.eab->kid, options.eab->hmac_key, key->public_jwk(),
+                                    d.new_account);
+    if (!binding)
+      return std::move(binding).error().with_context("while preparing the external account binding");
+    payload["externalAccountBinding"] = std::move(*binding);
+  }
+  return m->new_account(key, std::move(payload));
+}
+
+void Client::use_account(std::shared_ptr<const crypto::PrivateKey> key, std::string account_url) {
+  m->account_key = std::move(key);
+  m->account_url = std::move(account_url);
+}
+
+Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
+                                         const crypto::PrivateKey& cert_key,
+                                         challenge::Authenticator& authenticator) {
+  if (!m->account_key || m->account_url.empty())
+    return Error(Errc::internal, "obtain() was called before choosing an account");
+  if (request.identifiers.dns.empty() && request.identifiers.ip.empty())
+    return Error(Errc::invalid_input, "no names to request a certificate for",
+                 "pass at least one domain with -d");
+  ACMED_TRY(const Directory& d, m->directory_ref());
+
+  // draft-ietf-acme-profiles: a profile must be one the directory advertises.
+  std::string profile = request.profile;
+  if (!profile.empty() && !d.meta.profiles.contains(profile)) {
+    std::vector<std::string> offered;
+    for (const auto& [name, description] : d.meta.profiles) offered.push_back(name);
+    std::string what = "the CA at " + m->directory_url + " does not offer the profile '" +
+                       profile + "' (" +
+                       (offered.empty() ? std::string("it offers no profiles")
+                                        : "it offers: " + join(offered, ", ")) +
+                       ")";
+    if (request.profile_mode == ProfileMode::required)
+      return Error(Errc::invalid_input, what,
+                   "choose one of the offered profiles, or allow the CA's default");
+    m->log(LogLevel::warning, what + "; using the CA's default");
+    profile.clear();
+  }
+
+  json identifiers = json::array();
+  for (const std::string& name : request.identifiers.dns)
+    identifiers.push_back(Identifier{"dns", name}.to_json());
+  for (const std::string& ip : request.identifiers.ip)  // RFC 8738 section 3
+    identifiers.push_back(Identifier{"ip", ip}.to_json());
+  json payload{{"identifiers", std::move(identifiers)}};
+  if (!profile.empty()) payload["profile"] = profile;
+  const bool replacing = !request.replaces.empty() && !d.renewal_info.empty();
+  if (replacing) payload["replaces"] = request.replaces;  // RFC 9773 section 5
+
+  HttpResponse response;
+  auto created =
+      m->exchange_json(signed_post(d.new_order, payload, "creating the order"), &response);
+  if (!created && replacing && created.error().problem &&
+      created.error().problem->value("type", "") ==
+          "urn:ietf:params:acme:error:alreadyReplaced") {
+    // RFC 9773 section 5: the old certificate was already replaced by another order; a plain
+    // order is still allowed, so renewal must not get stuck on it.
+    m->log(LogLevel::warning, "the CA says the certificate was already replaced; ordering anew");
+    payload.erase("replaces");
+    created = m->exchange_json(signed_post(d.new_order, payload, "creating the order"), &response);
+  }
+  if (!created) return std::move(created).error();
+  ACMED_TRY(std::string order_url, m->location(response, d.new_order));
+  ACMED_TRY(Order order, Order::from_json(*created, order_url));
+  if (order.status == "invalid") return m->explain_invalid_order(order);
+
+  ACMED_TRY(Order authorized, m->authorize(order, authenticator));
+  ACMED_TRY(Order done, m->finalize(std::move(authorized), cert_key, request.identifiers));
+  ACMED_TRY(State::Chain chain, m->choose_chain(done.certificate, request.preferred_chain));
+  if (!crypto::certificate_matches_key(chain.pems.front(), cert_key))
+    return Error(Errc::protocol,
+                 "the certificate from " + chain.url + " is not for the key in the request",
+                 "this is a CA bug; report it");
+
+  IssuedCertificate out;
+  out.order_url = order_url;
+  out.profile = profile;
+  out.cert_pem = ensure_newline(chain.pems.front());
+  for (std::size_t i = 1; i < chain.pems.size(); ++i) out.chain_pem += ensure_newline(chain.pems[i]);
+  out.fullchain_pem = out.cert_pem + out.chain_pem;
+  return out;
+}
+
+Result<RenewalInfo> Client::renewal_info(std::string_view cert_id) {
+  ACMED_TRY(const Directory& d, m->directory_ref());
+  if (d.renewal_info.empty())
+    return Error(Errc::not_found, "the CA at " + m->directory_url + " does not offer ARI");
+  const auto dot = cert_id.find('.');
+  if (dot == std::string_view::npos || !crypto::is_base64url(cert_id.substr(0, dot)) ||
+      !crypto::is_base64url(cert_id.substr(dot + 1)))
+    return Error(Errc::invalid_input, "malformed ARI certificate id '" + std::string(cert_id) + "'");
+  // RFC 9773 section 4.1: the id is appended as a path segment.
+  std::string url = d.renewal_info;
+  if (url.back() != '/') url += '/';
+  url += cert_id;
+  Call get;
+  get.url = url;
+  get.what = "fetching renewal information " + url;
+  HttpResponse response;
+  ACMED_TRY(json doc, m->exchange_json(get, &response));
+  ACMED_TRY(RenewalInfo info, RenewalInfo::from_json(doc));
+  info.retry_after = m->retry_after_of(response);
+  return info;
+}
+
+const TransportStats& Client::stats() const { return m->transport->stats(); }
+
+}  // namespace acmed::acme
