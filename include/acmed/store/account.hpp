@@ -1,0 +1,63 @@
+// ACME accounts in certbot's layout:
+//
+//   <config_dir>/accounts/<server path>/<id>/private_key.json   private JWK (0600)
+//                                          /regr.json         {"body": {...}, "uri": "<account URL>"}
+//                                          /meta.json         {"creation_dt": "...Z",
+//                                                              "creation_host": "...",
+//                                                              "register_to_eff": null}
+//
+// <server path> is certbot's rule: the host (with ":port" if the URL has one) followed by the path
+// of the directory URL, so https://acme-v02.api.letsencrypt.org/directory keeps its accounts in
+// accounts/acme-v02.api.letsencrypt.org/directory/. <id> is PrivateKey::certbot_account_id() of
+// the account key. accounts/ and every directory below it are 0700.
+#pragma once
+
+#include "acmed/crypto/key.hpp"
+#include "acmed/store/paths.hpp"
+#include "acmed/sys/clock.hpp"
+#include "acmed/util/result.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace acmed::store {
+
+struct AccountMeta {
+  std::string creation_dt;    // RFC 3339
+  std::string creation_host;
+};
+
+struct Account {
+  std::string id;
+  std::string server;  // the ACME directory URL it belongs to
+  fs::path dir;
+  crypto::PrivateKey key;
+  std::string url;                // the account URL (the "kid" of RFC 8555 section 6.2)
+  nlohmann::json registration;    // the account object as the CA returned it (regr.json body)
+  AccountMeta meta;
+};
+
+// accounts/<server path> for directory URL `server_url`. Errc::invalid_input for a URL that is
+// not http(s), has no host, or whose path has "." or ".." segments.
+Result<fs::path> account_server_dir(const Paths& paths, std::string_view server_url);
+
+// Saves account `key` registered at `server_url` as `account_url` with the CA's account object
+// `registration`; `now` becomes meta.json's creation_dt. A new account appears at once, complete
+// (built in a temporary dir, then renamed into place). Saving an existing id rewrites regr.json
+// and keeps meta.json. Returns the account id. Errc::io on write failure.
+Result<std::string> save_account(const Paths& paths, std::string_view server_url,
+                                 const crypto::PrivateKey& key, std::string_view account_url,
+                                 const nlohmann::json& registration, sys::TimePoint now);
+
+// Ids of the accounts stored for `server_url`, sorted; empty if there are none.
+Result<std::vector<std::string>> list_accounts(const Paths& paths, std::string_view server_url);
+
+// Loads account `id` of `server_url`. Errc::not_found if it does not exist; Errc::config naming
+// the file when a file is not valid JSON or lacks "uri"; Errc::invalid_input from crypto when the
+// key does not parse.
+Result<Account> load_account(const Paths& paths, std::string_view server_url, std::string_view id);
+
+}  // namespace acmed::store

@@ -1,0 +1,295 @@
+#include "acmed/store/renewal_conf.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace acmed::store {
+
+namespace {
+
+constexpr std::string_view k_params = "renewalparams";
+constexpr std::string_view k_webroot_map = "webroot_map";
+
+// certbot writes Python's None for an unset option.
+bool is_none(const std::string& s) { return s == "None"; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+Error typed_error(const RenewalConf& conf, const ConfEntry& e, const std::string& what) {
+  return Error(Errc::config,
+               conf.file_name + ":" + std::to_string(e.line) + ": " + e.key + " " + what +
+                   ", not '" + e.value.str() + "'",
+               "correct the value or delete the line to use the default");
+}
+
+std::string read_str(const ConfSection& s, std::string_view key) {
+  const ConfValue* v = s.get(key);
+  if (!v || is_none(v->str())) return {};
+  return v->str();
+}
+
+std::vector<std::string> read_list(const ConfSection& s, std::string_view key) {
+  const ConfValue* v = s.get(key);
+  if (!v || (!v->is_list && (v->str().empty() || is_none(v->str())))) return {};
+  return v->items;
+}
+
+Result<std::optional<int>> read_int(const RenewalConf& conf, const ConfSection& s,
+                                    std::string_view key) {
+  const ConfEntry* e = s.find(key);
+  if (!e || is_none(e->value.str())) return std::optional<int>{};
+  const std::string& text = e->value.str();
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (e->value.is_list || ec != std::errc() || end != text.data() + text.size()) {
+    return typed_error(conf, *e, "must be a whole number");
+  }
+  return std::optional<int>{n};
+}
+
+Result<std::optional<bool>> read_bool(const RenewalConf& conf, const ConfSection& s,
+                                      std::string_view key) {
+  const ConfEntry* e = s.find(key);
+  if (!e || is_none(e->value.str())) return std::optional<bool>{};
+  std::string text = lower(e->value.str());
+  if (e->value.is_list || (text != "true" && text != "false")) {
+    return typed_error(conf, *e, "must be True or False");
+  }
+  return std::optional<bool>{text == "true"};
+}
+
+Status read_params(RenewalConf& conf, const ConfSection& s) {
+  RenewalParams& p = conf.params;
+  p.authenticator = read_str(s, "authenticator");
+  p.installer = read_str(s, "installer");
+  p.server = read_str(s, "server");
+  p.account = read_str(s, "account");
+  p.key_type = read_str(s, "key_type");
+  ACMED_TRY(p.rsa_key_size, read_int(conf, s, "rsa_key_size"));
+  p.elliptic_curve = read_str(s, "elliptic_curve");
+  p.webroot_path = read_list(s, "webroot_path");
+  if (const ConfSection* map = s.section(k_webroot_map)) {
+    for (const auto& e : map->entries) p.webroot_map.emplace_back(e.key, e.value.str());
+  }
+  p.pre_hook = read_str(s, "pre_hook");
+  p.post_hook = read_str(s, "post_hook");
+  p.deploy_hook = s.get("renew_hook") ? read_str(s, "renew_hook") : read_str(s, "deploy_hook");
+  ACMED_TRY(p.reuse_key, read_bool(conf, s, "reuse_key"));
+  ACMED_TRY(p.must_staple, read_bool(conf, s, "must_staple"));
+  ACMED_TRY(p.allow_subset_of_names, read_bool(conf, s, "allow_subset_of_names"));
+  ACMED_TRY(p.autorenew, read_bool(conf, s, "autorenew"));
+  p.preferred_chain = read_str(s, "preferred_chain");
+  p.pref_challs = read_list(s, "pref_challs");
+  ACMED_TRY(p.http01_port, read_int(conf, s, "http01_port"));
+  p.http01_address = read_str(s, "http01_address");
+  p.nginx_server_root = read_str(s, "nginx_server_root");
+  p.apache_server_root = read_str(s, "apache_server_root");
+  p.manual_auth_hook = read_str(s, "manual_auth_hook");
+  p.manual_cleanup_hook = read_str(s, "manual_cleanup_hook");
+  p.preferred_profile = read_str(s, "preferred_profile");
+  p.required_profile = read_str(s, "required_profile");
+  return {};
+}
+
+// The sync_* helpers write a field into the document only when its value changed, so a file
+// rewritten without changes keeps its own spelling ("None", "true", "a,b").
+void sync_str(ConfSection& s, std::string_view key, const std::string& value) {
+  if (read_str(s, key) == value) return;
+  if (value.empty()) {
+    s.erase(key);
+  } else {
+    s.set(key, ConfValue::scalar(value));
+  }
+}
+
+void sync_list(ConfSection& s, std::string_view key, const std::vector<std::string>& value) {
+  if (read_list(s, key) == value) return;
+  if (value.empty()) {
+    s.erase(key);
+  } else {
+    s.set(key, ConfValue::list(value));
+  }
+}
+
+void sync_int(ConfSection& s, std::string_view key, std::optional<int> value) {
+  const ConfValue* v = s.get(key);
+  if (v && value && v->str() == std::to_string(*value)) return;
+  if (!value) {
+    if (v && !is_none(v->str())) s.erase(key);
+    return;
+  }
+  s.set(key, ConfValue::scalar(std::to_string(*value)));
+}
+
+void sync_bool(ConfSection& s, std::string_view key, std::optional<bool> value) {
+  const ConfValue* v = s.get(key);
+  if (v && value && lower(v->str()) == (*value ? "true" : "false")) return;
+  if (!value) {
+    if (v && !is_none(v->str())) s.erase(key);
+    return;
+  }
+  s.set(key, ConfValue::scalar(*value ? "True" : "False"));
+}
+
+void sync_webroot_map(ConfSection& params, const RenewalParams& p) {
+  ConfSection* map = params.section(k_webroot_map);
+  if (p.webroot_map.empty()) {
+    if (map) {
+      params.sections.erase(params.sections.begin() + (map - params.sections.data()));
+    }
+    return;
+  }
+  ConfSection& m = map ? *map : params.ensure_section(k_webroot_map);
+  std::vector<ConfEntry> entries;
+  for (const auto& [domain, root] : p.webroot_map) {
+    const ConfEntry* old = m.find(domain);
+    ConfEntry e = old ? *old : ConfEntry{};
+    e.key = domain;
+    if (!old || old->value.str() != root) e.value = ConfValue::scalar(root);
+    entries.push_back(std::move(e));
+  }
+  m.entries = std::move(entries);
+}
+
+void write_params(ConfSection& s, const RenewalParams& p) {
+  sync_str(s, "authenticator", p.authenticator);
+  sync_str(s, "installer", p.installer);
+  sync_str(s, "server", p.server);
+  sync_str(s, "account", p.account);
+  sync_str(s, "key_type", p.key_type);
+  sync_int(s, "rsa_key_size", p.rsa_key_size);
+  sync_str(s, "elliptic_curve", p.elliptic_curve);
+  sync_list(s, "webroot_path", p.webroot_path);
+  sync_str(s, "pre_hook", p.pre_hook);
+  sync_str(s, "post_hook", p.post_hook);
+  sync_str(s, "renew_hook", p.deploy_hook);
+  sync_bool(s, "reuse_key", p.reuse_key);
+  sync_bool(s, "must_staple", p.must_staple);
+  sync_bool(s, "allow_subset_of_names", p.allow_subset_of_names);
+  sync_bool(s, "autorenew", p.autorenew);
+  sync_str(s, "preferred_chain", p.preferred_chain);
+  sync_list(s, "pref_challs", p.pref_challs);
+  sync_int(s, "http01_port", p.http01_port);
+  sync_str(s, "http01_address", p.http01_address);
+  sync_str(s, "nginx_server_root", p.nginx_server_root);
+  sync_str(s, "apache_server_root", p.apache_server_root);
+  sync_str(s, "manual_auth_hook", p.manual_auth_hook);
+  sync_str(s, "manual_cleanup_hook", p.manual_cleanup_hook);
+  sync_str(s, "preferred_profile", p.preferred_profile);
+  sync_str(s, "required_profile", p.required_profile);
+  sync_webroot_map(s, p);
+}
+
+}  // namespace
+
+Status RenewalConf::check_renewable() const {
+  const ConfSection* params_section = doc.section(k_params);
+  std::string where = file_name.empty() ? std::string("renewal conf") : file_name;
+  if (!params_section) {
+    return Error(Errc::config, where + " has no [renewalparams] section",
+                 "the lineage cannot be renewed; obtain the certificate again with acmed");
+  }
+  if (params.authenticator.empty()) {
+    return Error(Errc::config, where + " does not name an authenticator",
+                 "add 'authenticator = webroot' (or nginx, apache, standalone) to [renewalparams]");
+  }
+  return {};
+}
+
+Result<RenewalConf> parse_renewal_conf(std::string_view text, std::string_view file_name) {
+  RenewalConf conf;
+  conf.file_name = std::string(file_name);
+  ACMED_TRY(conf.doc, parse_configobj(text, file_name));
+  const ConfSection& top = conf.doc;
+  conf.version = read_str(top, "version");
+  conf.archive_dir = read_str(top, "archive_dir");
+  conf.cert = read_str(top, "cert");
+  conf.privkey = read_str(top, "privkey");
+  conf.chain = read_str(top, "chain");
+  conf.fullchain = read_str(top, "fullchain");
+  conf.renew_before_expiry = read_str(top, "renew_before_expiry");
+  if (!conf.renew_before_expiry.empty()) {
+    auto interval = parse_interval(conf.renew_before_expiry);
+    if (!interval) {
+      const ConfEntry* e = top.find("renew_before_expiry");
+      return Error(Errc::config, conf.file_name + ":" + std::to_string(e->line) + ": " +
+                                     interval.error().message,
+                   "write it like '30 days' or '2 weeks'");
+    }
+  }
+  if (const ConfSection* params = top.section(k_params)) {
+    ACMED_CHECK(read_params(conf, *params));
+  }
+  return conf;
+}
+
+std::string render_renewal_conf(const RenewalConf& conf) {
+  ConfSection doc = conf.doc;
+  bool fresh = doc.entries.empty() && doc.sections.empty();
+  sync_str(doc, "renew_before_expiry", conf.renew_before_expiry);
+  sync_str(doc, "version", conf.version);
+  sync_str(doc, "archive_dir", conf.archive_dir.string());
+  sync_str(doc, "cert", conf.cert.string());
+  sync_str(doc, "privkey", conf.privkey.string());
+  sync_str(doc, "chain", conf.chain.string());
+  sync_str(doc, "fullchain", conf.fullchain.string());
+  ConfSection& params = doc.ensure_section(k_params);
+  write_params(params, conf.params);
+  if (fresh) {
+    // Like certbot, show the renewal window option to whoever opens the file.
+    if (conf.renew_before_expiry.empty() && !doc.entries.empty()) {
+      doc.entries.front().comments.push_back("# renew_before_expiry = 30 days");
+    }
+    params.comments = {"", "# Options used in the renewal process"};
+  }
+  return render_configobj(doc);
+}
+
+Result<std::chrono::seconds> parse_interval(std::string_view text) {
+  using std::chrono::seconds;
+  auto bad = [&] {
+    return Error(Errc::config, "'" + std::string(text) + "' is not a time interval");
+  };
+  seconds total{0};
+  std::size_t i = 0;
+  bool any = false;
+  auto skip_space = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == ',')) ++i;
+  };
+  skip_space();
+  while (i < text.size()) {
+    long long n = 0;
+    auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), n);
+    if (ec != std::errc() || n < 0 || n > 100000) return bad();
+    i = static_cast<std::size_t>(end - text.data());
+    skip_space();
+    std::size_t start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string unit = lower(text.substr(start, i - start));
+    if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
+    long long factor = 0;
+    if (unit.empty() || unit == "day" || unit == "d") factor = 86400;
+    else if (unit == "second" || unit == "sec") factor = 1;
+    else if (unit == "minute" || unit == "min") factor = 60;
+    else if (unit == "hour" || unit == "h") factor = 3600;
+    else if (unit == "week") factor = 7 * 86400;
+    else if (unit == "month") factor = 30 * 86400;
+    else if (unit == "year") factor = 365 * 86400;
+    else return bad();
+    // A bare number is days, but only on its own ("30"), not between units ("1 week 2").
+    if (unit.empty() && (any || i < text.size())) return bad();
+    total += seconds(n * factor);
+    any = true;
+    skip_space();
+  }
+  if (!any) return bad();
+  return total;
+}
+
+}  // namespace acmed::store
