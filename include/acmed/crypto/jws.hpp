@@ -13,14 +13,16 @@ namespace acmed::crypto {
 
 // Signs `payload` (bytes; empty for POST-as-GET) with `key`. The protected header gets "alg"
 // from the key, plus "nonce" and "url", plus either "kid" (when kid is non-empty) or "jwk".
-// Returns {"protected": b64u, "payload": b64u, "signature": b64u}.
+// An empty nonce is left out of the header (the inner JWS of a key change, RFC 8555 section
+// 7.3.5). Returns {"protected": b64u, "payload": b64u, "signature": b64u}; Errc::invalid_input
+// for an empty url or strings that are not UTF-8, Errc::crypto if signing fails.
 Result<nlohmann::json> jws_sign(const PrivateKey& key, std::string_view payload,
                                 std::string_view nonce, std::string_view url,
                                 std::string_view kid);
 
 // External Account Binding (RFC 8555 section 7.3.4): an HS256 JWS over the account's public JWK
 // with protected {"alg":"HS256","kid":eab_kid,"url":url}. `hmac_key_b64url` is the key as CAs
-// hand it out (base64url). Errc::invalid_input if the key does not decode.
+// hand it out (base64url). Errc::invalid_input if the key does not decode or eab_kid is empty.
 Result<nlohmann::json> eab_sign(std::string_view eab_kid, std::string_view hmac_key_b64url,
                                 const nlohmann::json& account_jwk, std::string_view url);
 
