@@ -88,7 +88,7 @@ const char* to_string(Enhancement e) {
 }
 
 bool Plan::empty() const {
-  return std::all_of(changes.begin(), changes.end(),
+  return links.empty() && std::all_of(changes.begin(), changes.end(),
                      [](const FileChange& c) { return c.before && *c.before == c.after; });
 }
 
@@ -152,8 +152,10 @@ std::string diff(const Plan& plan) {
   std::string out;
   for (const auto& c : plan.changes) {
     std::string label = c.path.string();
+
     out += unified_diff(c.before.value_or(""), c.after, c.before ? label : "/dev/null", label);
   }
+  for (const auto& l : plan.links) out += "new symlink " + l.path.string() + " -> " + l.target.string() + "\n";
   return out;
 }
 

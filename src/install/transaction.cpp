@@ -58,6 +58,17 @@ Status restore_all(const std::vector<FileBackup>& backups, const std::vector<fs:
   return {};
 }
 
+// What a symlink looks like in a backup's hashes: "symlink:<target>".
+std::string link_hash(const fs::path& target) { return content_hash("symlink:" + target.string()); }
+
+// The target of symlink `path`, or "" when it is not a symlink.
+std::string read_link(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_symlink(fs::symlink_status(path, ec))) return {};
+  fs::path target = fs::read_symlink(path, ec);
+  return ec ? std::string() : target.string();
+}
+
 std::string utc_stamp() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -85,6 +96,33 @@ Transaction::Transaction(ServerControl& server, fs::path backup_root, Persist pe
 
 Transaction::~Transaction() {
   if (!m_finished) (void)rollback();
+}
+
+Result<FileBackup> Transaction::check_link(const LinkChange& change) const {
+  std::error_code ec;
+  fs::path abs = fs::absolute(change.path, ec);
+  fs::path parent = fs::weakly_canonical(abs.parent_path(), ec);
+  fs::path link = (ec ? abs.parent_path() : parent) / abs.filename();
+  if (fs::exists(fs::symlink_status(link, ec))) {
+    if (read_link(link) == change.target.string()) return FileBackup();  // nothing to do
+    return Error(Errc::conflict, change.path.string() + " already exists",
+                 "acmed does not replace a file or link it did not create; move it away");
+  }
+  if (::access(link.parent_path().c_str(), W_OK) != 0) {
+    return Error(Errc::io, "cannot write in " + link.parent_path().string() + ": " +
+                               std::strerror(errno),
+                 "run acmed as a user that may edit the web server's config");
+  }
+  FileBackup b;
+  b.path = link;
+  b.existed = false;
+  b.mode = 0777;
+  b.uid = ::geteuid();
+  b.gid = ::getegid();
+  b.hash_before = content_hash("");
+  b.hash_after = link_hash(change.target);
+  b.link_target = change.target.string();
+  return b;
 }
 
 Status Transaction::apply(const Plan& plan) {
@@ -154,9 +192,17 @@ Status Transaction::apply(const Plan& plan) {
     }
     steps.push_back({&change, real, index});
   }
-  if (steps.empty()) return {};
+  std::vector<FileBackup> links;
+  for (const auto& l : plan.links) {
+    auto link = check_link(l);
+    if (!link) return std::move(link).error();
+    if (!link->path.empty()) links.push_back(std::move(*link));  // empty: already as wanted
+  }
+  if (steps.empty() && links.empty()) return {};
   for (auto& b : fresh) m_backups.push_back(std::move(b));
   for (const auto& s : steps) m_backups[s.backup].hash_after = content_hash(s.change->after);
+  std::size_t first_link = m_backups.size();
+  for (auto& b : links) m_backups.push_back(std::move(b));
 
   // 2. The checkpoint is on disk before the first write, so even a crash can be rolled back.
   if (m_persist == Persist::yes) ACMED_CHECK(persist_manifest("applying", ""));
@@ -178,6 +224,14 @@ Status Transaction::apply(const Plan& plan) {
       Error e = std::move(st).error();
       (void)rollback();
       return e.with_context("while writing " + s.change->path.string() + " (all files restored)");
+    }
+  }
+  for (std::size_t i = first_link; i < m_backups.size(); ++i) {
+    const FileBackup& b = m_backups[i];
+    if (auto st = sys::replace_symlink(b.path, b.link_target); !st) {
+      Error e = std::move(st).error();
+      (void)rollback();
+      return e.with_context("while linking " + b.path.string() + " (all files restored)");
     }
   }
   return {};
@@ -263,6 +317,7 @@ Status Transaction::persist_manifest(std::string_view state, std::string_view de
                      {"gid", b.gid},
                      {"hash_before", b.hash_before},
                      {"hash_after", b.hash_after},
+                     {"link_target", b.link_target},
                      {"backup", b.existed ? stored : ""}});
   }
   nlohmann::json dirs = nlohmann::json::array();
@@ -327,6 +382,7 @@ Result<std::string> rollback_last(const fs::path& backup_root, ServerControl& se
       b.gid = f.at("gid").get<gid_t>();
       b.hash_before = f.at("hash_before").get<std::string>();
       b.hash_after = f.at("hash_after").get<std::string>();
+      b.link_target = f.value("link_target", "");
       if (b.existed) {
         ACMED_TRY(b.content, sys::read_file(dir / f.at("backup").get<std::string>()));
         if (content_hash(b.content) != b.hash_before) {
@@ -342,6 +398,17 @@ Result<std::string> rollback_last(const fs::path& backup_root, ServerControl& se
   }
   if (force == Force::no) {
     for (const auto& b : backups) {
+      if (!b.link_target.empty()) {
+        std::string now_target = read_link(b.path);
+        std::error_code lec;
+        bool gone = !fs::exists(fs::symlink_status(b.path, lec));
+        if (now_target != b.link_target && !gone) {
+          return Error(Errc::conflict,
+                       b.path.string() + " was changed after acmed created it; nothing rolled back",
+                       "check it by hand, or force the rollback");
+        }
+        continue;
+      }
       auto now = sys::read_file(b.path);
       std::string now_hash = now ? content_hash(*now) : "";
       if (now_hash != b.hash_after && now_hash != b.hash_before) {

@@ -21,8 +21,16 @@ struct FileChange {
   mode_t mode = 0644;                 // for a new file; an existing file keeps its mode
 };
 
+// A symlink to create (apache's sites-enabled/ and mods-enabled/ links, made the way a2ensite and
+// a2enmod make them). Rollback removes it.
+struct LinkChange {
+  fs::path path;    // the link itself (never followed)
+  fs::path target;  // written as given, usually relative: "../sites-available/x.conf"
+};
+
 struct Plan {
   std::vector<FileChange> changes;
+  std::vector<LinkChange> links;  // created after the files are written
   std::vector<std::string> notes;  // one line per decision, for logs: "a.com: redirect added in x:12"
 
   // True when applying would change no byte on disk.

@@ -27,6 +27,7 @@ struct FileBackup {
   gid_t gid = 0;
   std::string hash_before;  // content_hash(content)
   std::string hash_after;   // content_hash of what the transaction wrote
+  std::string link_target;  // non-empty: the transaction created `path` as this symlink
 };
 
 // Hex FNV-1a 64 of `data`: detects a file changed behind our back (not a security measure).
@@ -67,6 +68,9 @@ class Transaction {
 
  private:
   Status persist_manifest(std::string_view state, std::string_view description);
+  // For a symlink change: its backup record, or an empty-path record when the link is already
+  // as wanted. Errc::conflict when something else is at the path.
+  Result<FileBackup> check_link(const LinkChange& change) const;
 
   ServerControl& m_server;
   fs::path m_backup_root;
