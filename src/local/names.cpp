@@ -16,7 +16,8 @@ Result<util::Identifier> parse_local_identifier(const std::string& text) {
   if (parsed) return parsed;
   std::string_view bare = text;
   if (!bare.empty() && bare.back() == '.') bare.remove_suffix(1);
-  if (bare.empty() || bare.find('.') != std::string_view::npos) return parsed;
+  // "*" alone would become the wildcard "*.invalid": a wildcard needs a name below it.
+  if (bare.empty() || bare.find_first_of(".*") != std::string_view::npos) return parsed;
   static constexpr std::string_view k_suffix = ".invalid";
   auto with_suffix = util::parse_identifier(std::string(bare) + std::string(k_suffix));
   if (!with_suffix) return parsed;  // the original error names the user's text
