@@ -186,6 +186,9 @@ class Loader {
       m_config.listen.push_back(args[0]);
     } else if ((h.is("Include") || h.is("IncludeOptional")) && !args.empty()) {
       bool optional = h.is("IncludeOptional");
+      fs::path pattern = args[0];
+      m_config.include_patterns.push_back(
+          (pattern.is_relative() ? m_config.server_root / pattern : pattern).lexically_normal());
       std::vector<fs::path> matches;
       Status st = expand(args[0], optional, matches);
       if (!st) return std::move(st).error().with_context("at " + where(file, line));
@@ -312,6 +315,18 @@ std::size_t Config::find_file(const fs::path& real) const {
   for (std::size_t i = 0; i < files.size(); ++i)
     if (files[i].real_path == real) return i;
   return files.size();
+}
+
+bool would_include(const Config& config, const fs::path& path) {
+  std::string p = path.lexically_normal().string();
+  for (const fs::path& pattern : config.include_patterns) {
+    std::string pat = pattern.string();
+    if (::fnmatch(pat.c_str(), p.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) return true;
+    if (!has_wildcard(pat) && p.size() > pat.size() && p.compare(0, pat.size(), pat) == 0 &&
+        p[pat.size()] == '/')
+      return true;
+  }
+  return false;
 }
 
 Result<Config> load(const LoadOptions& options) {

@@ -61,6 +61,7 @@ struct Config {
   std::set<std::string> modules;            // "ssl_module" and "mod_ssl.c" forms
   std::vector<VirtualHost> vhosts;          // active ones, in config order
   std::vector<std::string> listen;          // Listen arguments, resolved
+  std::vector<fs::path> include_patterns;   // every active Include, absolute, variables resolved
 
   // The node a NodeRef points at.
   Node& node(const NodeRef& ref);
@@ -70,6 +71,10 @@ struct Config {
   // Index of the loaded file whose real path is `real`, or files.size().
   std::size_t find_file(const fs::path& real) const;
 };
+
+// True if an active Include of `config` would load a file at `path` (a pattern matching it, or
+// a directory containing it).
+bool would_include(const Config& config, const fs::path& path);
 
 // Loads the configuration. Errc::config (file:line) when a loaded file fails to parse, an Include
 // matches nothing, or includes nest too deep; Errc::not_found when the main file is missing.

@@ -286,9 +286,9 @@ void print_nodes(const std::vector<Node>& nodes, std::string& out) {
 
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
-  if (v.front() == '"' || v.front() == '\'' || v.front() == '#') return true;
+  if (v.front() == '"' || v.front() == '\'' || v.front() == '#' || v.back() == '\\') return true;
   return std::any_of(v.begin(), v.end(), [](char c) { return is_space(c); }) ||
-         v.find('\\') != std::string_view::npos;
+         v.find("\\\\") != std::string_view::npos;
 }
 
 // The smallest indentation step from a section's first line to its first non-blank child.
@@ -363,9 +363,13 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string quote_word(std::string_view value) {
   if (!needs_quotes(value)) return std::string(value);
+  // Inside quotes apache turns \" into " and \\ into \; any other backslash stays as written.
   std::string out = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') out.push_back('\\');
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
+    bool escape = c == '"' ||
+                  (c == '\\' && (i + 1 == value.size() || value[i + 1] == '\\' || value[i + 1] == '"'));
+    if (escape) out.push_back('\\');
     out.push_back(c);
   }
   out.push_back('"');

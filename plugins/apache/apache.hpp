@@ -1,0 +1,85 @@
+// The apache plugin as the CLI sees it: options (certbot's --apache-* flags), an Installer that
+// deploys certificates into Debian's apache2 layout, and an http-01 Authenticator that answers
+// challenges through the running apache.
+#pragma once
+
+#include "acmed/challenge/authenticator.hpp"
+#include "acmed/install/installer.hpp"
+#include "acmed/sys/process.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace acmed::plugins::apache {
+
+namespace fs = std::filesystem;
+
+enum class CrossCheck { yes, no };
+
+struct Options {
+  fs::path server_root = "/etc/apache2";  // --apache-server-root
+  fs::path vhost_root;                    // --apache-vhost-root; empty: <server_root>/sites-available
+  std::string ctl = "apache2ctl";         // --apache-ctl; run with APACHE_CONFDIR=<server_root>
+  // --apache-enmod / --apache-ensite: acmed makes the symlinks a2enmod / a2ensite would make
+  // itself, inside its transaction, so that a rollback removes them. Running those programs
+  // instead is not supported yet: a non-empty value is refused (Errc::usage).
+  std::string enmod;
+  std::string ensite;
+  std::string http01_port = "80";   // --http-01-port: the plain-HTTP port vhosts are matched on
+  std::string https_port = "443";
+  fs::path config_dir = "/etc/letsencrypt";   // options-ssl-apache.conf is written here, once
+  fs::path work_dir = "/var/lib/letsencrypt";  // http-01 files: <work_dir>/http_challenges/
+  // Compare acmed's view with `apache2ctl -D DUMP_INCLUDES` and `-S` before editing.
+  CrossCheck cross_check = CrossCheck::yes;
+  // How long a graceful reload is given to take effect before the CA is told to validate.
+  std::chrono::milliseconds reload_settle{1000};
+};
+
+// Name of the TLS options file acmed manages under Options::config_dir.
+inline constexpr const char* k_options_file = "options-ssl-apache.conf";
+
+// apache as an install::ServerControl: configtest and graceful reload through Options::ctl.
+class ApacheControl : public install::ServerControl {
+ public:
+  ApacheControl(Options options, sys::ProcessRunner& runner)
+      : m_options(std::move(options)), m_runner(runner) {}
+
+  std::string name() const override { return "apache"; }
+  // `ctl configtest`. Errc::server with apache's message; Errc::not_found if ctl is missing.
+  Status config_test() override;
+  // `ctl graceful`, refusing (Errc::server) when apache is not running: a reload must never be
+  // the thing that starts a stopped server. Waits Options::reload_settle afterwards.
+  Status reload() override;
+
+  // `ctl <args...>` with the environment that selects Options::server_root.
+  Result<sys::ProcessResult> run(const std::vector<std::string>& args);
+  // True if the PidFile apache reports (`ctl -S`) names a live process.
+  Result<bool> running();
+
+  const Options& options() const { return m_options; }
+  sys::ProcessRunner& runner() { return m_runner; }
+
+ private:
+  Options m_options;
+  sys::ProcessRunner& m_runner;
+};
+
+// The post-reload TLS check: ok when the server answering the https port with SNI `name` serves
+// the leaf certificate of `fullchain`. The one implementation lives with the nginx plugin today
+// (plugins/nginx/tls_check.hpp); the CLI passes it in so there is no second copy.
+using TlsCheck = std::function<Status(const std::string& name, const fs::path& fullchain)>;
+
+// The installer for `--apache`, `install --apache`, `enhance`. `runner` must outlive it; a null
+// `check_tls` skips check_deployed().
+std::unique_ptr<install::Installer> make_installer(const Options& options,
+                                                   sys::ProcessRunner& runner,
+                                                   TlsCheck check_tls = nullptr);
+
+// The http-01 authenticator for `--apache` / `certonly --apache`.
+std::unique_ptr<challenge::Authenticator> make_authenticator(const Options& options,
+                                                             sys::ProcessRunner& runner);
+
+}  // namespace acmed::plugins::apache
