@@ -1,0 +1,121 @@
+#include "plugins/nginx/edit.hpp"
+#include "plugins/nginx/nginx.hpp"
+#include "plugins/nginx/servers.hpp"
+
+#include "acmed/install/transaction.hpp"
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+namespace acmed::plugins::nginx {
+
+namespace {
+
+constexpr const char* k_challenge_marker = "# acmed http-01 challenge (temporary)";
+
+// Key authorizations are token "." base64url thumbprint (RFC 8555 section 8.1).
+bool key_authorization_is_safe(std::string_view ka) {
+  return !ka.empty() && ka.size() <= 512 && std::all_of(ka.begin(), ka.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Removes challenge snippets a crashed run may have left behind. Returns how many.
+int remove_stale_snippets(std::vector<Node>& nodes) {
+  int removed = 0;
+  for (auto it = nodes.begin(); it != nodes.end();) {
+    if (it->after.find(k_challenge_marker) != std::string::npos) {
+      it = nodes.erase(it);
+      ++removed;
+      continue;
+    }
+    if (it->kind == NodeKind::block) removed += remove_stale_snippets(it->children);
+    ++it;
+  }
+  return removed;
+}
+
+class NginxAuthenticator final : public challenge::Authenticator {
+ public:
+  NginxAuthenticator(const Options& options, sys::ProcessRunner& runner)
+      : m_options(options), m_control(options, runner) {}
+  ~NginxAuthenticator() override { cleanup({}); }
+
+  std::string name() const override { return "nginx"; }
+  std::vector<std::string> supported_types() const override { return {"http-01"}; }
+
+  Status perform(std::span<const challenge::Task> tasks) override {
+    cleanup({});
+    ACMED_TRY(Config config, m_control.load());
+    for (std::size_t i = 0; i < config.file_count(); ++i)
+      remove_stale_snippets(config.file(i).tree.nodes);
+    auto servers = http_servers(config);
+    std::map<std::size_t, std::vector<std::string>> edits;
+    for (const auto& task : tasks) {
+      if (task.type != "http-01") {
+        return Error(Errc::usage, "the nginx authenticator answers http-01 only, not " + task.type +
+                                      " for " + task.identifier);
+      }
+      if (!challenge::token_is_safe(task.token) ||
+          !key_authorization_is_safe(task.key_authorization)) {
+        return Error(Errc::protocol, "unsafe challenge token for " + task.identifier);
+      }
+      auto targets = select_servers(servers, task.identifier, m_options.http01_port, Tls::plain);
+      auto tls = select_servers(servers, task.identifier, m_options.https_port, Tls::ssl);
+      for (auto t : tls)
+        if (std::find(targets.begin(), targets.end(), t) == targets.end()) targets.push_back(t);
+      if (targets.empty()) {
+        return Error(Errc::not_found,
+                     "no nginx server block answers " + task.identifier + " on port " +
+                         std::to_string(m_options.http01_port),
+                     "add " + task.identifier + " to a server_name of a server listening on port " +
+                         std::to_string(m_options.http01_port));
+      }
+      std::string line = "location = /.well-known/acme-challenge/" + task.token +
+                         " { default_type text/plain; return 200 \"" + task.key_authorization +
+                         "\"; }";
+      for (auto t : targets) {
+        auto& lines = edits[t];
+        if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
+      }
+    }
+    for (auto& [index, lines] : edits) {
+      Node& block = *servers[index].block.node;
+      ACMED_CHECK(insert_lines(block, position_after_last(block, "listen"), lines,
+                               body_indent(block), k_challenge_marker));
+    }
+    install::Plan plan = plan_from(config);
+    m_tx = std::make_unique<install::Transaction>(m_control, fs::path(), install::Persist::no);
+    ACMED_CHECK(m_tx->apply(plan));
+    ACMED_CHECK(m_tx->test_and_reload());
+    // `nginx -s reload` returns before the new workers answer; give them a moment.
+    std::this_thread::sleep_for(m_options.challenge_settle);
+    return {};
+  }
+
+  void cleanup(std::span<const challenge::Task>) noexcept override {
+    if (!m_tx) return;
+    try {
+      (void)m_tx->rollback();  // restores the files byte for byte and reloads nginx
+    } catch (...) {
+      // cleanup never throws; a failed restore was already reported by the transaction
+    }
+    m_tx.reset();
+  }
+
+ private:
+  Options m_options;
+  Control m_control;
+  std::unique_ptr<install::Transaction> m_tx;
+};
+
+}  // namespace
+
+std::unique_ptr<challenge::Authenticator> make_authenticator(const Options& options,
+                                                             sys::ProcessRunner& runner) {
+  return std::make_unique<NginxAuthenticator>(options, runner);
+}
+
+}  // namespace acmed::plugins::nginx

@@ -1,0 +1,145 @@
+#include "plugins/nginx/edit.hpp"
+
+#include <regex>
+
+namespace acmed::plugins::nginx {
+
+namespace {
+
+std::string after_last_newline(const std::string& trivia) {
+  auto nl = trivia.rfind('\n');
+  return nl == std::string::npos ? std::string() : trivia.substr(nl + 1);
+}
+
+// True if `trivia` starts a new line before anything else (blanks and '\r' allowed).
+bool starts_new_line(const std::string& trivia) {
+  for (char c : trivia) {
+    if (c == '\n') return true;
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return false;
+}
+
+std::string process_failure(const std::string& what, const Result<sys::ProcessResult>& res) {
+  if (!res) return what + ": " + res.error().describe();
+  std::string out = res->err.empty() ? res->out : res->err;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return what + (res->timed_out ? " (timed out)" : "") + ": " + out;
+}
+
+}  // namespace
+
+bool Version::at_least(int ma, int mi, int pa) const {
+  if (major != ma) return major > ma;
+  if (minor != mi) return minor > mi;
+  return patch >= pa;
+}
+
+std::optional<Version> parse_version(std::string_view text) {
+  static const std::regex re(R"(nginx/(\d+)\.(\d+)\.(\d+))");
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_search(text.begin(), text.end(), m, re)) return std::nullopt;
+  return Version{std::stoi(m[1].str()), std::stoi(m[2].str()), std::stoi(m[3].str())};
+}
+
+std::vector<std::string> Control::base_argv() const {
+  std::vector<std::string> argv{m_options.ctl};
+  if (!m_options.prefix.empty()) {
+    argv.push_back("-p");
+    argv.push_back(m_options.prefix.string());
+  }
+  argv.push_back("-c");
+  argv.push_back(main_conf().string());
+  return argv;
+}
+
+Status Control::config_test() {
+  auto argv = base_argv();
+  argv.push_back("-t");
+  auto res = m_runner.run(argv, {});
+  if (res && res->exit_code == 0) return {};
+  return Error(Errc::server, process_failure("nginx rejects the configuration", res),
+               "see the message above; acmed restores its edits when this happens");
+}
+
+Status Control::reload() {
+  auto argv = base_argv();
+  argv.push_back("-s");
+  argv.push_back("reload");
+  auto res = m_runner.run(argv, {});
+  if (res && res->exit_code == 0) return {};
+  return Error(Errc::server, process_failure("cannot reload nginx", res),
+               "is nginx running with " + main_conf().string() + "? start it and retry");
+}
+
+Result<Version> Control::version() {
+  if (m_version) return *m_version;
+  ACMED_TRY(auto res, m_runner.run({m_options.ctl, "-v"}, {}));
+  auto v = parse_version(res.err + res.out);
+  if (!v) {
+    return Error(Errc::server, "cannot tell the nginx version from `" + m_options.ctl + " -v`: " +
+                                   res.err + res.out);
+  }
+  m_version = *v;
+  return *v;
+}
+
+Result<Config> Control::load() {
+  ACMED_TRY(Config config, Config::load(main_conf()));
+  if (m_options.cross_check == CrossCheck::yes) {
+    ACMED_CHECK(cross_check_with_nginx(config, m_runner, m_options.ctl));
+  }
+  return config;
+}
+
+std::string body_indent(const Node& block) {
+  for (const auto& child : block.children) {
+    if (child.before.find('\n') != std::string::npos) return after_last_newline(child.before);
+  }
+  return after_last_newline(block.before) + "    ";
+}
+
+std::size_t position_after_last(const Node& block, std::string_view name) {
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < block.children.size(); ++i) {
+    if (block.children[i].name() == name) pos = i + 1;
+  }
+  return pos;
+}
+
+Status insert_lines(Node& block, std::size_t pos, const std::vector<std::string>& lines,
+                    std::string_view indent, std::string_view comment) {
+  if (lines.empty()) return {};
+  std::string text;
+  for (const auto& line : lines) {
+    text += "\n" + std::string(indent) + line + " " + std::string(comment);
+  }
+  auto parsed = parse(text, "<acmed edit>");
+  if (!parsed) return Error(Errc::internal, "acmed built an invalid nginx line: " + text);
+  std::vector<Node> nodes = std::move(parsed->nodes);
+  // Whatever followed the insertion point must still start its own line, or our trailing
+  // comment would swallow it.
+  std::string& next = pos < block.children.size() ? block.children[pos].before : block.before_close;
+  if (!starts_new_line(next)) {
+    std::string next_indent = pos < block.children.size() ? std::string(indent)
+                                                          : after_last_newline(block.before);
+    next = "\n" + next_indent + next.substr(next.find_first_not_of(" \t") == std::string::npos
+                                                ? next.size()
+                                                : next.find_first_not_of(" \t"));
+  }
+  block.children.insert(block.children.begin() + static_cast<std::ptrdiff_t>(pos),
+                        std::make_move_iterator(nodes.begin()), std::make_move_iterator(nodes.end()));
+  return {};
+}
+
+install::Plan plan_from(const Config& config) {
+  install::Plan plan;
+  for (std::size_t i = 0; i < config.file_count(); ++i) {
+    const ConfigFile& f = config.file(i);
+    std::string now = print(f.tree);
+    if (now != f.text) plan.set(install::FileChange{f.path, f.text, std::move(now), 0644});
+  }
+  return plan;
+}
+
+}  // namespace acmed::plugins::nginx

@@ -1,0 +1,303 @@
+#include "plugins/nginx/edit.hpp"
+#include "plugins/nginx/nginx.hpp"
+#include "plugins/nginx/servers.hpp"
+#include "plugins/nginx/tls_check.hpp"
+
+#include "acmed/sys/fs.hpp"
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+namespace acmed::plugins::nginx {
+
+namespace {
+
+// Directives the options file sets: a server that sets any of them itself does not get the
+// include (nginx rejects a duplicate directive in one context).
+const std::vector<std::string> k_option_directives = {
+    "ssl_protocols",       "ssl_ciphers",         "ssl_prefer_server_ciphers",
+    "ssl_session_cache",   "ssl_session_timeout", "ssl_session_tickets",
+    "ssl_dhparam"};
+
+bool has_marker(const Node& node) { return node.after.find(k_marker) != std::string::npos; }
+
+const Node* find_in(const Server& s, std::string_view name) {
+  for (const auto& d : s.body)
+    if (d.node->name() == name) return d.node;
+  return nullptr;
+}
+
+// Lines to insert into one server block, gathered over all names first (inserting moves nodes).
+struct ServerEdit {
+  std::vector<std::string> lines;
+  void add(std::string line) {
+    if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(std::move(line));
+  }
+};
+
+class NginxInstaller final : public install::Installer {
+ public:
+  NginxInstaller(const Options& options, sys::ProcessRunner& runner)
+      : m_options(options), m_control(options, runner) {}
+
+  std::string name() const override { return "nginx"; }
+  Status config_test() override { return m_control.config_test(); }
+  Status reload() override { return m_control.reload(); }
+
+  Result<install::Plan> plan_deploy(const install::DeployRequest& request) override {
+    if (request.names.empty()) return Error(Errc::usage, "no names to install a certificate for");
+    ACMED_TRY(Config config, m_control.load());
+    ACMED_TRY(Version version, m_control.version());
+    auto servers = http_servers(config);
+    std::map<std::size_t, ServerEdit> edits;
+    install::Plan plan;
+    fs::path options_path = m_options.config_dir / k_options_file;
+
+    std::vector<std::size_t> tls_targets;
+    for (const auto& host : request.names) {
+      auto targets = select_servers(servers, host, m_options.https_port, Tls::ssl);
+      if (targets.empty()) targets = select_servers(servers, host, m_options.http01_port, Tls::plain);
+      if (targets.empty()) {
+        return Error(Errc::not_found,
+                     "no nginx server block for " + host + " listens on port " +
+                         std::to_string(m_options.http01_port) + " or " +
+                         std::to_string(m_options.https_port) + " with a matching server_name",
+                     "add " + host + " to the server_name of the site's server block in " +
+                         m_options.server_root.string() + ", then run acmed again");
+      }
+      for (auto t : targets)
+        if (std::find(tls_targets.begin(), tls_targets.end(), t) == tls_targets.end())
+          tls_targets.push_back(t);
+    }
+
+    for (std::size_t t : tls_targets) {
+      Server& s = servers[t];
+      ServerEdit& e = edits[t];
+      const std::string where = config.file(s.block.file).path.string() + ":" +
+                                std::to_string(s.block.node->line);
+      bool has_tls_listen = std::any_of(s.listens.begin(), s.listens.end(), [&](const Listen& l) {
+        return l.ssl && l.port == m_options.https_port;
+      });
+      if (!has_tls_listen) {
+        bool ipv6 = std::any_of(s.listens.begin(), s.listens.end(),
+                                [](const Listen& l) { return l.ipv6; });
+        // http2: `listen ... http2` until 1.25.1 deprecated it for the `http2` directive.
+        bool directive_http2 = version.at_least(1, 25, 1);
+        std::string port = std::to_string(m_options.https_port);
+        std::string flags = directive_http2 ? " ssl" : " ssl http2";
+        e.add("listen " + port + flags + ";");
+        if (ipv6) e.add("listen [::]:" + port + flags + ";");
+        if (directive_http2 && !find_in(s, "http2")) e.add("http2 on;");
+        plan.notes.push_back(where + ": listen on " + port + " with TLS");
+      }
+      ACMED_CHECK(set_path(config, s, "ssl_certificate", request.fullchain_path, e, where));
+      ACMED_CHECK(set_path(config, s, "ssl_certificate_key", request.key_path, e, where));
+      bool includes_options = std::any_of(s.body.begin(), s.body.end(), [&](const DirectiveRef& d) {
+        return d.node->name() == "include" && d.node->arg(0) == options_path.string();
+      });
+      bool sets_options = std::any_of(s.body.begin(), s.body.end(), [](const DirectiveRef& d) {
+        return std::find(k_option_directives.begin(), k_option_directives.end(),
+                         d.node->name()) != k_option_directives.end();
+      });
+      if (!includes_options && !sets_options) {
+        e.add("include " + quote_word(options_path.string()) + ";");
+      } else if (sets_options && !includes_options) {
+        plan.notes.push_back(where + ": keeps its own ssl_* settings, options file not included");
+      }
+    }
+    ACMED_CHECK(plan_enhancements(servers, request.names, request.enhancements, tls_targets, edits,
+                                  plan.notes));
+    ACMED_CHECK(apply_edits(servers, edits));
+    install::Plan edited = plan_from(config);
+    for (auto& c : edited.changes) plan.set(std::move(c));
+    if (!fs::exists(options_path)) {
+      plan.set(install::FileChange{options_path, std::nullopt, tls_options_text(), 0644});
+    }
+    return plan;
+  }
+
+  Result<install::Plan> plan_enhance(std::span<const std::string> names,
+                                     std::span<const install::Enhancement> enhancements) override {
+    ACMED_TRY(Config config, m_control.load());
+    auto servers = http_servers(config);
+    std::vector<std::size_t> tls_targets;
+    for (const auto& host : names) {
+      auto targets = select_servers(servers, host, m_options.https_port, Tls::ssl);
+      if (targets.empty()) {
+        return Error(Errc::not_found, "no nginx server serves " + host + " with TLS on port " +
+                                          std::to_string(m_options.https_port),
+                     "install a certificate first: acmed install --nginx --cert-name NAME");
+      }
+      tls_targets.insert(tls_targets.end(), targets.begin(), targets.end());
+    }
+    std::map<std::size_t, ServerEdit> edits;
+    install::Plan plan;
+    std::vector<std::string> name_list(names.begin(), names.end());
+    std::vector<install::Enhancement> wanted(enhancements.begin(), enhancements.end());
+    ACMED_CHECK(plan_enhancements(servers, name_list, wanted, tls_targets, edits, plan.notes));
+    ACMED_CHECK(apply_edits(servers, edits));
+    install::Plan edited = plan_from(config);
+    for (auto& c : edited.changes) plan.set(std::move(c));
+    return plan;
+  }
+
+  Status check_deployed(const install::DeployRequest& request) override {
+    ACMED_TRY(std::string ours, leaf_der_from_pem_file(request.fullchain_path));
+    for (const auto& host : request.names) {
+      auto deadline = std::chrono::steady_clock::now() + m_options.reload_wait;
+      std::string last;
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        auto served = served_leaf_der(m_options.tls_check_address, m_options.tls_check_port, host,
+                                      std::chrono::milliseconds(3000));
+        if (served && *served == ours) {
+          last.clear();
+          break;
+        }
+        last = served ? "it serves the certificate " + der_fingerprint(*served) +
+                            " instead of " + der_fingerprint(ours)
+                      : served.error().message;
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // reload is asynchronous
+      }
+      if (!last.empty()) {
+        return Error(Errc::server,
+                     "nginx does not serve the new certificate for " + host + " on " +
+                         m_options.tls_check_address + ":" +
+                         std::to_string(m_options.tls_check_port) + ": " + last,
+                     "another server block may answer " + host + " on that port first");
+      }
+    }
+    return {};
+  }
+
+ private:
+  // Points `directive` (ssl_certificate / ssl_certificate_key) of server `s` at `path`: replaces
+  // the value of the server's own directive in place, or adds one.
+  Status set_path(Config& config, Server& s, const std::string& directive, const fs::path& path,
+                  ServerEdit& e, const std::string& where) {
+    const std::string value = path.string();
+    std::vector<const DirectiveRef*> found;
+    for (const auto& d : s.body)
+      if (d.node->name() == directive) found.push_back(&d);
+    if (found.empty()) {
+      e.add(directive + " " + quote_word(value) + ";");
+      return {};
+    }
+    if (found.size() > 1) {
+      return Error(Errc::conflict,
+                   where + ": the server has " + std::to_string(found.size()) + " " + directive +
+                       " directives (one per key type?)",
+                   "acmed replaces only a single certificate; edit this server by hand");
+    }
+    Node& node = *found.front()->node;
+    if (node.arg_count() == 1 && node.arg(0) == value) return {};
+    if (found.front()->file != s.block.file) {
+      return Error(Errc::conflict,
+                   where + ": " + directive + " comes from the shared file " +
+                       config.file(found.front()->file).path.string(),
+                   "acmed does not edit files other servers may include; remove that include "
+                   "from this server or point it at " + value + " yourself");
+    }
+    node.words.resize(2);
+    node.words[1].raw = quote_word(value);
+    node.words[1].value = value;
+    if (!has_marker(node)) node.after += std::string(" ") + k_marker;
+    return {};
+  }
+
+  Status plan_enhancements(std::vector<Server>& servers, const std::vector<std::string>& names,
+                           const std::vector<install::Enhancement>& wanted,
+                           const std::vector<std::size_t>& tls_targets,
+                           std::map<std::size_t, ServerEdit>& edits,
+                           std::vector<std::string>& notes) {
+    auto want = [&](install::Enhancement e) {
+      return std::find(wanted.begin(), wanted.end(), e) != wanted.end();
+    };
+    if (want(install::Enhancement::redirect)) {
+      for (const auto& host : names) {
+        for (std::size_t p : select_servers(servers, host, m_options.http01_port, Tls::plain)) {
+          if (has_redirect(servers[p])) continue;
+          std::string target = "https://$host";
+          if (m_options.https_port != 443) target += ":" + std::to_string(m_options.https_port);
+          target += "$request_uri";
+          // Server-level rewrite directives run in order before locations: plain HTTP gets a
+          // 301 except the ACME challenge path, which stays answerable.
+          ServerEdit& e = edits[p];
+          e.add("set $acmed_redirect $scheme;");
+          e.add("if ($request_uri ~ \"^/\\.well-known/acme-challenge/\") { set $acmed_redirect "
+                "challenge; }");
+          e.add("if ($acmed_redirect = http) { return 301 " + target + "; }");
+          notes.push_back(host + ": redirect plain HTTP to HTTPS");
+        }
+      }
+    }
+    for (std::size_t t : tls_targets) {
+      if (want(install::Enhancement::hsts) && !has_header(servers[t], "strict-transport-security")) {
+        edits[t].add("add_header Strict-Transport-Security \"max-age=31536000\" always;");
+      }
+      if (want(install::Enhancement::uir) && !has_header(servers[t], "content-security-policy")) {
+        edits[t].add(
+            "add_header Content-Security-Policy \"upgrade-insecure-requests\" always;");
+      }
+    }
+    return {};
+  }
+
+  static bool has_redirect(const Server& s) {
+    for (const auto& d : s.body) {
+      const Node& n = *d.node;
+      if (n.name() == "set" && n.arg(0) == "$acmed_redirect") return true;
+      if (n.name() == "return" && n.arg_count() >= 2 &&
+          (n.arg(0) == "301" || n.arg(0) == "302" || n.arg(0) == "307" || n.arg(0) == "308") &&
+          n.arg(1).rfind("https://", 0) == 0)
+        return true;
+    }
+    return false;
+  }
+
+  static bool has_header(const Server& s, std::string_view header) {
+    for (const auto& d : s.body) {
+      if (d.node->name() != "add_header") continue;
+      std::string h = d.node->arg(0);
+      std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (h == header) return true;
+    }
+    return false;
+  }
+
+  Status apply_edits(std::vector<Server>& servers, const std::map<std::size_t, ServerEdit>& edits) {
+    for (const auto& [index, edit] : edits) {
+      Node& block = *servers[index].block.node;
+      ACMED_CHECK(insert_lines(block, position_after_last(block, "listen"), edit.lines,
+                               body_indent(block), k_marker));
+    }
+    return {};
+  }
+
+  Options m_options;
+  Control m_control;
+};
+
+}  // namespace
+
+std::string tls_options_text() {
+  return "# TLS settings for servers whose certificates acmed installs.\n"
+         "# Written once by acmed; edit it if you must, acmed will not overwrite it.\n"
+         "# TLS 1.2 and 1.3 only; ECDHE key exchange with AEAD ciphers, so no ssl_dhparam.\n"
+         "ssl_protocols TLSv1.2 TLSv1.3;\n"
+         "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+         "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+         "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;\n"
+         "ssl_prefer_server_ciphers off;\n"
+         "ssl_session_cache shared:acmed_tls:10m;\n"
+         "ssl_session_timeout 1d;\n"
+         "ssl_session_tickets off;\n";
+}
+
+std::unique_ptr<install::Installer> make_installer(const Options& options,
+                                                   sys::ProcessRunner& runner) {
+  return std::make_unique<NginxInstaller>(options, runner);
+}
+
+}  // namespace acmed::plugins::nginx

@@ -1,0 +1,152 @@
+#include "plugins/nginx/tls_check.hpp"
+
+#include "acmed/sys/fs.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace acmed::plugins::nginx {
+
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct SslCtxFree {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+struct SslFree {
+  void operator()(SSL* s) const { SSL_free(s); }
+};
+struct AddrFree {
+  void operator()(addrinfo* a) const { freeaddrinfo(a); }
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : m_fd(fd) {}
+  ~Fd() {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return m_fd; }
+
+ private:
+  int m_fd;
+};
+
+std::string openssl_reason() {
+  unsigned long code = ERR_get_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+Result<std::string> to_der(X509* cert) {
+  int len = i2d_X509(cert, nullptr);
+  if (len <= 0) return Error(Errc::crypto, "cannot encode certificate: " + openssl_reason());
+  std::string der(static_cast<std::size_t>(len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(der.data());
+  i2d_X509(cert, &p);
+  return der;
+}
+
+}  // namespace
+
+Result<std::string> leaf_der_from_pem_file(const std::filesystem::path& path) {
+  ACMED_TRY(std::string pem, sys::read_file(path));
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return Error(Errc::crypto, "out of memory");
+  std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) {
+    return Error(Errc::crypto, path.string() + " holds no PEM certificate: " + openssl_reason());
+  }
+  return to_der(cert.get());
+}
+
+Result<std::string> served_leaf_der(const std::string& address, int port, const std::string& name,
+                                    std::chrono::milliseconds timeout) {
+  std::string where = address + ":" + std::to_string(port) + " (SNI " + name + ")";
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* raw = nullptr;
+  if (::getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &raw) != 0 || !raw) {
+    return Error(Errc::invalid_input, "not a numeric address: " + address);
+  }
+  std::unique_ptr<addrinfo, AddrFree> ai(raw);
+  Fd fd(::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd.get() < 0) return Error(Errc::network, std::string("socket: ") + std::strerror(errno));
+  if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+    return Error(Errc::network, "cannot connect to " + where + ": " + std::strerror(errno));
+  }
+  pollfd pfd{fd.get(), POLLOUT, 0};
+  int ms = static_cast<int>(timeout.count());
+  if (::poll(&pfd, 1, ms) != 1) return Error(Errc::network, "timeout connecting to " + where);
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+  ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &len);
+  if (so_error != 0) {
+    return Error(Errc::network, "cannot connect to " + where + ": " + std::strerror(so_error));
+  }
+  // Blocking from here on, bounded by socket timeouts.
+  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
+  std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return Error(Errc::crypto, "SSL_CTX_new: " + openssl_reason());
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);  // we compare the bytes ourselves
+  std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
+  if (!ssl) return Error(Errc::crypto, "SSL_new: " + openssl_reason());
+  SSL_set_fd(ssl.get(), fd.get());
+  // SSL_set_tlsext_host_name() is a macro with a C cast; this is its expansion.
+  SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+           const_cast<char*>(name.c_str()));
+  if (SSL_connect(ssl.get()) != 1) {
+    return Error(Errc::network, "TLS handshake with " + where + " failed: " + openssl_reason());
+  }
+  std::unique_ptr<X509, X509Free> cert(SSL_get1_peer_certificate(ssl.get()));
+  if (!cert) return Error(Errc::network, where + " sent no certificate");
+  auto der = to_der(cert.get());
+  SSL_shutdown(ssl.get());
+  return der;
+}
+
+std::string der_fingerprint(std::string_view der) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(der.data(), der.size(), md, &n, EVP_sha256(), nullptr) != 1) return "?";
+  static const char k_hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    if (i) out += ':';
+    out += k_hex[md[i] >> 4];
+    out += k_hex[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace acmed::plugins::nginx
