@@ -56,14 +56,15 @@ Result<std::string> decode_checked(std::string_view text, std::size_t pad) {
 
 }  // namespace
 
-std::string base64_encode(std::string_view bytes) { return encode_standard(bytes); }
+std::string base64_encode(std::string_view bytes) {
+  return encode_standard(bytes);
+}
 
 Result<std::string> base64_decode(std::string_view text) {
   // RFC 4648 section 4: groups of 4 characters, at most two '=' and only at the very end.
   if (text.size() % 4 != 0) {
-    return Error(Errc::invalid_input,
-                 "base64 text has " + std::to_string(text.size()) +
-                     " characters, which is not a multiple of 4");
+    return Error(Errc::invalid_input, "base64 text has " + std::to_string(text.size()) +
+                                          " characters, which is not a multiple of 4");
   }
   std::size_t pad = 0;
   while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
@@ -84,8 +85,10 @@ std::string base64url_encode(std::string_view bytes) {
   std::string out = encode_standard(bytes);
   while (!out.empty() && out.back() == '=') out.pop_back();
   for (char& c : out) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   return out;
 }
@@ -112,8 +115,10 @@ Result<std::string> base64url_decode(std::string_view text) {
   }
   std::string standard(body);
   for (char& c : standard) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
   }
   standard.append(pad, '=');
   return decode_checked(standard, pad);

@@ -11,7 +11,8 @@ Result<std::string> dump_json(const nlohmann::json& value, const char* what) {
   try {
     return value.dump();
   } catch (const nlohmann::json::exception&) {
-    return Error(Errc::invalid_input, std::string(what) + " holds a string that is not valid UTF-8");
+    return Error(Errc::invalid_input,
+                 std::string(what) + " holds a string that is not valid UTF-8");
   }
 }
 
@@ -33,8 +34,10 @@ Result<nlohmann::json> jws_sign(const PrivateKey& key, std::string_view payload,
   nlohmann::json header = {{"alg", key.jws_alg()}, {"url", url}};
   // The inner JWS of a key change carries no nonce (RFC 8555 section 7.3.5).
   if (!nonce.empty()) header["nonce"] = nonce;
-  if (!kid.empty()) header["kid"] = kid;
-  else header["jwk"] = key.public_jwk();
+  if (!kid.empty())
+    header["kid"] = kid;
+  else
+    header["jwk"] = key.public_jwk();
   ACMED_TRY(std::string header_json, dump_json(header, "JWS protected header"));
 
   std::string protected_b64 = base64url_encode(header_json);

@@ -57,8 +57,8 @@ const Curve* curve_by_jwk_crv(std::string_view crv) {
 std::string group_name_of(const EVP_PKEY* key) {
   char group[64] = {};
   std::size_t len = 0;
-  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                     &len) != 1) {
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) !=
+      1) {
     drain_openssl_errors();
     return {};
   }
@@ -110,7 +110,9 @@ Status check_supported(const EVP_PKEY* key) {
 }
 
 // Refuses to prompt for a pass phrase: an encrypted key just fails to load.
-int no_passphrase(char*, int, int, void*) { return -1; }
+int no_passphrase(char*, int, int, void*) {
+  return -1;
+}
 
 Result<std::string> get_string_member(const nlohmann::json& jwk, const char* name) {
   auto it = jwk.find(name);
@@ -222,8 +224,8 @@ Result<PkeyPtr> rsa_from_jwk(const nlohmann::json& jwk) {
   for (std::size_t i = 0; i < k_members.size(); ++i) {
     ACMED_TRY(std::string bytes, get_uint_member(jwk, k_members[i].first));
     numbers[i] = bytes_to_bn(bytes);
-    if (!numbers[i] || OSSL_PARAM_BLD_push_BN(bld.get(), k_members[i].second,
-                                              numbers[i].get()) != 1) {
+    if (!numbers[i] ||
+        OSSL_PARAM_BLD_push_BN(bld.get(), k_members[i].second, numbers[i].get()) != 1) {
       return openssl_error("building an RSA key from a JWK failed");
     }
   }
@@ -232,7 +234,9 @@ Result<PkeyPtr> rsa_from_jwk(const nlohmann::json& jwk) {
 
 }  // namespace
 
-void PrivateKey::Deleter::operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+void PrivateKey::Deleter::operator()(EVP_PKEY* k) const {
+  EVP_PKEY_free(k);
+}
 
 Result<KeySpec> parse_key_spec(std::string_view type, int rsa_bits, std::string_view curve) {
   KeySpec spec;
@@ -250,8 +254,8 @@ Result<KeySpec> parse_key_spec(std::string_view type, int rsa_bits, std::string_
   if (t == "ecdsa" || t == "ec") {
     const Curve* c = curve_by_any_name(curve);
     if (c == nullptr) {
-      return Error(Errc::invalid_input, "elliptic curve \"" + std::string(curve) +
-                                            "\" is not supported",
+      return Error(Errc::invalid_input,
+                   "elliptic curve \"" + std::string(curve) + "\" is not supported",
                    "use secp256r1 or secp384r1");
     }
     spec.type = KeyType::ecdsa;
@@ -267,10 +271,14 @@ Result<std::string> jwk_thumbprint(const nlohmann::json& jwk) {
   ACMED_TRY(std::string kty, get_string_member(jwk, "kty"));
   // RFC 7638 section 3.2: only the required members take part.
   std::vector<const char*> names;
-  if (kty == "EC") names = {"crv", "x", "y"};
-  else if (kty == "RSA") names = {"e", "n"};
-  else if (kty == "oct") names = {"k"};
-  else return Error(Errc::invalid_input, "JWK key type \"" + kty + "\" is not supported");
+  if (kty == "EC")
+    names = {"crv", "x", "y"};
+  else if (kty == "RSA")
+    names = {"e", "n"};
+  else if (kty == "oct")
+    names = {"k"};
+  else
+    return Error(Errc::invalid_input, "JWK key type \"" + kty + "\" is not supported");
   nlohmann::json canonical = nlohmann::json::object();
   canonical["kty"] = kty;
   for (const char* name : names) {
@@ -287,8 +295,8 @@ Result<std::string> jwk_thumbprint(const nlohmann::json& jwk) {
 }
 
 Result<PrivateKey> PrivateKey::generate(const KeySpec& spec) {
-  ACMED_TRY(KeySpec checked, parse_key_spec(spec.type == KeyType::rsa ? "rsa" : "ecdsa",
-                                            spec.rsa_bits, spec.curve));
+  ACMED_TRY(KeySpec checked,
+            parse_key_spec(spec.type == KeyType::rsa ? "rsa" : "ecdsa", spec.rsa_bits, spec.curve));
   EVP_PKEY* raw = nullptr;
   if (checked.type == KeyType::rsa) {
     raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(checked.rsa_bits));
@@ -318,10 +326,12 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
 Result<PrivateKey> PrivateKey::from_private_jwk(const nlohmann::json& jwk) {
   if (!jwk.is_object()) return Error(Errc::invalid_input, "private JWK is not a JSON object");
   ACMED_TRY(std::string kty, get_string_member(jwk, "kty"));
-  Result<PkeyPtr> built = Error(Errc::invalid_input, "JWK key type \"" + kty +
-                                                         "\" is not supported (want EC or RSA)");
-  if (kty == "EC") built = ec_from_jwk(jwk);
-  else if (kty == "RSA") built = rsa_from_jwk(jwk);
+  Result<PkeyPtr> built =
+      Error(Errc::invalid_input, "JWK key type \"" + kty + "\" is not supported (want EC or RSA)");
+  if (kty == "EC")
+    built = ec_from_jwk(jwk);
+  else if (kty == "RSA")
+    built = rsa_from_jwk(jwk);
   if (!built) return std::move(built).error();
   PrivateKey key(built->release());
   ACMED_CHECK(check_supported(key.native()));

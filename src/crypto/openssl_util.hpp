@@ -66,6 +66,8 @@ std::string bio_contents(BIO* bio);
 inline const unsigned char* uchar(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
-inline unsigned char* uchar(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+inline unsigned char* uchar(std::string& s) {
+  return reinterpret_cast<unsigned char*>(s.data());
+}
 
 }  // namespace acmed::crypto::detail

@@ -17,8 +17,7 @@ namespace acmed::crypto {
 // 7.3.5). Returns {"protected": b64u, "payload": b64u, "signature": b64u}; Errc::invalid_input
 // for an empty url or strings that are not UTF-8, Errc::crypto if signing fails.
 Result<nlohmann::json> jws_sign(const PrivateKey& key, std::string_view payload,
-                                std::string_view nonce, std::string_view url,
-                                std::string_view kid);
+                                std::string_view nonce, std::string_view url, std::string_view kid);
 
 // External Account Binding (RFC 8555 section 7.3.4): an HS256 JWS over the account's public JWK
 // with protected {"alg":"HS256","kid":eab_kid,"url":url}. `hmac_key_b64url` is the key as CAs

@@ -20,7 +20,10 @@ struct Identifiers {
 
 // A PKCS#10 CSR in DER for `ids`, signed by `key`. All names go into subjectAltName; the CN is
 // the first DNS name when it fits in 64 characters, and absent for IP-only requests. No
-// extendedKeyUsage or TLS-feature (must-staple) extension is requested.
+// extendedKeyUsage or TLS-feature (must-staple) extension is requested; subjectAltName is marked
+// critical when the subject is empty (RFC 5280 section 4.2.1.6). Errc::invalid_input when there
+// is no identifier, a DNS name is empty or has characters no host name has, or an IP does not
+// parse.
 Result<std::string> make_csr_der(const PrivateKey& key, const Identifiers& ids);
 
 struct CertInfo {
@@ -30,27 +33,42 @@ struct CertInfo {
   std::vector<std::string> ips;        // subjectAltName iPAddress entries, textual
   TimePoint not_before;
   TimePoint not_after;
-  std::string serial;                  // raw big-endian bytes, as in DER (no sign padding dropped)
-  std::string authority_key_id;        // raw keyIdentifier bytes of AKI; empty if absent
-  std::string sha256_fingerprint;      // hex of SHA-256 over the DER
+  std::string serial;              // raw big-endian bytes, as in DER (no sign padding dropped)
+  std::string authority_key_id;    // raw keyIdentifier bytes of AKI; empty if absent
+  std::string sha256_fingerprint;  // hex of SHA-256 over the DER
   bool is_ca = false;
 };
 
 // Splits a PEM bundle into its certificate blocks, in order. Errc::protocol if it holds anything
 // but CERTIFICATE blocks (a key, a CSR, garbage between blocks) or no certificate at all.
+// Whitespace (also CRLF) between blocks is fine. Each block must be valid base64 holding one
+// DER certificate; blocks are returned re-encoded in canonical PEM (64-column lines, LF).
 Result<std::vector<std::string>> split_pem_chain(std::string_view pem);
 
+// DER of the single "CERTIFICATE" or "CERTIFICATE REQUEST" block in `pem`, checked to parse as
+// such. Errc::invalid_input for any other content, garbage, or more than one block.
+Result<std::string> pem_to_der(std::string_view pem);
+
+// PEM text of one DER object, e.g. der_to_pem(csr_der, "CERTIFICATE REQUEST").
+std::string der_to_pem(std::string_view der, std::string_view label);
+
+// Details of the first certificate in `pem` (the leaf of a chain). Errc::protocol when the PEM
+// is not a certificate chain as split_pem_chain accepts it.
 Result<CertInfo> parse_certificate(std::string_view pem);
+// The same for one DER certificate; Errc::protocol when it does not parse or has trailing bytes.
+Result<CertInfo> parse_certificate_der(std::string_view der);
 
 // RFC 9773 section 4.1 certificate identifier: base64url(AKI keyIdentifier) "." base64url(serial).
 // Errc::invalid_input when the certificate has no AKI.
 Result<std::string> ari_cert_id(const CertInfo& cert);
 
-// True if the certificate's public key is the public half of `key`.
+// True if the public key of the (first) certificate in `cert_pem` is the public half of `key`;
+// false also when the PEM does not parse.
 bool certificate_matches_key(std::string_view cert_pem, const PrivateKey& key);
 
 // Verifies that `chain_pem` (leaf first, then intermediates) chains to one of the certificates in
-// `roots_pem` at the current time. Errc::crypto with OpenSSL's reason when it does not.
+// `roots_pem` at the current time. Errc::crypto with OpenSSL's reason when it does not;
+// Errc::protocol when either PEM is not a certificate list. No purpose (serverAuth) is required.
 Status verify_chain(std::string_view chain_pem, std::string_view roots_pem);
 
 }  // namespace acmed::crypto

@@ -1,5 +1,5 @@
-#include "acmed/crypto/encoding.hpp"
 #include "acmed/crypto/jws.hpp"
+#include "acmed/crypto/encoding.hpp"
 #include "openssl_helpers.hpp"
 #include "rfc_vectors.hpp"
 
@@ -33,8 +33,7 @@ std::string decode_member(const nlohmann::json& jws, const char* member) {
 }
 
 bool signature_verifies(const PrivateKey& key, const nlohmann::json& jws) {
-  std::string input =
-      jws["protected"].get<std::string>() + "." + jws["payload"].get<std::string>();
+  std::string input = jws["protected"].get<std::string>() + "." + jws["payload"].get<std::string>();
   return test::verify_with_public(key, input, decode_member(jws, "signature"));
 }
 
@@ -109,8 +108,8 @@ TEST_CASE("an EAB JWS is HS256 over the account JWK with the decoded key (RFC 85
   CHECK(decode_json_member(*eab, "payload") == account.public_jwk());
 
   // The MAC, computed independently with the openssl CLI.
-  std::string input = (*eab)["protected"].get<std::string>() + "." +
-                      (*eab)["payload"].get<std::string>();
+  std::string input =
+      (*eab)["protected"].get<std::string>() + "." + (*eab)["payload"].get<std::string>();
   std::string cli = test::openssl_cli(
       {"dgst", "-sha256", "-mac", "HMAC", "-macopt", "hexkey:" + hex(mac_key), "-r"}, input);
   REQUIRE(cli.size() >= 64);
@@ -137,7 +136,8 @@ TEST_CASE("a key authorization is the token, a dot and the account key thumbprin
 
 TEST_CASE("the dns-01 TXT value matches a digest computed with the openssl CLI") {
   // Value computed while writing this test with:
-  //   printf '%s' 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
+  //   printf '%s'
+  //   'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
   //     | openssl dgst -sha256 -binary | basenc --base64url
   // (OpenSSL 3.0; the trailing '=' padding dropped).
   CHECK(dns01_txt_value("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA." +

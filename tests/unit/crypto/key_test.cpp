@@ -1,5 +1,5 @@
-#include "acmed/crypto/encoding.hpp"
 #include "acmed/crypto/key.hpp"
+#include "acmed/crypto/encoding.hpp"
 #include "openssl_helpers.hpp"
 #include "rfc_vectors.hpp"
 #include "support/temp_dir.hpp"
@@ -74,8 +74,7 @@ void check_invalid_jwk(const nlohmann::json& jwk, const std::string& message_par
   auto key = PrivateKey::from_private_jwk(jwk);
   REQUIRE_FALSE(key);
   CHECK(key.error().code == Errc::invalid_input);
-  CHECK_MESSAGE(key.error().message.find(message_part) != std::string::npos,
-                key.error().message);
+  CHECK_MESSAGE(key.error().message.find(message_part) != std::string::npos, key.error().message);
 }
 
 }  // namespace
@@ -197,9 +196,10 @@ TEST_CASE("from_pem rejects garbage, public keys and truncated keys without echo
   std::string public_pem(data, static_cast<std::size_t>(len));
   BIO_free(bio);
 
-  for (const std::string& bad : {std::string(), std::string("not a key at all"), public_pem,
-                                 truncated, std::string("-----BEGIN PRIVATE KEY-----\n!!!!\n"
-                                                        "-----END PRIVATE KEY-----\n")}) {
+  for (const std::string& bad :
+       {std::string(), std::string("not a key at all"), public_pem, truncated,
+        std::string("-----BEGIN PRIVATE KEY-----\n!!!!\n"
+                    "-----END PRIVATE KEY-----\n")}) {
     auto r = PrivateKey::from_pem(bad);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::invalid_input);
@@ -225,8 +225,7 @@ TEST_CASE("from_pem rejects key types and sizes acmed cannot use") {
     auto r = PrivateKey::from_pem(pem_of(k));
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::invalid_input);
-    CHECK_MESSAGE(r.error().message.find("not supported") != std::string::npos,
-                  r.error().message);
+    CHECK_MESSAGE(r.error().message.find("not supported") != std::string::npos, r.error().message);
   }
 }
 
