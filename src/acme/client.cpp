@@ -97,6 +97,26 @@ std::string ensure_newline(std::string pem) {
   return pem;
 }
 
+// What to check when validating `name` with `challenge_type` failed with a problem of
+// `problem_type` (RFC 8555 section 8.3 to 8.4, RFC 8737); nullopt keeps the generic hint.
+std::optional<std::string> validation_hint(std::string_view challenge_type, const std::string& name,
+                                           std::string_view problem_type) {
+  if (problem_type != "unauthorized" && problem_type != "connection" &&
+      problem_type != "incorrectResponse" && problem_type != "dns" && problem_type != "tls")
+    return std::nullopt;
+  if (challenge_type == "dns-01")
+    return "check that the TXT record _acme-challenge." + name +
+           " is published on the domain's authoritative DNS servers (and that the DNS plugin or "
+           "hook really updated it)";
+  if (challenge_type == "http-01")
+    return "check that " + name + " points (A/AAAA) to this machine, that port 80 is reachable "
+           "from the internet and that /.well-known/acme-challenge/ is served from the webroot";
+  if (challenge_type == "tls-alpn-01")
+    return "check that " + name + " points (A/AAAA) to this machine and that port 443 is "
+           "reachable from the internet";
+  return std::nullopt;
+}
+
 }  // namespace
 
 struct Client::State {
@@ -191,6 +211,8 @@ struct Client::State {
         if (sent.error().code != Errc::network || transient >= max_transient)
           return context(std::move(sent).error());
       } else {
+        log(LogLevel::debug, std::string(to_string(call.method)) + " " + call.url + " -> " +
+                                 std::to_string(sent->status));
         remember_nonce(sent->headers);
         if (sent->status < 400) return sent;
         Error error = http_error(*sent, call.url);
@@ -345,6 +367,7 @@ struct Client::State {
         if (!problem) continue;
         if (!problem->identifier) problem->identifier = authz->identifier;
         Error e = problem_to_error(*problem, *c.error);
+        if (auto hint = validation_hint(c.type, name, problem->short_type())) e.hint = *hint;
         e.message = "the CA could not validate " + name + " with " + c.type + ": " +
                     (problem->detail.empty() ? problem->short_type() : problem->detail);
         first = std::move(e);
