@@ -48,6 +48,9 @@ inline std::filesystem::path make_debian_tree(const std::filesystem::path& dir, 
                         "serve-cgi-bin"})
     fs::create_symlink(std::string("../conf-available/") + c + ".conf",
                        root / "conf-enabled" / (std::string(c) + ".conf"));
+  // A global ServerName keeps apache from warning (AH00558) on every start and configtest.
+  write_text(root / "conf-available/servername.conf", "ServerName localhost\n");
+  fs::create_symlink("../conf-available/servername.conf", root / "conf-enabled/servername.conf");
   std::string r = root.string();
   write_text(root / "envvars",
              "# envvars for a test tree\nunset HOME\nexport APACHE_RUN_USER=www-data\n"
