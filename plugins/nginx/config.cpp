@@ -199,11 +199,12 @@ std::vector<std::string> files_in_dump(std::string_view dump) {
 }
 
 Status cross_check_with_nginx(const Config& config, sys::ProcessRunner& runner,
-                              const std::string& ctl) {
+                              std::vector<std::string> nginx_argv) {
   sys::ProcessOptions opts;
   opts.timeout = std::chrono::seconds(60);
   opts.max_output = std::size_t(64) << 20;
-  ACMED_TRY(auto res, runner.run({ctl, "-c", config.main_conf().string(), "-T"}, opts));
+  nginx_argv.insert(nginx_argv.end(), {"-c", config.main_conf().string(), "-T"});
+  ACMED_TRY(auto res, runner.run(nginx_argv, opts));
   if (res.exit_code != 0) {
     return Error(Errc::server,
                  "nginx rejects its configuration " + config.main_conf().string() +

@@ -87,7 +87,9 @@ Result<Version> Control::version() {
 Result<Config> Control::load() {
   ACMED_TRY(Config config, Config::load(main_conf()));
   if (m_options.cross_check == CrossCheck::yes) {
-    ACMED_CHECK(cross_check_with_nginx(config, m_runner, m_options.ctl));
+    std::vector<std::string> argv{m_options.ctl};
+    if (!m_options.prefix.empty()) argv.insert(argv.end(), {"-p", m_options.prefix.string()});
+    ACMED_CHECK(cross_check_with_nginx(config, m_runner, std::move(argv)));
   }
   return config;
 }
