@@ -1,0 +1,139 @@
+// `acmed renew`: check every lineage (or the named ones), renew those that are due, run the hooks
+// and reload the web servers once, record each lineage's outcome in its status file, and say
+// what happened.
+//
+// Order of a run:
+//   1. check, `jobs` lineages at a time: load the lineage and its status, bring the ARI answer up
+//      to date (ari.hpp), decide (policy.hpp); a broken lineage is a failure of its own and does
+//      not stop the others;
+//   2. if anything is due: the pre hooks, once;
+//   3. renew the due lineages, `jobs` at a time, each through RenewFn (which owns its own ACME
+//      client); a rateLimited answer or a Retry-After defers that lineage's next attempt;
+//   4. deploy hooks for each renewed lineage (in name order), then one reload of the installers,
+//      then the post hooks (only if a renewal was attempted);
+//   5. the summary: checked / renewed / not due / failed, with the reason of each failure, louder
+//      as the failing certificate nears its expiry.
+// The caller holds the config-dir lock (sys::DirLock) for the whole run.
+#pragma once
+
+#include "acmed/renew/ari.hpp"
+#include "acmed/renew/hooks.hpp"
+#include "acmed/renew/policy.hpp"
+#include "acmed/store/lineage.hpp"
+#include "acmed/store/paths.hpp"
+#include "acmed/sys/clock.hpp"
+#include "acmed/sys/process.hpp"
+#include "acmed/util/result.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace acmed::renew {
+
+enum class ForceRenewal { no, yes };
+enum class DryRun { no, yes };
+enum class DirectoryHooks { run, skip };
+
+struct RenewOptions {
+  std::vector<std::string> cert_names;  // --cert-name (repeatable); empty: every lineage
+  ForceRenewal force = ForceRenewal::no;
+  DryRun dry_run = DryRun::no;  // every selected lineage is rehearsed, nothing is stored
+  int jobs = 4;                 // lineages checked / renewed at the same time
+  // Command-line hooks; when given they replace the lineage's stored ones (and are saved with it
+  // on a successful renewal, as certbot does).
+  std::optional<std::string> pre_hook;
+  std::optional<std::string> post_hook;
+  std::optional<std::string> deploy_hook;
+  bool run_deploy_hooks = false;  // in a dry run, run deploy hooks anyway
+  DirectoryHooks directory_hooks = DirectoryHooks::run;
+  // A failing certificate with less than this left (at most a quarter of its lifetime) is an error.
+  std::chrono::seconds critical_within{std::chrono::hours(24 * 7)};
+};
+
+// What the issuer is asked to do for one due lineage.
+struct RenewAttempt {
+  store::RenewalParams params;  // the stored params with command-line overrides applied
+  std::string replaces;         // RFC 9773 section 5: ARI id of the certificate being replaced
+  DryRun dry_run = DryRun::no;  // obtain a certificate, store nothing
+};
+
+struct RenewedCert {
+  crypto::CertInfo cert;           // the new leaf
+  std::vector<std::string> names;  // its SAN DNS names then IPs
+  int version = 0;                 // archive version written (0 in a dry run)
+};
+
+// Re-issues one lineage with its stored settings (renew::issue underneath). Called from worker
+// threads, one lineage per call; the function must not share an ACME client between calls.
+using RenewFn = std::function<Result<RenewedCert>(const store::Lineage&, const RenewAttempt&)>;
+
+// Reloads the web servers of the renewed lineages, once per installer kind. Not called when
+// nothing was renewed or in a dry run.
+using ReloadFn = std::function<Status(const std::vector<store::Lineage>&)>;
+
+enum class LogLevel { debug, info, warning, error };
+using Logger = std::function<void(LogLevel, std::string_view)>;
+
+struct RenewContext {
+  store::Paths paths;
+  const sys::Clock* clock = nullptr;          // required
+  sys::ProcessRunner* processes = nullptr;    // required (hooks)
+  std::function<std::unique_ptr<AriLookup>()> make_ari;  // one per worker; null: no ARI
+  Uniform01 uniform;                          // null: a seeded std::mt19937_64
+  RenewFn renew;                              // required
+  ReloadFn reload;                            // null: no installer to reload
+  Logger log;                                 // null: silent (called under a mutex)
+};
+
+enum class Outcome {
+  renewed,   // a new version was written (or, in a dry run, obtained)
+  not_due,
+  skipped,   // autorenew = False in its conf
+  failed,    // could not be checked or renewed, or is backing off after a rate limit
+};
+
+// "renewed", "not due", "skipped", "failed".
+const char* to_string(Outcome outcome);
+
+struct LineageReport {
+  std::string name;
+  Outcome outcome = Outcome::not_due;
+  std::string reason;  // due rule / error message
+  std::optional<sys::TimePoint> next_due;
+  Urgency urgency = Urgency::normal;  // for failures
+  bool ari_requested = false;         // an ARI request was sent for it in this run
+};
+
+struct RunSummary {
+  DryRun dry_run = DryRun::no;
+  std::vector<LineageReport> lineages;  // in name order
+  std::vector<HookFailure> hook_failures;
+  std::string reload_error;             // empty when the reload worked or was not needed
+  std::vector<std::string> hook_history;
+
+  std::size_t count(Outcome outcome) const;
+  std::size_t ari_requests() const;
+  // No lineage failed, no hook failed, the reload worked.
+  bool ok() const;
+  // The closing lines: the counts, then one line per failure with its reason.
+  std::vector<std::string> lines() const;
+};
+
+// Runs the renewal described above. Errc::not_found when a --cert-name does not exist, Errc::io
+// when the renewal dir cannot be read; every per-lineage problem is in the summary instead.
+Result<RunSummary> run_renewals(const RenewOptions& options, const RenewContext& context);
+
+// The value of `pre/post/deploy` hook for a lineage: the command-line one when given.
+store::RenewalParams apply_overrides(store::RenewalParams params, const RenewOptions& options);
+
+// Runs fn(i, w) for i in 0 .. n-1 on up to `jobs` threads (at least 1), w being the index of the
+// thread (0 .. jobs-1) so callers can keep per-thread state; returns when all are done.
+void for_each_parallel(std::size_t n, int jobs,
+                       const std::function<void(std::size_t item, std::size_t worker)>& fn);
+
+}  // namespace acmed::renew

@@ -1,0 +1,414 @@
+#include "acmed/renew/runner.hpp"
+
+#include "acmed/acme/messages.hpp"
+#include "acmed/store/status.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace acmed::renew {
+
+namespace {
+
+using std::chrono::seconds;
+
+// Backoff after a rateLimited answer without Retry-After: 1 h, 2 h, 4 h, ... capped at a day.
+seconds rate_limit_backoff(int failures) {
+  int shift = std::clamp(failures - 1, 0, 5);
+  return std::min(seconds(3600) * (1 << shift), seconds(24 * 3600));
+}
+
+bool is_already_replaced(const Error& error) {
+  if (!error.problem || !error.problem->is_object()) return false;
+  auto it = error.problem->find("type");
+  return it != error.problem->end() && it->is_string() &&
+         it->get<std::string>() == "urn:ietf:params:acme:error:alreadyReplaced";
+}
+
+std::string urgency_text(Urgency u, const crypto::CertInfo& cert, sys::TimePoint now) {
+  auto left = std::chrono::duration_cast<seconds>(cert.not_after - now);
+  std::string when = left > seconds::zero() ? "expires in " + format_duration(left)
+                                            : "EXPIRED " + format_duration(-left) + " ago";
+  switch (u) {
+    case Urgency::normal: return "the certificate " + when;
+    case Urgency::warning: return "the certificate " + when + "; renewal keeps failing";
+    case Urgency::critical: return "CRITICAL: the certificate " + when + "; fix this now";
+  }
+  return when;
+}
+
+// Everything the run knows about one lineage.
+struct Work {
+  std::string name;
+  std::optional<store::Lineage> lineage;
+  store::LineageStatus status;
+  std::optional<seconds> renew_before_expiry;
+  bool due = false;
+  std::string replaces;
+  std::optional<RenewedCert> renewed;
+  LineageReport report;
+};
+
+class Run {
+ public:
+  Run(const RenewOptions& options, const RenewContext& context)
+      : m_opt(options), m_ctx(context), m_now(context.clock->now()) {
+    if (m_ctx.uniform) {
+      m_uniform = m_ctx.uniform;
+    } else {
+      m_rng.seed(std::random_device{}());
+      m_uniform = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(m_rng); };
+    }
+  }
+
+  Result<RunSummary> execute();
+
+ private:
+  bool dry() const { return m_opt.dry_run == DryRun::yes; }
+  bool forced() const { return m_opt.force == ForceRenewal::yes; }
+  void log(LogLevel level, const std::string& text);
+  void check(Work& w, std::size_t worker);
+  void renew(Work& w);
+  void fail(Work& w, const Error& error, std::string_view what);
+  void save(Work& w);
+
+  const RenewOptions& m_opt;
+  const RenewContext& m_ctx;
+  sys::TimePoint m_now;
+  std::mutex m_log_mutex;
+  std::mutex m_rng_mutex;
+  std::mt19937_64 m_rng;
+  Uniform01 m_uniform;
+  std::vector<std::unique_ptr<AriLookup>> m_lookups;  // one per worker, made on first use
+};
+
+void Run::log(LogLevel level, const std::string& text) {
+  if (!m_ctx.log) return;
+  std::lock_guard lock(m_log_mutex);
+  m_ctx.log(level, text);
+}
+
+void Run::save(Work& w) {
+  if (dry()) return;  // a rehearsal changes nothing, not even the bookkeeping
+  if (auto saved = store::save_status(m_ctx.paths, w.name, w.status); !saved) {
+    log(LogLevel::warning, w.name + ": cannot record its status: " + saved.error().describe());
+  }
+}
+
+void Run::fail(Work& w, const Error& error, std::string_view what) {
+  w.report.outcome = Outcome::failed;
+  w.report.reason = std::string(what) + ": " + error.describe();
+  if (!error.hint.empty()) w.report.reason += " (" + error.hint + ")";
+}
+
+void Run::check(Work& w, std::size_t worker) {
+  w.report.name = w.name;
+  auto status = store::load_status(m_ctx.paths, w.name);
+  if (status) {
+    w.status = std::move(*status);
+  } else {
+    log(LogLevel::warning, w.name + ": ignoring its unreadable status file: " +
+                               status.error().describe());
+  }
+  auto lineage = store::load_lineage(m_ctx.paths, w.name);
+  if (!lineage) {
+    fail(w, lineage.error(), "cannot load the lineage");
+    return;
+  }
+  w.lineage = std::move(*lineage);
+  const store::Lineage& lin = *w.lineage;
+  if (auto renewable = lin.conf.check_renewable(); !renewable) {
+    fail(w, renewable.error(), "cannot be renewed");
+    return;
+  }
+  if (!lin.conf.renew_before_expiry.empty()) {
+    auto rbe = store::parse_interval(lin.conf.renew_before_expiry);
+    if (!rbe) {
+      fail(w, std::move(rbe).error().with_context("while reading " + lin.conf_path.string()),
+           "bad renew_before_expiry");
+      return;
+    }
+    w.renew_before_expiry = *rbe;
+  }
+  if (lin.conf.params.autorenew == false && !forced() && !dry()) {
+    w.report.outcome = Outcome::skipped;
+    w.report.reason = "autorenew is False in " + lin.conf_path.string();
+    return;
+  }
+
+  std::string cert_id;
+  if (auto id = crypto::ari_cert_id(lin.cert); id) cert_id = *id;
+
+  // A rateLimited answer or a Retry-After defers the next attempt (unless forced).
+  if (!forced() && !dry() && w.status.failure_count > 0 && !w.status.last_error.empty() &&
+      w.status.next_due && *w.status.next_due > m_now) {
+    w.report.outcome = Outcome::failed;
+    w.report.next_due = w.status.next_due;
+    w.report.reason = "backing off until " + sys::format_rfc3339(*w.status.next_due) +
+                      " after: " + w.status.last_error;
+    w.report.urgency = failure_urgency(lin.cert, m_now, m_opt.critical_within);
+    return;
+  }
+
+  std::optional<store::AriState> usable;
+  if (!forced() && !dry() && m_ctx.make_ari && !cert_id.empty()) {
+    if (!m_lookups[worker]) m_lookups[worker] = m_ctx.make_ari();
+    Uniform01 uniform = [this] {
+      std::lock_guard lock(m_rng_mutex);
+      return m_uniform();
+    };
+    AriResult ari = refresh_ari(lin, cert_id, w.status.ari, m_now, *m_lookups[worker], uniform);
+    w.report.ari_requested = ari.requested;
+    if (!ari.note.empty()) {
+      bool trouble = !ari.usable && ari.requested && ari.state == std::nullopt;
+      log(trouble ? LogLevel::warning : LogLevel::debug, w.name + ": " + ari.note);
+      if (ari.usable && ari.requested && !ari.state->explanation_url.empty()) {
+        log(LogLevel::info, w.name + ": " + ari.note);
+      }
+    }
+    w.status.ari = ari.state;
+    if (ari.usable) usable = ari.state;
+  } else if (w.status.ari && w.status.ari->cert_id == cert_id && w.status.ari->chosen_time) {
+    usable = w.status.ari;  // known from an earlier run: still worth sending `replaces`
+  }
+  if (usable) w.replaces = cert_id;
+
+  Decision decision = decide(lin.cert, w.renew_before_expiry, usable, m_now);
+  w.status.last_checked = m_now;
+  w.status.next_due = decision.due_at;
+  w.report.next_due = decision.due_at;
+  if (forced() || dry() || decision.due) {
+    w.due = true;
+    w.report.reason = forced() ? "forced" : dry() ? "dry run" : decision.reason;
+    log(LogLevel::info, w.name + ": " + w.report.reason);
+    return;
+  }
+  w.report.outcome = Outcome::not_due;
+  w.report.reason = decision.reason;
+  log(LogLevel::debug, w.name + ": " + decision.reason);
+  save(w);
+}
+
+void Run::renew(Work& w) {
+  const store::Lineage& lin = *w.lineage;
+  RenewAttempt attempt;
+  attempt.params = apply_overrides(lin.conf.params, m_opt);
+  attempt.replaces = w.replaces;
+  attempt.dry_run = m_opt.dry_run;
+  log(LogLevel::info, w.name + ": renewing " + (dry() ? "(dry run) " : "") +
+                          (attempt.replaces.empty() ? "" : "replacing " + attempt.replaces));
+  auto result = m_ctx.renew(lin, attempt);
+  if (!result && !attempt.replaces.empty() && is_already_replaced(result.error())) {
+    // RFC 9773 section 5: the certificate was already replaced (by an earlier, interrupted
+    // run); order again without claiming to replace it.
+    log(LogLevel::info, w.name + ": the CA says it was already replaced; ordering without it");
+    attempt.replaces.clear();
+    result = m_ctx.renew(lin, attempt);
+  }
+  sys::TimePoint now = m_ctx.clock->now();
+  if (!result) {
+    const Error& error = result.error();
+    fail(w, error, "renewal failed");
+    w.status.failure_count += 1;
+    w.status.last_error = error.describe();
+    auto retry = acme::retry_after(error);
+    if (retry) {
+      w.status.next_due = now + *retry;
+    } else if (error.code == Errc::rate_limited) {
+      w.status.next_due = now + rate_limit_backoff(w.status.failure_count);
+    } else {
+      w.status.next_due = now;  // try again at the next run
+    }
+    w.report.next_due = w.status.next_due;
+    w.report.urgency = failure_urgency(lin.cert, now, m_opt.critical_within);
+    save(w);
+    return;
+  }
+  w.renewed = std::move(*result);
+  w.report.outcome = Outcome::renewed;
+  sys::TimePoint next = lifetime_due_time(w.renewed->cert, w.renew_before_expiry);
+  w.report.next_due = next;
+  w.report.reason = dry() ? "dry run: a test certificate was obtained and discarded"
+                          : "version " + std::to_string(w.renewed->version) +
+                                " written; expires " +
+                                sys::format_rfc3339(w.renewed->cert.not_after);
+  w.status.last_checked = now;
+  w.status.last_renewed = now;
+  w.status.last_error.clear();
+  w.status.failure_count = 0;
+  w.status.ari.reset();  // that answer was about the old certificate
+  w.status.next_due = next;
+  save(w);
+}
+
+Result<RunSummary> Run::execute() {
+  std::vector<std::string> names;
+  if (m_opt.cert_names.empty()) {
+    ACMED_TRY(names, store::lineage_names(m_ctx.paths));
+  } else {
+    for (const auto& name : m_opt.cert_names) {
+      if (!std::filesystem::exists(m_ctx.paths.renewal_conf(name))) {
+        return Error(Errc::not_found, "no certificate named '" + name + "' (no " +
+                                          m_ctx.paths.renewal_conf(name).string() + ")",
+                     "`acmed certificates` lists the names");
+      }
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+  }
+
+  std::vector<Work> work(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) work[i].name = names[i];
+  int jobs = std::max(1, m_opt.jobs);
+  m_lookups.resize(static_cast<std::size_t>(jobs));
+  for_each_parallel(work.size(), jobs, [&](std::size_t i, std::size_t worker) {
+    check(work[i], worker);
+  });
+  m_lookups.clear();
+
+  RunSummary summary;
+  summary.dry_run = m_opt.dry_run;
+  HookRunner hooks(m_ctx.paths.config_dir, *m_ctx.processes,
+                   [this](HookLogLevel level, std::string_view text) {
+                     log(level == HookLogLevel::warning ? LogLevel::warning : LogLevel::info,
+                         std::string(text));
+                   },
+                   m_opt.directory_hooks == DirectoryHooks::run);
+
+  std::vector<Work*> due;
+  for (auto& w : work) {
+    if (w.due) due.push_back(&w);
+  }
+  if (!due.empty()) {
+    // Pre hooks once, before the first renewal (certbot runs them lazily for the same reason:
+    // a run with nothing to renew must not stop the web server).
+    for (Work* w : due) {
+      hooks.run_pre(apply_overrides(w->lineage->conf.params, m_opt).pre_hook);
+    }
+    for_each_parallel(due.size(), jobs, [&](std::size_t i, std::size_t) { renew(*due[i]); });
+
+    bool deploy = !dry() || m_opt.run_deploy_hooks;
+    std::vector<store::Lineage> renewed;
+    for (Work* w : due) {
+      if (!w->renewed) continue;
+      renewed.push_back(*w->lineage);
+      if (deploy) {
+        hooks.run_deploy(apply_overrides(w->lineage->conf.params, m_opt).deploy_hook,
+                         m_ctx.paths.live_dir(w->name), w->renewed->names);
+      }
+    }
+    if (!renewed.empty() && !dry() && m_ctx.reload) {
+      if (auto reloaded = m_ctx.reload(renewed); !reloaded) {
+        summary.reload_error = reloaded.error().describe();
+        log(LogLevel::error, "reloading the web server failed: " + summary.reload_error);
+      }
+    }
+    for (Work* w : due) hooks.add_post(apply_overrides(w->lineage->conf.params, m_opt).post_hook);
+    hooks.run_post();
+  }
+
+  for (auto& w : work) {
+    if (w.report.outcome == Outcome::failed) {
+      std::string line = w.name + ": " + w.report.reason;
+      if (w.lineage) {
+        line += "; " + urgency_text(w.report.urgency, w.lineage->cert, m_now);
+      }
+      log(w.report.urgency == Urgency::critical ? LogLevel::error : LogLevel::warning, line);
+    } else if (w.report.outcome == Outcome::renewed) {
+      log(LogLevel::info, w.name + ": renewed: " + w.report.reason);
+    }
+    summary.lineages.push_back(std::move(w.report));
+  }
+  summary.hook_failures = hooks.failures();
+  summary.hook_history = hooks.history();
+  return summary;
+}
+
+}  // namespace
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::renewed: return "renewed";
+    case Outcome::not_due: return "not due";
+    case Outcome::skipped: return "skipped";
+    case Outcome::failed: return "failed";
+  }
+  return "?";
+}
+
+std::size_t RunSummary::count(Outcome outcome) const {
+  return static_cast<std::size_t>(std::count_if(
+      lineages.begin(), lineages.end(), [&](const auto& l) { return l.outcome == outcome; }));
+}
+
+std::size_t RunSummary::ari_requests() const {
+  return static_cast<std::size_t>(std::count_if(lineages.begin(), lineages.end(),
+                                                [](const auto& l) { return l.ari_requested; }));
+}
+
+bool RunSummary::ok() const {
+  return count(Outcome::failed) == 0 && hook_failures.empty() && reload_error.empty();
+}
+
+std::vector<std::string> RunSummary::lines() const {
+  std::vector<std::string> out;
+  std::string prefix = dry_run == DryRun::yes ? "dry run: " : "";
+  std::string head = prefix + "checked " + std::to_string(lineages.size()) + ", " +
+                     (dry_run == DryRun::yes ? "simulated " : "renewed ") +
+                     std::to_string(count(Outcome::renewed)) + ", not due " +
+                     std::to_string(count(Outcome::not_due)) + ", failed " +
+                     std::to_string(count(Outcome::failed));
+  if (count(Outcome::skipped) > 0) head += ", skipped " + std::to_string(count(Outcome::skipped));
+  out.push_back(head);
+  for (const auto& l : lineages) {
+    if (l.outcome != Outcome::failed) continue;
+    std::string level = l.urgency == Urgency::critical  ? "CRITICAL "
+                        : l.urgency == Urgency::warning ? "WARNING "
+                                                        : "";
+    out.push_back("  " + level + "failed: " + l.name + ": " + l.reason);
+  }
+  for (const auto& h : hook_failures) {
+    out.push_back(std::string("  hook failed: ") + to_string(h.kind) + " '" + h.hook + "' " +
+                  h.message);
+  }
+  if (!reload_error.empty()) out.push_back("  reload failed: " + reload_error);
+  return out;
+}
+
+store::RenewalParams apply_overrides(store::RenewalParams params, const RenewOptions& options) {
+  if (options.pre_hook) params.pre_hook = *options.pre_hook;
+  if (options.post_hook) params.post_hook = *options.post_hook;
+  if (options.deploy_hook) params.deploy_hook = *options.deploy_hook;
+  return params;
+}
+
+void for_each_parallel(std::size_t n, int jobs,
+                       const std::function<void(std::size_t, std::size_t)>& fn) {
+  std::size_t threads = std::min(n, static_cast<std::size_t>(std::max(1, jobs)));
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < n; ++i) fn(i, 0);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (std::size_t i = next++; i < n; i = next++) fn(i, t);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+Result<RunSummary> run_renewals(const RenewOptions& options, const RenewContext& context) {
+  if (!context.clock || !context.processes || !context.renew) {
+    return Error(Errc::internal, "run_renewals needs a clock, a process runner and a renew function");
+  }
+  Run run(options, context);
+  return run.execute();
+}
+
+}  // namespace acmed::renew
