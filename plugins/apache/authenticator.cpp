@@ -1,11 +1,13 @@
 // http-01 through the running apache: the token files go to a directory of their own, and a
 // temporary, clearly marked conf-enabled/ file aliases /.well-known/acme-challenge/ to it for
-// every vhost (a server-wide Alias is inherited by all of them). The file goes in through an
+// every vhost (a server-wide Alias is inherited by all of them); vhosts whose own mod_rewrite
+// rules would catch the path first get a temporary exemption rule at the top. The file goes in through an
 // install::Transaction (not persisted: it is never a checkpoint for `acmed rollback`), with a
 // configtest before the graceful reload; cleanup() rolls the transaction back, which removes the
 // file and reloads again, also after a failure.
 #include "plugins/apache/apache.hpp"
 #include "plugins/apache/installer.hpp"
+#include "plugins/apache/vhost.hpp"
 
 #include "acmed/install/transaction.hpp"
 #include "acmed/sys/fs.hpp"
@@ -13,6 +15,8 @@
 #include <sys/stat.h>
 #include <cstdio>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace acmed::plugins::apache {
 
@@ -69,6 +73,7 @@ class ApacheAuthenticator final : public challenge::Authenticator {
     std::string names;
     for (const auto& t : tasks) names += " " + t.identifier;
     plan.changes.push_back(install::FileChange{conf, std::nullopt, snippet(m_dir, names), 0644});
+    add_rewrite_exemptions(config, tasks, plan);
     m_tx = std::make_unique<install::Transaction>(m_control, o.work_dir / "backups",
                                                   install::Persist::no);
     ACMED_CHECK(m_tx->apply(plan));
@@ -89,6 +94,48 @@ class ApacheAuthenticator final : public challenge::Authenticator {
   }
 
  private:
+  // mod_rewrite rules in a vhost run before any Alias (translate_name, hooked first), so a
+  // front-controller rule there ("RewriteRule ^ /index.php") would swallow the challenge. Into
+  // each vhost serving a name with RewriteEngine on, a first rule sends the challenge path to
+  // the token directory and ends rewriting. Vhosts without RewriteEngine on are left alone
+  // (turning it on could wake rules the user switched off); the server-wide Alias serves them.
+  void add_rewrite_exemptions(Config& config, std::span<const challenge::Task> tasks,
+                              install::Plan& plan) {
+    if (!config.has_module("rewrite_module")) return;
+    std::vector<std::size_t> done;
+    std::vector<std::size_t> edited_files;
+    for (const auto& t : tasks) {
+      auto v = select_vhost(config, t.identifier, m_control.options().http01_port);
+      if (!v || std::find(done.begin(), done.end(), *v) != done.end()) continue;
+      done.push_back(*v);
+      const VirtualHost& vh = config.vhosts[*v];
+      Node& node = config.node(vh.ref);
+      bool engine_on = std::any_of(node.children.begin(), node.children.end(), [](const Node& c) {
+        auto a = c.head.args();
+        return c.is_directive() && c.head.is("RewriteEngine") && !a.empty() && iequals(a[0], "on");
+      });
+      if (!engine_on) continue;
+      LoadedFile& f = config.files[vh.ref.file];
+      std::string eol = file_eol(f.tree);
+      std::string indent = child_indent(node, indent_unit(f.tree));
+      std::vector<Node> lines;
+      lines.push_back(Node{make_comment(indent, "acmed: TEMPORARY rule for ACME http-01, removed when validation ends", eol), {}, {}});
+      lines.push_back(Node{make_directive(indent, "RewriteEngine", {"on"}, eol), {}, {}});
+      lines.push_back(Node{make_directive(indent, "RewriteRule",
+                                          {"^/\\.well-known/acme-challenge/([A-Za-z0-9_-]+)$",
+                                           (m_dir / "$1").string(), "[END]"},
+                                          eol),
+                           {}, {}});
+      node.children.insert(node.children.begin(), lines.begin(), lines.end());
+      if (std::find(edited_files.begin(), edited_files.end(), vh.ref.file) == edited_files.end())
+        edited_files.push_back(vh.ref.file);
+    }
+    for (std::size_t i : edited_files) {
+      const LoadedFile& f = config.files[i];
+      plan.changes.push_back(install::FileChange{f.real_path, f.bytes, print(f.tree), 0644});
+    }
+  }
+
   static std::string snippet(const fs::path& dir, const std::string& names) {
     std::string d = dir.string();
     return "# acmed: TEMPORARY file for ACME http-01 challenges (" + names.substr(1) +

@@ -357,3 +357,33 @@ TEST_CASE("real apache: http-01 with apache stopped fails and leaves nothing beh
   CHECK(snapshot(s.root) == before);
   CHECK_FALSE(fs::exists(s.dir / "work/http_challenges" / ("acmed-" + std::to_string(::getpid()))));
 }
+
+TEST_CASE("real apache: http-01 gets past a vhost's own front-controller rewrite rule") {
+  if (!have_apache()) {
+    MESSAGE("apache2 not installed: skipped");
+    return;
+  }
+  Site s;
+  std::string www = (s.dir / "www").string();
+  fs::create_symlink("../mods-available/rewrite.load", s.root / "mods-enabled/rewrite.load");
+  test::write_text(s.root / "sites-available/example.conf",
+                   "<VirtualHost *:" + std::to_string(s.http) + ">\n    ServerName example.test\n"
+                   "    DocumentRoot " + www + "\n    <Directory " + www + ">\n        Require all granted\n"
+                   "    </Directory>\n    RewriteEngine on\n    RewriteRule ^ /index.html [L]\n"
+                   "</VirtualHost>\n");
+  Apache apache(s.root, s.http);
+  CHECK(curl(s.http_url("/.well-known/acme-challenge/t1"), "example.test", s.http).body ==
+        "hello from example.test\n");  // the rule really catches everything
+  auto before = snapshot(s.root);
+  auto auth = make_authenticator(s.options, s.runner);
+  std::vector<challenge::Task> tasks(1);
+  tasks[0].identifier = "example.test";
+  tasks[0].type = "http-01";
+  tasks[0].token = "t1";
+  tasks[0].key_authorization = "t1.key";
+  auto st = auth->perform(tasks);
+  REQUIRE_MESSAGE(st, (st ? "" : st.error().describe()));
+  CHECK(curl(s.http_url("/.well-known/acme-challenge/t1"), "example.test", s.http).body == "t1.key");
+  auth->cleanup(tasks);
+  CHECK(snapshot(s.root) == before);
+}
