@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -74,6 +75,7 @@ class Run {
   void renew(Work& w);
   void fail(Work& w, const Error& error, std::string_view what);
   void save(Work& w);
+  void record_check_failure(Work& w);
 
   const RenewOptions& m_opt;
   const RenewContext& m_ctx;
@@ -83,6 +85,8 @@ class Run {
   std::mt19937_64 m_rng;
   Uniform01 m_uniform;
   std::vector<std::unique_ptr<AriLookup>> m_lookups;  // one per worker, made on first use
+  std::mutex m_serial_mutex;
+  std::map<std::string, std::unique_ptr<std::mutex>> m_serial;  // serial_key -> its lock
 };
 
 void Run::log(LogLevel level, const std::string& text) {
@@ -104,6 +108,14 @@ void Run::fail(Work& w, const Error& error, std::string_view what) {
   if (!error.hint.empty()) w.report.reason += " (" + error.hint + ")";
 }
 
+void Run::record_check_failure(Work& w) {
+  w.status.last_checked = m_now;
+  w.status.last_error = w.report.reason;
+  w.status.failure_count += 1;
+  w.status.next_due = m_now;
+  save(w);
+}
+
 void Run::check(Work& w, std::size_t worker) {
   w.report.name = w.name;
   auto status = store::load_status(m_ctx.paths, w.name);
@@ -116,12 +128,14 @@ void Run::check(Work& w, std::size_t worker) {
   auto lineage = store::load_lineage(m_ctx.paths, w.name);
   if (!lineage) {
     fail(w, lineage.error(), "cannot load the lineage");
+    record_check_failure(w);
     return;
   }
   w.lineage = std::move(*lineage);
   const store::Lineage& lin = *w.lineage;
   if (auto renewable = lin.conf.check_renewable(); !renewable) {
     fail(w, renewable.error(), "cannot be renewed");
+    record_check_failure(w);
     return;
   }
   if (!lin.conf.renew_before_expiry.empty()) {
@@ -129,6 +143,7 @@ void Run::check(Work& w, std::size_t worker) {
     if (!rbe) {
       fail(w, std::move(rbe).error().with_context("while reading " + lin.conf_path.string()),
            "bad renew_before_expiry");
+      record_check_failure(w);
       return;
     }
     w.renew_before_expiry = *rbe;
@@ -200,6 +215,18 @@ void Run::renew(Work& w) {
   attempt.dry_run = m_opt.dry_run;
   log(LogLevel::info, w.name + ": renewing " + (dry() ? "(dry run) " : "") +
                           (attempt.replaces.empty() ? "" : "replacing " + attempt.replaces));
+  std::string key = m_ctx.serial_key ? m_ctx.serial_key(lin) : default_serial_key(lin);
+  std::unique_lock<std::mutex> serial;
+  if (!key.empty()) {
+    std::mutex* m = nullptr;
+    {
+      std::lock_guard lock(m_serial_mutex);
+      auto& slot = m_serial[key];
+      if (!slot) slot = std::make_unique<std::mutex>();
+      m = slot.get();
+    }
+    serial = std::unique_lock<std::mutex>(*m);
+  }
   auto result = m_ctx.renew(lin, attempt);
   if (!result && !attempt.replaces.empty() && is_already_replaced(result.error())) {
     // RFC 9773 section 5: the certificate was already replaced (by an earlier, interrupted
@@ -208,6 +235,7 @@ void Run::renew(Work& w) {
     attempt.replaces.clear();
     result = m_ctx.renew(lin, attempt);
   }
+  if (serial.owns_lock()) serial.unlock();
   sys::TimePoint now = m_ctx.clock->now();
   if (!result) {
     const Error& error = result.error();
@@ -383,6 +411,15 @@ store::RenewalParams apply_overrides(store::RenewalParams params, const RenewOpt
   if (options.post_hook) params.post_hook = *options.post_hook;
   if (options.deploy_hook) params.deploy_hook = *options.deploy_hook;
   return params;
+}
+
+std::string default_serial_key(const store::Lineage& lineage) {
+  const store::RenewalParams& p = lineage.conf.params;
+  if (p.authenticator == "webroot") return "";
+  if (p.authenticator == "standalone") {
+    return "standalone:" + p.http01_address + ":" + std::to_string(p.http01_port.value_or(80));
+  }
+  return p.authenticator;
 }
 
 void for_each_parallel(std::size_t n, int jobs,

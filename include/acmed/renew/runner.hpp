@@ -87,6 +87,9 @@ struct RenewContext {
   Uniform01 uniform;                          // null: a seeded std::mt19937_64
   RenewFn renew;                              // required
   ReloadFn reload;                            // null: no installer to reload
+  // Lineages with the same non-empty key are never renewed at the same time (two standalone
+  // servers cannot share port 80; two nginx edits must not interleave). Null: default_serial_key.
+  std::function<std::string(const store::Lineage&)> serial_key;
   Logger log;                                 // null: silent (called under a mutex)
 };
 
@@ -130,6 +133,10 @@ Result<RunSummary> run_renewals(const RenewOptions& options, const RenewContext&
 
 // The value of `pre/post/deploy` hook for a lineage: the command-line one when given.
 store::RenewalParams apply_overrides(store::RenewalParams params, const RenewOptions& options);
+
+// The default serial_key: "" for webroot (lineages renew in parallel), "standalone:<addr>:<port>"
+// for standalone, and the authenticator's name for every other one (nginx, apache, manual...).
+std::string default_serial_key(const store::Lineage& lineage);
 
 // Runs fn(i, w) for i in 0 .. n-1 on up to `jobs` threads (at least 1), w being the index of the
 // thread (0 .. jobs-1) so callers can keep per-thread state; returns when all are done.
