@@ -1,6 +1,7 @@
 #include "plugins/nginx/edit.hpp"
 #include "plugins/nginx/nginx.hpp"
 #include "plugins/nginx/servers.hpp"
+#include "plugins/nginx/tls_check.hpp"
 
 #include "acmed/install/transaction.hpp"
 
@@ -90,8 +91,7 @@ class NginxAuthenticator final : public challenge::Authenticator {
     m_tx = std::make_unique<install::Transaction>(m_control, fs::path(), install::Persist::no);
     ACMED_CHECK(m_tx->apply(plan));
     ACMED_CHECK(m_tx->test_and_reload());
-    // `nginx -s reload` returns before the new workers answer; give them a moment.
-    std::this_thread::sleep_for(m_options.challenge_settle);
+    wait_until_answering(tasks);
     return {};
   }
 
@@ -106,6 +106,31 @@ class NginxAuthenticator final : public challenge::Authenticator {
   }
 
  private:
+  // `nginx -s reload` returns before the new workers answer, and old workers may still accept a
+  // connection or two. Ask nginx on loopback for each token until the new answer comes back
+  // (bounded by reload_wait). When the server does not listen on loopback, fall back to a pause.
+  void wait_until_answering(std::span<const challenge::Task> tasks) {
+    auto deadline = std::chrono::steady_clock::now() + m_options.reload_wait;
+    for (const auto& task : tasks) {
+      for (int attempt = 0; attempt < 1000; ++attempt) {
+        auto response = probe_http(m_options.tls_check_address, m_options.http01_port,
+                                   task.identifier,
+                                   "/.well-known/acme-challenge/" + task.token,
+                                   std::chrono::milliseconds(2000));
+        if (!response) {
+          std::this_thread::sleep_for(m_options.challenge_settle);
+          return;
+        }
+        bool answered = response->rfind("HTTP/1.1 200", 0) == 0 &&
+                        response->size() >= task.key_authorization.size() &&
+                        response->compare(response->size() - task.key_authorization.size(),
+                                          std::string::npos, task.key_authorization) == 0;
+        if (answered || std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+
   Options m_options;
   Control m_control;
   std::unique_ptr<install::Transaction> m_tx;

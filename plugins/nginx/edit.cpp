@@ -1,6 +1,13 @@
 #include "plugins/nginx/edit.hpp"
 
+#include "acmed/sys/fs.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
 #include <regex>
+#include <thread>
 
 namespace acmed::plugins::nginx {
 
@@ -18,6 +25,15 @@ bool starts_new_line(const std::string& trivia) {
     if (c != ' ' && c != '\t' && c != '\r') return false;
   }
   return false;
+}
+
+// Children of `pid` (nginx workers, cache manager) from /proc; empty if unknown.
+std::vector<int> children_of(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<int> out;
+  int child = 0;
+  while (in >> child) out.push_back(child);
+  return out;
 }
 
 std::string process_failure(const std::string& what, const Result<sys::ProcessResult>& res) {
@@ -62,14 +78,50 @@ Status Control::config_test() {
                "see the message above; acmed restores its edits when this happens");
 }
 
+std::optional<int> Control::master_pid() const {
+  auto text = sys::read_file(main_conf());
+  if (!text) return std::nullopt;
+  auto tree = parse(*text, main_conf().string());
+  if (!tree) return std::nullopt;
+  fs::path pid_file = "/run/nginx.pid";
+  for (const auto& node : tree->nodes) {
+    if (node.name() == "pid" && node.arg_count() == 1) pid_file = node.arg(0);
+  }
+  if (pid_file.is_relative()) {
+    pid_file = (m_options.prefix.empty() ? fs::path("/usr/share/nginx") : m_options.prefix) / pid_file;
+  }
+  auto pid_text = sys::read_file_limited(pid_file, 64);
+  if (!pid_text) return std::nullopt;
+  try {
+    int pid = std::stoi(*pid_text);
+    return pid > 1 ? std::optional<int>(pid) : std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 Status Control::reload() {
+  auto master = master_pid();
+  std::vector<int> old_workers = master ? children_of(*master) : std::vector<int>{};
   auto argv = base_argv();
   argv.push_back("-s");
   argv.push_back("reload");
   auto res = m_runner.run(argv, {});
-  if (res && res->exit_code == 0) return {};
-  return Error(Errc::server, process_failure("cannot reload nginx", res),
-               "is nginx running with " + main_conf().string() + "? start it and retry");
+  if (!res || res->exit_code != 0) {
+    return Error(Errc::server, process_failure("cannot reload nginx", res),
+                 "is nginx running with " + main_conf().string() + "? start it and retry");
+  }
+  // The reload is asynchronous: old workers keep accepting until the master tells them to quit.
+  auto deadline = std::chrono::steady_clock::now() + m_options.reload_wait;
+  while (master && !old_workers.empty() && std::chrono::steady_clock::now() < deadline) {
+    auto now = children_of(*master);
+    bool any_old = std::any_of(old_workers.begin(), old_workers.end(), [&](int pid) {
+      return std::find(now.begin(), now.end(), pid) != now.end();
+    });
+    if (!any_old) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return {};
 }
 
 Result<Version> Control::version() {

@@ -21,6 +21,8 @@ class Control final : public install::ServerControl {
       : m_options(options), m_runner(runner) {}
   std::string name() const override { return "nginx"; }
   Status config_test() override;
+  // Sends `-s reload`, then waits (at most reload_wait) until the workers that ran before the
+  // reload have exited, so that what answers afterwards is the new config.
   Status reload() override;
   // `nginx -v`, cached. Errc::not_found if nginx cannot be run.
   Result<Version> version();
@@ -30,6 +32,9 @@ class Control final : public install::ServerControl {
 
  private:
   std::vector<std::string> base_argv() const;
+  // PID of the nginx master from the `pid` file the main config names (nginx's default path
+  // /run/nginx.pid when it names none); nullopt when it cannot be read.
+  std::optional<int> master_pid() const;
 
   Options m_options;
   sys::ProcessRunner& m_runner;

@@ -29,8 +29,10 @@ struct Options {
   int tls_check_port = 443;
   // How long to wait after a reload for nginx to answer with the new config (a reload is
   // asynchronous: the master starts new workers after `nginx -s reload` returns).
+  // The authenticator asks nginx on tls_check_address:http01_port for each challenge until it
+  // answers; when nothing listens there it pauses for challenge_settle instead.
   std::chrono::milliseconds reload_wait{5000};
-  std::chrono::milliseconds challenge_settle{500};  // pause after the http-01 reload
+  std::chrono::milliseconds challenge_settle{1000};
   CrossCheck cross_check = CrossCheck::yes;  // compare the files read with `nginx -T`
 };
 

@@ -72,6 +72,40 @@ Result<std::string> to_der(X509* cert) {
   return der;
 }
 
+// A connected, blocking TCP socket to `address`:`port` with send/receive timeouts.
+Result<std::unique_ptr<Fd>> connect_to(const std::string& address, int port,
+                                       std::chrono::milliseconds timeout) {
+  std::string where = address + ":" + std::to_string(port);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* raw = nullptr;
+  if (::getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &raw) != 0 || !raw) {
+    return Error(Errc::invalid_input, "not a numeric address: " + address);
+  }
+  std::unique_ptr<addrinfo, AddrFree> ai(raw);
+  auto fd = std::make_unique<Fd>(::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd->get() < 0) return Error(Errc::network, std::string("socket: ") + std::strerror(errno));
+  if (::connect(fd->get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+    return Error(Errc::network, "cannot connect to " + where + ": " + std::strerror(errno));
+  }
+  pollfd pfd{fd->get(), POLLOUT, 0};
+  int ms = static_cast<int>(timeout.count());
+  if (::poll(&pfd, 1, ms) != 1) return Error(Errc::network, "timeout connecting to " + where);
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+  ::getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &so_error, &len);
+  if (so_error != 0) {
+    return Error(Errc::network, "cannot connect to " + where + ": " + std::strerror(so_error));
+  }
+  // Blocking from here on, bounded by socket timeouts.
+  ::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) & ~O_NONBLOCK);
+  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+  ::setsockopt(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd->get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
 }  // namespace
 
 Result<std::string> leaf_der_from_pem_file(const std::filesystem::path& path) {
@@ -88,40 +122,13 @@ Result<std::string> leaf_der_from_pem_file(const std::filesystem::path& path) {
 Result<std::string> served_leaf_der(const std::string& address, int port, const std::string& name,
                                     std::chrono::milliseconds timeout) {
   std::string where = address + ":" + std::to_string(port) + " (SNI " + name + ")";
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-  addrinfo* raw = nullptr;
-  if (::getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &raw) != 0 || !raw) {
-    return Error(Errc::invalid_input, "not a numeric address: " + address);
-  }
-  std::unique_ptr<addrinfo, AddrFree> ai(raw);
-  Fd fd(::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (fd.get() < 0) return Error(Errc::network, std::string("socket: ") + std::strerror(errno));
-  if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-    return Error(Errc::network, "cannot connect to " + where + ": " + std::strerror(errno));
-  }
-  pollfd pfd{fd.get(), POLLOUT, 0};
-  int ms = static_cast<int>(timeout.count());
-  if (::poll(&pfd, 1, ms) != 1) return Error(Errc::network, "timeout connecting to " + where);
-  int so_error = 0;
-  socklen_t len = sizeof so_error;
-  ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &len);
-  if (so_error != 0) {
-    return Error(Errc::network, "cannot connect to " + where + ": " + std::strerror(so_error));
-  }
-  // Blocking from here on, bounded by socket timeouts.
-  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
-  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-
+  ACMED_TRY(auto fd, connect_to(address, port, timeout));
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return Error(Errc::crypto, "SSL_CTX_new: " + openssl_reason());
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);  // we compare the bytes ourselves
   std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
   if (!ssl) return Error(Errc::crypto, "SSL_new: " + openssl_reason());
-  SSL_set_fd(ssl.get(), fd.get());
+  SSL_set_fd(ssl.get(), fd->get());
   // SSL_set_tlsext_host_name() is a macro with a C cast; this is its expansion.
   SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
            const_cast<char*>(name.c_str()));
@@ -147,6 +154,28 @@ std::string der_fingerprint(std::string_view der) {
     out += k_hex[md[i] & 15];
   }
   return out;
+}
+
+
+Result<std::string> probe_http(const std::string& address, int port, const std::string& host,
+                               const std::string& path, std::chrono::milliseconds timeout) {
+  ACMED_TRY(auto fd, connect_to(address, port, timeout));
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  std::string_view pending = request;
+  while (!pending.empty()) {
+    ssize_t n = ::send(fd->get(), pending.data(), pending.size(), MSG_NOSIGNAL);
+    if (n <= 0) return Error(Errc::network, std::string("send: ") + std::strerror(errno));
+    pending.remove_prefix(static_cast<std::size_t>(n));
+  }
+  std::string response;
+  char buf[4096];
+  while (response.size() < 65536) {
+    ssize_t n = ::recv(fd->get(), buf, sizeof buf, 0);
+    if (n < 0) return Error(Errc::network, std::string("recv: ") + std::strerror(errno));
+    if (n == 0) break;
+    response.append(buf, static_cast<std::size_t>(n));
+  }
+  return response;
 }
 
 }  // namespace acmed::plugins::nginx

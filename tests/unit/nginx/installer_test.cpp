@@ -52,6 +52,8 @@ struct Site {
     options.server_root = dir / "nginx";
     options.config_dir = dir / "acmed";
     options.cross_check = nginx::CrossCheck::no;
+    options.reload_wait = std::chrono::milliseconds(0);  // no nginx answers here: do not wait
+    options.challenge_settle = std::chrono::milliseconds(0);
   }
   fs::path site() const { return dir / "nginx/sites-enabled/site"; }
   install::DeployRequest request(std::vector<std::string> names,
@@ -227,7 +229,6 @@ TEST_CASE("the authenticator adds a marked challenge location and cleanup restor
   auto auth = nginx::make_authenticator(s.options, s.runner);
   challenge::Task task{"www.example.test", "dns", "http-01", "tok_EN-1", "tok_EN-1.thumb", ""};
   std::vector<challenge::Task> tasks{task};
-  s.options.challenge_settle = std::chrono::milliseconds(0);
   REQUIRE(auth->perform(tasks));
   auto text = *sys::read_file(s.site());
   CHECK(text.find("\tlisten [::]:80;\n\tlocation = /.well-known/acme-challenge/tok_EN-1 { default_type "
@@ -247,7 +248,6 @@ TEST_CASE("a stale challenge snippet from a crashed run is removed by the next p
   stale.insert(stale.find("\tserver_name example"),
                "\tlocation = /.well-known/acme-challenge/old { return 200 \"old\"; } # acmed http-01 challenge (temporary)\n");
   Site s(stale);
-  s.options.challenge_settle = std::chrono::milliseconds(0);
   auto auth = nginx::make_authenticator(s.options, s.runner);
   std::vector<challenge::Task> tasks{{"other.test", "dns", "http-01", "t1", "t1.x", ""}};
   REQUIRE(auth->perform(tasks));
@@ -258,7 +258,6 @@ TEST_CASE("a stale challenge snippet from a crashed run is removed by the next p
 
 TEST_CASE("the authenticator refuses unsafe tokens and unknown names, and nginx -t failures") {
   Site s(k_site);
-  s.options.challenge_settle = std::chrono::milliseconds(0);
   auto auth = nginx::make_authenticator(s.options, s.runner);
   std::vector<challenge::Task> bad{{"example.test", "dns", "http-01", "a\"b", "a\"b.x", ""}};
   CHECK(auth->perform(bad).error().code == Errc::protocol);
