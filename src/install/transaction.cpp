@@ -351,7 +351,10 @@ Result<fs::path> execute(const Plan& plan, ServerControl& server, const fs::path
   return dir;
 }
 
-Result<std::string> rollback_last(const fs::path& backup_root, ServerControl& server, Force force) {
+namespace {
+
+// The newest checkpoint not rolled back yet. Errc::not_found when there is none.
+Result<fs::path> newest_checkpoint(const fs::path& backup_root) {
   std::error_code ec;
   std::vector<fs::path> candidates;
   if (fs::is_directory(backup_root, ec)) {
@@ -365,7 +368,24 @@ Result<std::string> rollback_last(const fs::path& backup_root, ServerControl& se
     return Error(Errc::not_found, "no installer checkpoint to roll back in " + backup_root.string());
   }
   std::sort(candidates.begin(), candidates.end());
-  fs::path dir = candidates.back();
+  return candidates.back();
+}
+
+}  // namespace
+
+Result<std::string> last_checkpoint_server(const fs::path& backup_root) {
+  ACMED_TRY(fs::path dir, newest_checkpoint(backup_root));
+  ACMED_TRY(std::string text, sys::read_file(dir / "manifest.json"));
+  try {
+    return nlohmann::json::parse(text).at("server").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    return Error(Errc::io, "cannot read checkpoint " + dir.string() + ": " + e.what());
+  }
+}
+
+Result<std::string> rollback_last(const fs::path& backup_root, ServerControl& server, Force force) {
+  std::error_code ec;
+  ACMED_TRY(fs::path dir, newest_checkpoint(backup_root));
   ACMED_TRY(std::string text, sys::read_file(dir / "manifest.json"));
   std::vector<FileBackup> backups;
   std::vector<fs::path> dirs;

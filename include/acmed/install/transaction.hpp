@@ -97,4 +97,8 @@ enum class Force { no, yes };
 Result<std::string> rollback_last(const fs::path& backup_root, ServerControl& server,
                                   Force force = Force::no);
 
+// Name of the server ("nginx", "apache") whose checkpoint rollback_last() would restore, so the
+// CLI can pick the plugin for `acmed rollback`. Errc::not_found when there is none.
+Result<std::string> last_checkpoint_server(const fs::path& backup_root);
+
 }  // namespace acmed::install

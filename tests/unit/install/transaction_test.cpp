@@ -195,6 +195,7 @@ TEST_CASE("rollback_last restores the last committed checkpoint, then the one be
   REQUIRE(execute(second, server, dir / "backups", "second"));
   CHECK(*sys::read_file(conf) == "v3");
 
+  CHECK(*last_checkpoint_server(dir / "backups") == "fake");
   auto undone = rollback_last(dir / "backups", server);
   REQUIRE(undone);
   CHECK(*undone == "second");
@@ -206,6 +207,7 @@ TEST_CASE("rollback_last restores the last committed checkpoint, then the one be
   CHECK(mode_of(conf) == 0600);
   CHECK_FALSE(fs::exists(dir / "opts.conf"));
   CHECK(rollback_last(dir / "backups", server).error().code == Errc::not_found);
+  CHECK(last_checkpoint_server(dir / "backups").error().code == Errc::not_found);
 }
 
 TEST_CASE("rollback_last refuses when a file was edited by someone else since") {
