@@ -320,6 +320,17 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
   }
   PrivateKey key(raw);
   ACMED_CHECK(check_supported(key.native()));
+  // A damaged file can still decode to an EC key whose stored public point is not the one of
+  // its private scalar, which would only show up as signatures the CA rejects. Checking costs
+  // one scalar multiplication. (RSA's full check tests primality: too slow for every load.)
+  if (EVP_PKEY_is_a(key.native(), "EC")) {
+    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.native(), nullptr));
+    if (!ctx || EVP_PKEY_check(ctx.get()) != 1) {
+      Error e = openssl_error("the EC private key in PEM data is inconsistent");
+      e.code = Errc::invalid_input;
+      return e;
+    }
+  }
   return key;
 }
 

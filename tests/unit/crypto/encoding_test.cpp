@@ -113,3 +113,9 @@ TEST_CASE("hmac_sha256 matches RFC 4231 test case 2") {
   REQUIRE(mac);
   CHECK(hex(*mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
+
+TEST_CASE("hmac_sha256 accepts an empty key, as RFC 2104 allows") {
+  auto mac = hmac_sha256("", "");
+  REQUIRE(mac);
+  CHECK(hex(*mac) == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}

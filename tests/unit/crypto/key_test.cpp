@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include <string>
@@ -428,4 +429,51 @@ TEST_CASE("a moved-from key hands its handle over and the new owner still signs"
   auto sig = c.sign("data");
   REQUIRE(sig);
   CHECK(test::verify_with_public(c, "data", *sig));
+}
+
+TEST_CASE("corrupting any single character of a PEM key never crashes from_pem") {
+  PrivateKey key = make_key(KeyType::ecdsa);
+  std::string pem = key.to_pem();
+  int rejected = 0;
+  for (std::size_t i = 0; i < pem.size(); ++i) {  // bounded: one pass over a ~240-byte PEM
+    std::string bad = pem;
+    bad[i] = bad[i] == 'A' ? 'B' : 'A';
+    auto r = PrivateKey::from_pem(bad);
+    if (!r) {
+      CHECK(r.error().code == Errc::invalid_input);
+      ++rejected;
+    }
+  }
+  CHECK(rejected > 0);
+}
+
+TEST_CASE("from_pem rejects an EC key whose stored public point is not its own") {
+  PrivateKey a = make_key(KeyType::ecdsa);
+  PrivateKey b = make_key(KeyType::ecdsa);
+  // a's private scalar with b's public point, assembled by OpenSSL without any check.
+  BIGNUM* d = nullptr;
+  REQUIRE(EVP_PKEY_get_bn_param(a.native(), "priv", &d) == 1);
+  unsigned char point[65];
+  std::size_t point_len = 0;
+  REQUIRE(EVP_PKEY_get_octet_string_param(b.native(), "encoded-pub-key", point, sizeof point,
+                                          &point_len) == 1);
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  OSSL_PARAM_BLD_push_utf8_string(bld, "group", "prime256v1", 0);
+  OSSL_PARAM_BLD_push_octet_string(bld, "pub", point, point_len);
+  OSSL_PARAM_BLD_push_BN(bld, "priv", d);
+  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+  EVP_PKEY* mixed = nullptr;
+  REQUIRE(EVP_PKEY_fromdata_init(ctx) == 1);
+  REQUIRE(EVP_PKEY_fromdata(ctx, &mixed, EVP_PKEY_KEYPAIR, params) == 1);
+  test::Pkey owned(mixed);
+  EVP_PKEY_CTX_free(ctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  BN_clear_free(d);
+
+  auto r = PrivateKey::from_pem(pem_of(owned.get()));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::invalid_input);
+  CHECK(r.error().message.find("inconsistent") != std::string::npos);
 }

@@ -421,3 +421,27 @@ TEST_CASE("verify_chain refuses input that is not a list of certificates") {
   CHECK(bad_roots.error().describe().find("trusted roots") != std::string::npos);
   CHECK_FALSE(verify_chain(pki.leaf, ""));
 }
+
+TEST_CASE("corrupting any single byte of a certificate never crashes the parsers") {
+  PrivateKey key = make_key();
+  std::string pem = make_test_cert(test::leaf_options("a.test", "DNS:a.test,IP:10.0.0.1"), key);
+  std::string der = test::cert_der(pem);
+  REQUIRE_FALSE(der.empty());
+  int rejected = 0;
+  for (std::size_t i = 0; i < der.size(); ++i) {  // bounded: one pass over a ~400-byte DER
+    std::string bad = der;
+    bad[i] = static_cast<char>(bad[i] ^ 0xa5);
+    auto info = parse_certificate_der(bad);
+    if (!info) {
+      CHECK(info.error().code == Errc::protocol);
+      ++rejected;
+    }
+    auto chain = split_pem_chain(der_to_pem(bad, "CERTIFICATE"));
+    // split_pem_chain checks only the DER structure; parse_certificate also needs readable
+    // extensions and times, so it may refuse more but never less.
+    CHECK((chain.ok() || !info.ok()));
+    if (!chain) CHECK(chain.error().code == Errc::protocol);
+    (void)certificate_matches_key(der_to_pem(bad, "CERTIFICATE"), key);
+  }
+  CHECK(rejected > 0);
+}
