@@ -110,6 +110,7 @@ class NginxInstaller final : public install::Installer {
                                   plan.notes));
     ACMED_CHECK(apply_edits(servers, edits));
     install::Plan edited = plan_from(config);
+    ACMED_CHECK(check_inside_root(edited));
     for (auto& c : edited.changes) plan.set(std::move(c));
     if (!fs::exists(options_path)) {
       plan.set(install::FileChange{options_path, std::nullopt, tls_options_text(), 0644});
@@ -138,17 +139,21 @@ class NginxInstaller final : public install::Installer {
     ACMED_CHECK(plan_enhancements(servers, name_list, wanted, tls_targets, edits, plan.notes));
     ACMED_CHECK(apply_edits(servers, edits));
     install::Plan edited = plan_from(config);
+    ACMED_CHECK(check_inside_root(edited));
     for (auto& c : edited.changes) plan.set(std::move(c));
     return plan;
   }
 
   Status check_deployed(const install::DeployRequest& request) override {
     ACMED_TRY(std::string ours, leaf_der_from_pem_file(request.fullchain_path));
+    ACMED_TRY(Config config, Config::load(m_control.main_conf()));
+    auto servers = http_servers(config);
     for (const auto& host : request.names) {
+      std::string address = check_address(servers, host);
       auto deadline = std::chrono::steady_clock::now() + m_options.reload_wait;
       std::string last;
       for (int attempt = 0; attempt < 100; ++attempt) {
-        auto served = served_leaf_der(m_options.tls_check_address, m_options.tls_check_port, host,
+        auto served = served_leaf_der(address, m_options.tls_check_port, host,
                                       std::chrono::milliseconds(3000));
         if (served && *served == ours) {
           last.clear();
@@ -158,20 +163,36 @@ class NginxInstaller final : public install::Installer {
                             " instead of " + der_fingerprint(ours)
                       : served.error().message;
         if (std::chrono::steady_clock::now() >= deadline) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // reload is asynchronous
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       if (!last.empty()) {
         return Error(Errc::server,
-                     "nginx does not serve the new certificate for " + host + " on " +
-                         m_options.tls_check_address + ":" +
-                         std::to_string(m_options.tls_check_port) + ": " + last,
-                     "another server block may answer " + host + " on that port first");
+                     "nginx does not serve the new certificate for " + host + " on " + address +
+                         ":" + std::to_string(m_options.tls_check_port) + ": " + last,
+                     "another server block or program may answer " + host + " on that port");
       }
     }
     return {};
   }
 
- private:
+  private:
+  // Where to connect to see what nginx serves `host` with: tls_check_address when the TLS
+  // server listens on all addresses (or is not found), else the address it listens on.
+  std::string check_address(const std::vector<Server>& servers, const std::string& host) const {
+    std::vector<std::string> specific;
+    for (std::size_t t : select_servers(servers, host, m_options.https_port, Tls::ssl)) {
+      for (const auto& l : servers[t].listens) {
+        if (!l.ssl || l.port != m_options.https_port) continue;
+        if (l.address == "*" || l.address == "[::]") return m_options.tls_check_address;
+        std::string a = l.ipv6 ? l.address.substr(1, l.address.size() - 2) : l.address;
+        if (a.find_first_not_of("0123456789.:abcdefABCDEF") == std::string::npos) {
+          specific.push_back(a);
+        }
+      }
+    }
+    return specific.empty() ? m_options.tls_check_address : specific.front();
+  }
+
   // Points `directive` (ssl_certificate / ssl_certificate_key) of server `s` at `path`: replaces
   // the value of the server's own directive in place, or adds one.
   Status set_path(Config& config, Server& s, const std::string& directive, const fs::path& path,
@@ -239,6 +260,24 @@ class NginxInstaller final : public install::Installer {
       if (want(install::Enhancement::uir) && !has_header(servers[t], "content-security-policy")) {
         edits[t].add(
             "add_header Content-Security-Policy \"upgrade-insecure-requests\" always;");
+      }
+    }
+    return {};
+  }
+
+  // acmed edits config files only under the server root (as nginx names them).
+  Status check_inside_root(const install::Plan& plan) const {
+    std::error_code ec;
+    fs::path root = fs::absolute(m_options.server_root, ec).lexically_normal();
+    for (const auto& c : plan.changes) {
+      fs::path named = fs::absolute(c.path, ec).lexically_normal();
+      auto rel = named.lexically_relative(root);
+      if (rel.empty() || *rel.begin() == "..") {
+        return Error(Errc::conflict,
+                     "the server block to edit is in " + c.path.string() + ", outside " +
+                         root.string(),
+                     "acmed only edits files under --nginx-server-root; install the certificate "
+                     "there by hand");
       }
     }
     return {};

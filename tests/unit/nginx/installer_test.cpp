@@ -280,3 +280,16 @@ TEST_CASE("nginx versions are read from `nginx -v`") {
   CHECK_FALSE(nginx::parse_version("nginx version: nginx/1.22.1")->at_least(1, 25, 1));
   CHECK_FALSE(nginx::parse_version("openresty"));
 }
+
+TEST_CASE("a server block in a file outside the server root is not edited") {
+  Site s("server {\n  listen 80;\n  server_name a.test;\n}\n");
+  REQUIRE(sys::make_dirs(s.dir / "elsewhere"));
+  REQUIRE(sys::write_file_atomic(s.dir / "elsewhere/b.conf", "server {\n  listen 80;\n  server_name b.test;\n}\n"));
+  REQUIRE(sys::write_file_atomic(s.dir / "nginx/sites-enabled/z", "include " + (s.dir / "elsewhere/b.conf").string() + ";\n"));
+  auto installer = nginx::make_installer(s.options, s.runner);
+  auto outside = installer->plan_deploy(s.request({"b.test"}));
+  REQUIRE_FALSE(outside.ok());
+  CHECK(outside.error().code == Errc::conflict);
+  CHECK(outside.error().message.find("outside") != std::string::npos);
+  CHECK(installer->plan_deploy(s.request({"a.test"})).ok());
+}
