@@ -293,3 +293,29 @@ TEST_CASE("a server block in a file outside the server root is not edited") {
   CHECK(outside.error().message.find("outside") != std::string::npos);
   CHECK(installer->plan_deploy(s.request({"a.test"})).ok());
 }
+
+TEST_CASE("planning on certbot's test tree picks the right blocks and writes nothing") {
+  test::TempDir dir;
+  FakeNginx runner;
+  nginx::Options options;
+  options.server_root = test::data_path("corpus/nginx/certbot-unit");
+  options.config_dir = dir / "acmed";
+  options.cross_check = nginx::CrossCheck::no;
+  auto installer = nginx::make_installer(options, runner);
+  install::DeployRequest req;
+  req.lineage = "ipv6.com";
+  req.names = {"ipv6.com"};
+  req.fullchain_path = "/etc/acmed/live/ipv6.com/fullchain.pem";
+  req.key_path = "/etc/acmed/live/ipv6.com/privkey.pem";
+  auto plan = installer->plan_deploy(req);
+  REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().describe()));
+  REQUIRE(plan->changes.size() == 2);  // the site file and the new options file
+  CHECK(plan->changes[0].path == options.server_root / "sites-enabled/ipv6.com");
+  CHECK(plan->changes[0].after.find("    listen [::]:80;\n    listen 443 ssl http2; # managed by acmed\n"
+                                    "    listen [::]:443 ssl http2; # managed by acmed\n") !=
+        std::string::npos);
+  req.names = {"www.example.com"};  // ".example.com" in sites-enabled/example.com
+  auto wildcard = installer->plan_deploy(req);
+  REQUIRE(wildcard.ok());
+  CHECK(wildcard->changes[0].path == options.server_root / "sites-enabled/example.com");
+}
