@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace acmed;
 using namespace acmed::install;
@@ -224,5 +225,26 @@ TEST_CASE("rollback_last refuses when a file was edited by someone else since") 
   CHECK(res.error().code == Errc::conflict);
   CHECK(*sys::read_file(conf) == "hand edit");
   REQUIRE(rollback_last(dir / "backups", server, Force::yes));
+  CHECK(*sys::read_file(conf) == "v1");
+}
+
+TEST_CASE("rollback puts back owner and group of an edited file") {
+  if (::geteuid() != 0) return;  // only root can give files away
+  test::TempDir dir;
+  auto conf = dir / "owned.conf";
+  REQUIRE(sys::write_file_atomic(conf, "v1", 0640));
+  REQUIRE(::chown(conf.c_str(), 1234, 5678) == 0);
+  FakeServer server;
+  Transaction tx(server, dir / "backups");
+  Plan plan;
+  plan.changes.push_back(edit(conf, "v1", "v2"));
+  REQUIRE(tx.apply(plan));
+  REQUIRE(::chown(conf.c_str(), 0, 0) == 0);  // someone changed it meanwhile
+  REQUIRE(tx.rollback());
+  struct stat st {};
+  REQUIRE(::stat(conf.c_str(), &st) == 0);
+  CHECK(st.st_uid == 1234u);
+  CHECK(st.st_gid == 5678u);
+  CHECK((st.st_mode & 07777) == 0640);
   CHECK(*sys::read_file(conf) == "v1");
 }
