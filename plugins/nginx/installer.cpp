@@ -245,7 +245,13 @@ class NginxInstaller final : public install::Installer {
           // Server-level rewrite directives run in order before locations: plain HTTP gets a
           // 301 except the ACME challenge path, which stays answerable.
           ServerEdit& e = edits[p];
-          e.add("set $acmed_redirect $scheme;");
+          if (serves_only(servers[p], names)) {
+            e.add("set $acmed_redirect $scheme;");
+          } else {
+            // The block also answers names the certificate does not cover: redirect only ours.
+            e.add("set $acmed_redirect no;");
+            e.add("if ($host ~* \"" + host_regex(names) + "\") { set $acmed_redirect $scheme; }");
+          }
           e.add("if ($request_uri ~ \"^/\\.well-known/acme-challenge/\") { set $acmed_redirect "
                 "challenge; }");
           e.add("if ($acmed_redirect = http) { return 301 " + target + "; }");
@@ -281,6 +287,42 @@ class NginxInstaller final : public install::Installer {
       }
     }
     return {};
+  }
+
+  // True if every server_name of `s` is one of the certificate's `names` (or under one of its
+  // "*." names).
+  static bool serves_only(const Server& s, const std::vector<std::string>& names) {
+    return std::all_of(s.names.begin(), s.names.end(), [&](const std::string& n) {
+      return std::any_of(names.begin(), names.end(), [&](const std::string& c) {
+        std::string cert = c;
+        std::transform(cert.begin(), cert.end(), cert.begin(),
+                       [](unsigned char ch) { return std::tolower(ch); });
+        if (cert == n) return true;
+        if (cert.rfind("*.", 0) != 0 || n.find_first_of("*~") != std::string::npos) return false;
+        std::string_view suffix = std::string_view(cert).substr(1);  // ".b.test"
+        if (n.size() <= suffix.size() || n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
+          return false;
+        return n.substr(0, n.size() - suffix.size()).find('.') == std::string::npos;
+      });
+    });
+  }
+
+  // "^(a\.test|[^.]+\.b\.test)$": the certificate's names as one anchored regex.
+  static std::string host_regex(const std::vector<std::string>& names) {
+    std::string out = "^(";
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (i) out += '|';
+      std::string_view n = names[i];
+      if (n.rfind("*.", 0) == 0) {
+        out += "[^.]+";
+        n.remove_prefix(1);
+      }
+      for (char c : n) {
+        if (c == '.') out += "\\.";
+        else out += c;
+      }
+    }
+    return out + ")$";
   }
 
   static bool has_redirect(const Server& s) {

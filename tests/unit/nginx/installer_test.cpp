@@ -319,3 +319,16 @@ TEST_CASE("planning on certbot's test tree picks the right blocks and writes not
   REQUIRE(wildcard.ok());
   CHECK(wildcard->changes[0].path == options.server_root / "sites-enabled/example.com");
 }
+
+TEST_CASE("a block that also serves other names redirects only the certificate's names") {
+  Site s("server {\n  listen 80;\n  server_name a.test other.test;\n}\n");
+  auto plan = nginx::make_installer(s.options, s.runner)->plan_deploy(s.request({"a.test", "*.w.test"}));
+  // *.w.test has no server: it must be an error, not a silent partial install
+  REQUIRE_FALSE(plan.ok());
+  auto only_a = nginx::make_installer(s.options, s.runner)->plan_deploy(s.request({"a.test"}));
+  REQUIRE(only_a.ok());
+  auto text = s.after_for(*only_a, s.site());
+  CHECK(text.find("  set $acmed_redirect no; # managed by acmed\n"
+                  "  if ($host ~* \"^(a\\.test)$\") { set $acmed_redirect $scheme; } # managed by acmed\n") !=
+        std::string::npos);
+}

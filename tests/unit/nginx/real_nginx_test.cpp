@@ -254,3 +254,22 @@ TEST_CASE("real nginx: the http-01 authenticator answers the challenge, cleanup 
   CHECK(*sys::read_file(n.root / "sites-enabled/example.conf") == n.site_text);
   CHECK(n.http_get("/.well-known/acme-challenge/Tok3n_-x") == "200 hello\n");
 }
+
+TEST_CASE("real nginx: names of the same block outside the certificate keep plain HTTP") {
+  RealNginx n;
+  n.site_text.replace(n.site_text.find("server_name example.test;"), 25,
+                      "server_name example.test other.test;");
+  REQUIRE(sys::write_file_atomic(n.root / "sites-enabled/example.conf", n.site_text));
+  n.start();
+  make_cert(n.dir / "acmed/live/example.test", "example.test");
+  auto installer = nginx::make_installer(n.options, n.runner);
+  auto req = n.request();
+  auto plan = installer->plan_deploy(req);
+  REQUIRE(plan.ok());
+  auto res = install::execute(*plan, *installer, n.dir / "backups", "deploy",
+                              [&] { return installer->check_deployed(req); });
+  REQUIRE_MESSAGE(res.ok(), (res.ok() ? "" : res.error().describe()));
+  CHECK(n.http_get("/", "other.test") == "200 hello\n");
+  CHECK(n.http_get("/", "EXAMPLE.test").rfind("301 https://", 0) == 0);
+  CHECK(n.http_get("/.well-known/acme-challenge/x") == "200 hello\n");
+}
