@@ -27,6 +27,8 @@ Error corrupt(const fs::path& file, const std::string& why, const fs::path& dir)
 
 std::string LocalCa::serial_hex() const {
   std::string hex = crypto::hex(m_info.serial);
+  // DER adds a zero byte in front of a serial whose top bit is set; it is not part of the number.
+  while (hex.size() > 2 && hex.compare(0, 2, "00") == 0) hex.erase(0, 2);
   std::transform(hex.begin(), hex.end(), hex.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return hex;

@@ -128,6 +128,15 @@ class Session {
     if (!recorded(entry)) m_entries.push_back(std::move(entry));
     return write_record(m_env, m_entries);
   }
+  // Drops `entry` from the record (an addition that was rolled back).
+  Status forget(const json& entry) {
+    json kept = json::array();
+    for (auto& e : m_entries) {
+      if (!same_place(e, entry)) kept.push_back(std::move(e));
+    }
+    m_entries = std::move(kept);
+    return write_record(m_env, m_entries);
+  }
 
  private:
   const Environment& m_env;
@@ -266,9 +275,15 @@ StoreOutcome install_system(Session& s, const LocalCa& ca) {
     }
   }
   // Recorded before running the tool: if anything below fails, uninstall still cleans up.
+  bool was_recorded = s.recorded(entry);
   if (auto st = s.remember(entry); !st) return {out.store, StoreAction::failed, st.error().describe()};
   auto run = run_tool(s.runner(), update_command(env, root));
-  if (!run.ok) return {out.store, StoreAction::failed, run.why};
+  if (!run.ok) {
+    // Nothing is left half-installed: the file goes again and the record forgets it.
+    if (!present) (void)sys::remove_file(file);
+    if (!was_recorded) (void)s.forget(entry);
+    return {out.store, StoreAction::failed, run.why};
+  }
   auto bundle = sys::read_file(system_etc_dir(root) / "ca-certificates.crt");
   if (!bundle || bundle->find(pem_body(ca.cert_pem())) == std::string::npos) {
     return {out.store, StoreAction::failed,

@@ -334,3 +334,20 @@ TEST_CASE("install adds the CA to the keystore of $JAVA_HOME and uninstall remov
   CHECK(list.find("acmed-development-ca-") == std::string::npos);
   CHECK(list.find("other") != std::string::npos);
 }
+
+TEST_CASE("when update-ca-certificates fails the system store is left as it was") {
+  if (!tools_present()) return;
+  test::TempDir dir;
+  auto env = test::scratch_env(dir);
+  env.certutil.clear();
+  make_system_store(env, dir);
+  auto before = test::snapshot(env.system_root);
+  FailingRunner runner("update-ca-certificates", env.update_ca_certificates.string());
+  auto report = local::install(env, runner, test::now_seconds());
+  REQUIRE(report.ok());
+  auto system = find_store(*report, "system store");
+  REQUIRE(system);
+  CHECK(system->action == local::StoreAction::failed);
+  CHECK(test::snapshot(env.system_root) == before);
+  CHECK_FALSE(fs::exists(env.ca_root / "installed.json"));
+}
