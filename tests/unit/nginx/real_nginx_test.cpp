@@ -273,3 +273,32 @@ TEST_CASE("real nginx: names of the same block outside the certificate keep plai
   CHECK(n.http_get("/", "EXAMPLE.test").rfind("301 https://", 0) == 0);
   CHECK(n.http_get("/.well-known/acme-challenge/x") == "200 hello\n");
 }
+
+TEST_CASE("real nginx: when the TLS port is taken the check fails and everything is restored") {
+  RealNginx n;
+  n.options.reload_wait = std::chrono::milliseconds(1500);
+  n.start();
+  make_cert(n.dir / "acmed/live/example.test", "example.test");
+  // Something else holds 127.0.0.1:<https>: nginx cannot bind *:<https> and keeps its old config.
+  int squatter = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(squatter >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(n.https_port));
+  REQUIRE(::bind(squatter, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(squatter, 16) == 0);
+  auto installer = nginx::make_installer(n.options, n.runner);
+  auto req = n.request();
+  auto plan = installer->plan_deploy(req);
+  REQUIRE(plan.ok());
+  auto res = install::execute(*plan, *installer, n.dir / "backups", "deploy",
+                              [&] { return installer->check_deployed(req); });
+  ::close(squatter);
+  REQUIRE_FALSE(res.ok());
+  CHECK(res.error().message.find("nginx does not serve the new certificate for example.test") !=
+        std::string::npos);
+  CHECK(*sys::read_file(n.root / "sites-enabled/example.conf") == n.site_text);
+  CHECK_FALSE(fs::exists(n.dir / "acmed/options-ssl-nginx.conf"));
+  CHECK(n.http_get("/") == "200 hello\n");
+}
