@@ -83,6 +83,19 @@ Result<json> parse_json(const HttpResponse& response, std::string_view url) {
   }
 }
 
+// JSON text that cannot throw: invalid UTF-8 in a string (say, from a user's --email) is replaced
+// by U+FFFD instead of raising nlohmann's type_error.
+std::string safe_dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The problem "type" an Error carries, or "" (RFC 8555 section 6.7).
+std::string problem_type(const Error& e) {
+  if (!e.problem || !e.problem->is_object()) return {};
+  auto it = e.problem->find("type");
+  return it != e.problem->end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
   std::string out;
   for (const auto& i : items) {
@@ -198,10 +211,10 @@ struct Client::State {
         if (key == nullptr)
           return context(Error(Errc::internal, "no account key to sign the request with"));
         const std::string kid = call.signer == Signer::kid ? account_url : std::string();
-        const std::string payload = call.payload ? call.payload->dump() : std::string();
+        const std::string payload = call.payload ? safe_dump(*call.payload) : std::string();
         auto jws = crypto::jws_sign(*key, payload, used, call.url, kid);
         if (!jws) return context(std::move(jws).error());
-        body = jws->dump();
+        body = safe_dump(*jws);
         headers.add("Content-Type", "application/jose+json");  // RFC 8555 section 6.2
       }
 
@@ -293,8 +306,7 @@ struct Client::State {
     auto doc = exchange_json(call, &response);
     if (!doc) {
       Error e = std::move(doc).error();
-      if (e.problem && e.problem->value("type", "") ==
-                           "urn:ietf:params:acme:error:accountDoesNotExist") {
+      if (problem_type(e) == "urn:ietf:params:acme:error:accountDoesNotExist") {
         e.code = Errc::not_found;
         e.message = "the CA has no account for this account key";
       }
@@ -490,6 +502,29 @@ struct Client::State {
     return order;
   }
 
+  // RFC 8555 section 7.6; `cert_key` null: signed by the account (kid), else with its jwk.
+  Status revoke(std::string_view cert_pem, RevocationReason reason,
+                const crypto::PrivateKey* cert_key) {
+    auto blocks = crypto::split_pem_chain(cert_pem);
+    if (!blocks)
+      return Error(Errc::invalid_input, "the certificate to revoke is not a PEM certificate (" +
+                                            blocks.error().message + ")");
+    ACMED_TRY(std::string der, crypto::pem_to_der(blocks->front()));
+    ACMED_TRY(const Directory& d, directory_ref());
+    if (d.revoke_cert.empty())
+      return Error(Errc::not_found, "the CA at " + directory_url + " does not offer revocation");
+    Call call = signed_post(d.revoke_cert,
+                            json{{"certificate", crypto::base64url_encode(der)},
+                                 {"reason", static_cast<int>(reason)}},
+                            "revoking the certificate at " + d.revoke_cert);
+    if (cert_key) {
+      call.signer = Signer::jwk;
+      call.key = cert_key;
+    }
+    ACMED_CHECK(exchange(call));
+    return ok_status();
+  }
+
   struct Chain {
     std::string url;
     std::vector<std::string> pems;
@@ -653,9 +688,8 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
   HttpResponse response;
   auto created =
       m->exchange_json(signed_post(d.new_order, payload, "creating the order"), &response);
-  if (!created && replacing && created.error().problem &&
-      created.error().problem->value("type", "") ==
-          "urn:ietf:params:acme:error:alreadyReplaced") {
+  if (!created && replacing &&
+      problem_type(created.error()) == "urn:ietf:params:acme:error:alreadyReplaced") {
     // RFC 9773 section 5: the old certificate was already replaced by another order; a plain
     // order is still allowed, so renewal must not get stuck on it.
     m->log(LogLevel::warning, "the CA says the certificate was already replaced; ordering anew");
@@ -704,6 +738,19 @@ Result<RenewalInfo> Client::renewal_info(std::string_view cert_id) {
   ACMED_TRY(RenewalInfo info, RenewalInfo::from_json(doc));
   info.retry_after = m->retry_after_of(response);
   return info;
+}
+
+Status Client::revoke(std::string_view cert_pem, RevocationReason reason) {
+  if (!m->account_key || m->account_url.empty())
+    return Error(Errc::internal, "revoke() was called before choosing an account");
+  return m->revoke(cert_pem, reason, nullptr);
+}
+
+Status Client::revoke_with_certificate_key(std::string_view cert_pem, RevocationReason reason,
+                                           const crypto::PrivateKey& cert_key) {
+  if (!crypto::certificate_matches_key(cert_pem, cert_key))
+    return Error(Errc::invalid_input, "the key does not belong to the certificate to revoke");
+  return m->revoke(cert_pem, reason, &cert_key);
 }
 
 const TransportStats& Client::stats() const { return m->transport->stats(); }

@@ -2,6 +2,7 @@
 
 #include "acmed/sys/clock.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
@@ -93,6 +94,9 @@ class Reader {
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
+
+// Longer delays are cut to this, so arithmetic on them cannot overflow (one year).
+constexpr long long k_max_retry_after = 365LL * 24 * 3600;
 
 constexpr std::string_view k_acme_error_prefix = "urn:ietf:params:acme:error:";
 
@@ -363,7 +367,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
     long long seconds = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
-    return std::chrono::seconds(seconds);
+    return std::chrono::seconds(std::min(seconds, k_max_retry_after));
   }
   // IMF-fixdate, the form RFC 9110 section 5.6.7 requires senders to use.
   std::string text(value);
@@ -372,7 +376,8 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   if (end == nullptr || *end != '\0') return std::nullopt;
   const auto when = std::chrono::system_clock::from_time_t(::timegm(&tm));
   if (when <= now) return std::chrono::seconds(0);
-  return std::chrono::duration_cast<std::chrono::seconds>(when - now);
+  return std::min(std::chrono::duration_cast<std::chrono::seconds>(when - now),
+                  std::chrono::seconds(k_max_retry_after));
 }
 
 std::vector<std::string> link_targets(const std::vector<std::string>& link_fields,

@@ -95,6 +95,15 @@ struct ObtainRequest {
   std::string preferred_chain;      // issuer CN of the chain to prefer; empty: the CA's default
 };
 
+// RFC 5280 section 5.3.1 reason codes accepted by ACME CAs (RFC 8555 section 7.6).
+enum class RevocationReason {
+  unspecified = 0,
+  key_compromise = 1,
+  affiliation_changed = 3,
+  superseded = 4,
+  cessation_of_operation = 5,
+};
+
 struct IssuedCertificate {
   std::string cert_pem;       // the leaf
   std::string chain_pem;      // intermediates
@@ -133,6 +142,14 @@ class Client {
   // identifier that failed; the CA's problem is in Error::problem.
   Result<IssuedCertificate> obtain(const ObtainRequest& request, const crypto::PrivateKey& cert_key,
                                    challenge::Authenticator& authenticator);
+
+  // revokeCert (RFC 8555 section 7.6) for the first certificate in `cert_pem`, signed by the
+  // account (needs an account). Errc::invalid_input when the PEM is not a certificate; the CA's
+  // refusal (e.g. alreadyRevoked) as Errc::ca_problem. Not idempotent on the CA's side.
+  Status revoke(std::string_view cert_pem, RevocationReason reason);
+  // The same, signed with the certificate's own key (jwk): works without the account.
+  Status revoke_with_certificate_key(std::string_view cert_pem, RevocationReason reason,
+                                     const crypto::PrivateKey& cert_key);
 
   // ARI (RFC 9773 section 4): the CA's suggested renewal window for `cert_id`
   // (crypto::ari_cert_id). Errc::not_found when the CA has no renewalInfo endpoint.

@@ -133,7 +133,7 @@ Error problem_to_error(const Problem& problem, const nlohmann::json& raw,
 std::optional<std::chrono::seconds> retry_after(const Error& error);
 
 // RFC 9110 section 10.2.3: delay-seconds or an HTTP-date (relative to `now`); nullopt when
-// malformed. Dates in the past give 0 s.
+// malformed. Dates in the past give 0 s; delays beyond a year are cut to a year.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::chrono::system_clock::time_point now);
 

@@ -1,6 +1,7 @@
 #include "fake_ca.hpp"
 
 #include "acmed/crypto/jws.hpp"
+#include "acmed/crypto/x509.hpp"
 
 using namespace acmed;
 using namespace acmed::test;
@@ -726,4 +727,68 @@ TEST_CASE("renewal information is fetched from the ARI endpoint with its Retry-A
   CHECK(info->window_end - info->window_start == std::chrono::hours(48));
   CHECK(info->retry_after == seconds(21600));
   CHECK_FALSE(client.renewal_info("../x").ok());
+}
+
+TEST_CASE("revocation sends the leaf's DER and reason, signed by the account") {
+  FakeCa ca;
+  ca.script();
+  ca.transport->on_post(k_ca + "/revoke", raw_response(200, "", "text/plain"));
+  auto client = ca.client();
+  client.use_account(FakeCa::account_key(), ca.account_url);
+  const std::string fullchain = acme_data("leaf_One.pem") + acme_data("int_One.pem");
+  REQUIRE(client.revoke(fullchain, acme::RevocationReason::superseded).ok());
+  const auto& sent = ca.transport->last(HttpMethod::post, k_ca + "/revoke");
+  CHECK(sent.protected_header["kid"] == ca.account_url);
+  json payload = sent.payload_json();
+  CHECK(payload["reason"] == 4);
+  CHECK(crypto::base64url_decode(payload["certificate"].get<std::string>()).value() ==
+        crypto::pem_to_der(acme_data("leaf_One.pem")).value());
+}
+
+TEST_CASE("revocation with the certificate key uses the jwk and checks the key first") {
+  FakeCa ca;
+  ca.script();
+  ca.transport->on_post(k_ca + "/revoke", problem_response(400, "alreadyRevoked", "revoked"));
+  auto client = ca.client();
+  auto other = crypto::PrivateKey::from_pem(acme_data("other_key.pem"));
+  REQUIRE(other.ok());
+  auto wrong = client.revoke_with_certificate_key(acme_data("leaf_One.pem"),
+                                                  acme::RevocationReason::key_compromise, *other);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.error().code == Errc::invalid_input);
+  CHECK(ca.transport->sent.empty());
+
+  auto refused = client.revoke_with_certificate_key(
+      acme_data("leaf_One.pem"), acme::RevocationReason::key_compromise, FakeCa::cert_key());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::ca_problem);
+  CHECK(refused.error().hint.find("already revoked") != std::string::npos);
+  const auto& sent = ca.transport->last(HttpMethod::post, k_ca + "/revoke");
+  CHECK(sent.protected_header.contains("jwk"));
+  CHECK_FALSE(sent.protected_header.contains("kid"));
+}
+
+TEST_CASE("revoking something that is not a certificate is refused without a request") {
+  FakeCa ca;
+  ca.script();
+  auto client = ca.client();
+  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto r = client.revoke(acme_data("other_key.pem"), acme::RevocationReason::unspecified);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::invalid_input);
+  CHECK(ca.transport->sent.empty());
+}
+
+TEST_CASE("an absurd Retry-After while polling is cut to the configured maximum") {
+  FakeCa ca;
+  ca.script();
+  ca.transport->on_post(ca.order_url, json_response(200, ca.order("pending"),
+                                                    {{"Retry-After", "99999999999999"}}));
+  ca.poll_answers({"ready", "valid"});
+  auto client = ca.client();
+  client.use_account(FakeCa::account_key(), ca.account_url);
+  FakeAuthenticator auth;
+  REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
+  REQUIRE(ca.sleeper->sleeps.size() >= 2);
+  CHECK(ca.sleeper->sleeps[1] == seconds(60));
 }

@@ -175,3 +175,10 @@ TEST_CASE("header lookup ignores case and keeps repeated fields") {
   CHECK(h.get_all("link") == std::vector<std::string>{"<a>;rel=alternate", "<b>;rel=alternate"});
   CHECK_FALSE(h.get("Location").has_value());
 }
+
+TEST_CASE("a Retry-After beyond a year is cut to a year") {
+  using namespace std::chrono;
+  const sys_seconds now = sys_days{year{2026} / 11 / 26};
+  CHECK(parse_retry_after("9223372036854775807", now) == seconds(365LL * 24 * 3600));
+  CHECK(parse_retry_after("Fri, 01 Jan 2100 00:00:00 GMT", now) == seconds(365LL * 24 * 3600));
+}
