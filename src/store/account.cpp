@@ -2,11 +2,11 @@
 
 #include "acmed/sys/fs.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 
 namespace acmed::store {
 
@@ -17,7 +17,8 @@ using nlohmann::json;
 constexpr std::string_view k_tmp_marker = ".acmed-tmp-";
 
 Error bad_url(std::string_view url, const std::string& why) {
-  return Error(Errc::invalid_input, "'" + std::string(url) + "' is not a usable ACME directory URL: " + why,
+  return Error(Errc::invalid_input,
+               "'" + std::string(url) + "' is not a usable ACME directory URL: " + why,
                "give the full directory URL, like https://acme-v02.api.letsencrypt.org/directory");
 }
 
@@ -163,14 +164,16 @@ Result<Account> load_account(const Paths& paths, std::string_view server_url, st
   fs::path dir = server_dir / std::string(id);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    return Error(Errc::not_found, "no account " + std::string(id) + " for " +
-                                      std::string(server_url) + " in " + server_dir.string(),
+    return Error(Errc::not_found,
+                 "no account " + std::string(id) + " for " + std::string(server_url) + " in " +
+                     server_dir.string(),
                  "register one, or check --server and --config-dir");
   }
   ACMED_TRY(json jwk, read_json(dir / "private_key.json"));
   auto key = crypto::PrivateKey::from_private_jwk(jwk);
   if (!key) {
-    return std::move(key).error().with_context("while reading " + (dir / "private_key.json").string());
+    return std::move(key).error().with_context("while reading " +
+                                               (dir / "private_key.json").string());
   }
   ACMED_TRY(json regr, read_json(dir / "regr.json"));
   auto uri = regr.find("uri");
@@ -185,9 +188,10 @@ Result<Account> load_account(const Paths& paths, std::string_view server_url, st
     if (auto h = m.find("creation_host"); h != m.end() && h->is_string()) meta.creation_host = *h;
   }
   auto body = regr.find("body");
-  return Account{std::string(id), std::string(server_url), dir, std::move(key).value(),
-                 uri->get<std::string>(),
-                 body != regr.end() ? *body : json::object(), std::move(meta)};
+  return Account{
+      std::string(id),        std::string(server_url), dir,
+      std::move(key).value(), uri->get<std::string>(), body != regr.end() ? *body : json::object(),
+      std::move(meta)};
 }
 
 }  // namespace acmed::store

@@ -19,7 +19,9 @@ std::string_view trim(std::string_view s) {
   return p == std::string_view::npos ? std::string_view{} : s.substr(0, p + 1);
 }
 
-bool is_quote(char c) { return c == '"' || c == '\''; }
+bool is_quote(char c) {
+  return c == '"' || c == '\'';
+}
 
 // Reads the parser's input line by line and builds errors that name file and line.
 class Parser {
@@ -95,8 +97,8 @@ class Parser {
     if (name.empty()) return error("empty section name");
     std::size_t closing = 0;
     while (closing < rest.size() && rest[closing] == ']') ++closing;
-    if (closing != depth) return error("section header '" + std::string(line) +
-                                       "' has unbalanced brackets");
+    if (closing != depth)
+      return error("section header '" + std::string(line) + "' has unbalanced brackets");
     rest = trim_left(rest.substr(closing));
     if (!rest.empty() && rest.front() != '#') return error("text after section header");
     if (depth > stack.size()) {
@@ -213,7 +215,8 @@ bool needs_quotes(std::string_view s, Role role) {
   if (s.empty()) return true;
   if (k_space.find(s.front()) != std::string_view::npos) return true;
   if (k_space.find(s.back()) != std::string_view::npos) return true;
-  if (role == Role::key && (s.front() == '[' || s.find_first_of("=]") != std::string_view::npos)) return true;
+  if (role == Role::key && (s.front() == '[' || s.find_first_of("=]") != std::string_view::npos))
+    return true;
   return s.find_first_of(",#\"'\n") != std::string_view::npos;
 }
 
@@ -249,7 +252,8 @@ void render_comments(const std::vector<std::string>& comments, std::string& out)
 void render_section(const ConfSection& s, int depth, std::string& out) {
   if (depth > 0) {
     render_comments(s.comments, out);
-    std::string open(static_cast<std::size_t>(depth), '['), close(static_cast<std::size_t>(depth), ']');
+    std::string open(static_cast<std::size_t>(depth), '['),
+        close(static_cast<std::size_t>(depth), ']');
     out += open + quote(s.name, Role::key) + close;
     if (!s.inline_comment.empty()) out += " " + s.inline_comment;
     out += "\n";
@@ -271,7 +275,8 @@ const std::string& ConfValue::str() const {
 }
 
 const ConfEntry* ConfSection::find(std::string_view key) const {
-  auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.key == key; });
+  auto it =
+      std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.key == key; });
   return it == entries.end() ? nullptr : &*it;
 }
 
@@ -293,19 +298,22 @@ void ConfSection::set(std::string_view key, ConfValue value) {
 }
 
 bool ConfSection::erase(std::string_view key) {
-  auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.key == key; });
+  auto it =
+      std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.key == key; });
   if (it == entries.end()) return false;
   entries.erase(it);
   return true;
 }
 
 const ConfSection* ConfSection::section(std::string_view n) const {
-  auto it = std::find_if(sections.begin(), sections.end(), [&](const auto& s) { return s.name == n; });
+  auto it =
+      std::find_if(sections.begin(), sections.end(), [&](const auto& s) { return s.name == n; });
   return it == sections.end() ? nullptr : &*it;
 }
 
 ConfSection* ConfSection::section(std::string_view n) {
-  auto it = std::find_if(sections.begin(), sections.end(), [&](const auto& s) { return s.name == n; });
+  auto it =
+      std::find_if(sections.begin(), sections.end(), [&](const auto& s) { return s.name == n; });
   return it == sections.end() ? nullptr : &*it;
 }
 

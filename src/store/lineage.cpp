@@ -2,22 +2,22 @@
 
 #include "acmed/sys/fs.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace acmed::store {
 
 namespace {
 
 struct Kind {
-  const char* name;   // "cert", ... as in certN.pem and cert.pem
-  mode_t mode;        // of the archive file
+  const char* name;  // "cert", ... as in certN.pem and cert.pem
+  mode_t mode;       // of the archive file
 };
 
 // The order in which archive files are written; the live links come from the same list.
@@ -178,7 +178,8 @@ Status publish_live(const Paths& paths, std::string_view name, int version) {
   for (const auto& kind : k_kinds) {
     fs::path link = staging / (std::string(kind.name) + ".pem");
     if (::symlink(link_target(name, kind, version).c_str(), link.c_str()) != 0) {
-      return Error(Errc::io, "cannot create symlink " + link.string() + ": " + std::strerror(errno));
+      return Error(Errc::io,
+                   "cannot create symlink " + link.string() + ": " + std::strerror(errno));
     }
   }
   ACMED_CHECK(sys::write_file_atomic(staging / "README", k_readme, 0644));
@@ -216,8 +217,8 @@ Status publish_live(const Paths& paths, std::string_view name, int version) {
   return retire_staging(staging, live);
 }
 
-Status write_archive(const Paths& paths, std::string_view name, int version,
-                     const CertFiles& files, const WriteHook& hook) {
+Status write_archive(const Paths& paths, std::string_view name, int version, const CertFiles& files,
+                     const WriteHook& hook) {
   fs::path archive = paths.archive_dir(name);
   for (std::size_t i = 0; i < k_kinds.size(); ++i) {
     ACMED_CHECK(run_hook(hook, k_archive_steps[i]));
@@ -241,14 +242,17 @@ Status make_lineage_dirs(const Paths& paths, std::string_view name) {
   return sys::make_dirs(paths.archive_dir(name), 0755);
 }
 
-std::string where(std::string_view name) { return "while writing lineage " + std::string(name); }
+std::string where(std::string_view name) {
+  return "while writing lineage " + std::string(name);
+}
 
 // Where a live link points, as an absolute normal path; Errc::config when it is not a symlink.
 Result<fs::path> resolve_link(const fs::path& link) {
   std::error_code ec;
   fs::path target = fs::read_symlink(link, ec);
   if (ec) {
-    return Error(Errc::config, link.string() + " is not a symlink into the archive: " + ec.message(),
+    return Error(Errc::config,
+                 link.string() + " is not a symlink into the archive: " + ec.message(),
                  "recreate the links (certbot update_symlinks) or renew the certificate");
   }
   if (target.is_relative()) target = link.parent_path() / target;
@@ -312,9 +316,10 @@ Result<RenewalConf> read_renewal_conf(const Paths& paths, std::string_view name)
   auto text = sys::read_file_limited(file, 1 << 20);
   if (!text) {
     if (text.error().code == Errc::not_found) {
-      return Error(Errc::not_found, "no certificate named '" + std::string(name) + "' (" +
-                                        file.string() + " does not exist)",
-                   "list the certificates acmed knows with 'acmed certificates'");
+      return Error(
+          Errc::not_found,
+          "no certificate named '" + std::string(name) + "' (" + file.string() + " does not exist)",
+          "list the certificates acmed knows with 'acmed certificates'");
     }
     return std::move(text).error();
   }
@@ -379,7 +384,8 @@ Status save_renewal_conf(const Paths& paths, std::string_view name, RenewalConf 
 Result<Lineage> load_lineage(const Paths& paths, std::string_view name) {
   auto lineage = load_lineage_impl(paths, name);
   if (!lineage) {
-    return std::move(lineage).error().with_context("while loading certificate " + std::string(name));
+    return std::move(lineage).error().with_context("while loading certificate " +
+                                                   std::string(name));
   }
   return lineage;
 }
@@ -389,9 +395,11 @@ Result<std::vector<std::string>> lineage_names(const Paths& paths) {
   std::error_code ec;
   fs::directory_iterator it(paths.renewal_dir(), ec);
   if (ec == std::errc::no_such_file_or_directory) return names;
-  if (ec) return Error(Errc::io, "cannot list " + paths.renewal_dir().string() + ": " + ec.message());
+  if (ec)
+    return Error(Errc::io, "cannot list " + paths.renewal_dir().string() + ": " + ec.message());
   for (fs::directory_iterator end; it != end; it.increment(ec)) {
-    if (ec) return Error(Errc::io, "cannot list " + paths.renewal_dir().string() + ": " + ec.message());
+    if (ec)
+      return Error(Errc::io, "cannot list " + paths.renewal_dir().string() + ": " + ec.message());
     std::string file = it->path().filename().string();
     if (file.starts_with(".") || !file.ends_with(".conf") || file.size() == 5) continue;
     names.push_back(file.substr(0, file.size() - 5));

@@ -15,7 +15,8 @@ constexpr std::size_t k_max_name = 200;
 
 Status validate_lineage_name(std::string_view name) {
   if (!util::is_safe_lineage_name(name) || name.size() > k_max_name) {
-    return Error(Errc::invalid_input, "'" + std::string(name) + "' is not a usable certificate name",
+    return Error(Errc::invalid_input,
+                 "'" + std::string(name) + "' is not a usable certificate name",
                  "a certificate name must be non-empty printable ASCII without '/', '..' or a "
                  "leading '.', at most 200 characters");
   }

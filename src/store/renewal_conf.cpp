@@ -12,7 +12,9 @@ constexpr std::string_view k_params = "renewalparams";
 constexpr std::string_view k_webroot_map = "webroot_map";
 
 // certbot writes Python's None for an unset option.
-bool is_none(const std::string& s) { return s == "None"; }
+bool is_none(const std::string& s) {
+  return s == "None";
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -218,8 +220,8 @@ Result<RenewalConf> parse_renewal_conf(std::string_view text, std::string_view f
     auto interval = parse_interval(conf.renew_before_expiry);
     if (!interval) {
       const ConfEntry* e = top.find("renew_before_expiry");
-      return Error(Errc::config, conf.file_name + ":" + std::to_string(e->line) + ": " +
-                                     interval.error().message,
+      return Error(Errc::config,
+                   conf.file_name + ":" + std::to_string(e->line) + ": " + interval.error().message,
                    "write it like '30 days' or '2 weeks'");
     }
   }
@@ -274,14 +276,22 @@ Result<std::chrono::seconds> parse_interval(std::string_view text) {
     std::string unit = lower(text.substr(start, i - start));
     if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
     long long factor = 0;
-    if (unit.empty() || unit == "day" || unit == "d") factor = 86400;
-    else if (unit == "second" || unit == "sec") factor = 1;
-    else if (unit == "minute" || unit == "min") factor = 60;
-    else if (unit == "hour" || unit == "h") factor = 3600;
-    else if (unit == "week") factor = 7 * 86400;
-    else if (unit == "month") factor = 30 * 86400;
-    else if (unit == "year") factor = 365 * 86400;
-    else return bad();
+    if (unit.empty() || unit == "day" || unit == "d")
+      factor = 86400;
+    else if (unit == "second" || unit == "sec")
+      factor = 1;
+    else if (unit == "minute" || unit == "min")
+      factor = 60;
+    else if (unit == "hour" || unit == "h")
+      factor = 3600;
+    else if (unit == "week")
+      factor = 7 * 86400;
+    else if (unit == "month")
+      factor = 30 * 86400;
+    else if (unit == "year")
+      factor = 365 * 86400;
+    else
+      return bad();
     // A bare number is days, but only on its own ("30"), not between units ("1 week 2").
     if (unit.empty() && (any || i < text.size())) return bad();
     total += seconds(n * factor);

@@ -107,9 +107,9 @@ Status save_status(const Paths& paths, std::string_view name, const LineageStatu
   ACMED_CHECK(sys::make_dirs(paths.work_dir / "acmed", 0700));
   ACMED_CHECK(sys::make_dirs(paths.status_dir(), 0700));
   // Replace, not throw, on invalid UTF-8 (an error message may quote bytes from a server).
-  std::string text = status_to_json(status).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  return sys::write_file_atomic(paths.status_file(name), text + "\n",
-                                0600);
+  std::string text =
+      status_to_json(status).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  return sys::write_file_atomic(paths.status_file(name), text + "\n", 0600);
 }
 
 }  // namespace acmed::store

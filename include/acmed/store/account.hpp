@@ -1,10 +1,8 @@
-// ACME accounts in certbot's layout:
+// ACME accounts in certbot's layout, under <config_dir>/accounts/<server path>/<id>/:
 //
-//   <config_dir>/accounts/<server path>/<id>/private_key.json   private JWK (0600)
-//                                          /regr.json         {"body": {...}, "uri": "<account URL>"}
-//                                          /meta.json         {"creation_dt": "...Z",
-//                                                              "creation_host": "...",
-//                                                              "register_to_eff": null}
+//   private_key.json   the private JWK of the account key (0600)
+//   regr.json          {"body": {...}, "uri": "<account URL>"}
+//   meta.json          {"creation_dt": "...Z", "creation_host": "...", "register_to_eff": null}
 //
 // <server path> is certbot's rule: the host (with ":port" if the URL has one) followed by the path
 // of the directory URL, so https://acme-v02.api.letsencrypt.org/directory keeps its accounts in
@@ -26,7 +24,7 @@
 namespace acmed::store {
 
 struct AccountMeta {
-  std::string creation_dt;    // RFC 3339
+  std::string creation_dt;  // RFC 3339
   std::string creation_host;
 };
 
@@ -35,8 +33,8 @@ struct Account {
   std::string server;  // the ACME directory URL it belongs to
   fs::path dir;
   crypto::PrivateKey key;
-  std::string url;                // the account URL (the "kid" of RFC 8555 section 6.2)
-  nlohmann::json registration;    // the account object as the CA returned it (regr.json body)
+  std::string url;              // the account URL (the "kid" of RFC 8555 section 6.2)
+  nlohmann::json registration;  // the account object as the CA returned it (regr.json body)
   AccountMeta meta;
 };
 

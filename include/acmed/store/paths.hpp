@@ -1,11 +1,11 @@
 // Where acmed keeps its files: certbot's three directories and the layout inside them.
 //
-//   <config_dir>/archive/<name>/{cert,chain,fullchain,privkey}N.pem   every version, never changed
-//   <config_dir>/live/<name>/{cert,chain,fullchain,privkey}.pem       relative symlinks to version N
+//   <config_dir>/archive/<name>/{cert,chain,fullchain,privkey}N.pem  every version, never changed
+//   <config_dir>/live/<name>/{cert,chain,fullchain,privkey}.pem  relative links to version N
 //   <config_dir>/live/<name>/README
-//   <config_dir>/renewal/<name>.conf                                   how to renew the lineage
-//   <config_dir>/accounts/<host[:port]>/<path>/<account id>/           one ACME account
-//   <work_dir>/acmed/status/<name>.json                                renewal bookkeeping (ours)
+//   <config_dir>/renewal/<name>.conf                  how to renew the lineage
+//   <config_dir>/accounts/<host[:port]>/<path>/<id>/  one ACME account
+//   <work_dir>/acmed/status/<name>.json               renewal bookkeeping (ours)
 //
 // The status files are acmed's own and live in the work dir because they are state, not
 // configuration: losing them only costs a fresh check. Nothing outside these three directories is

@@ -22,18 +22,18 @@
 namespace acmed::store {
 
 struct RenewalParams {
-  std::string authenticator;   // "webroot", "nginx", "apache", "standalone", "manual", ...
-  std::string installer;       // empty: none
-  std::string server;          // ACME directory URL
-  std::string account;         // account id (see account.hpp)
-  std::string key_type;        // "ecdsa" / "rsa" as written; empty when absent (see key_type_or_rsa)
+  std::string authenticator;  // "webroot", "nginx", "apache", "standalone", "manual", ...
+  std::string installer;      // empty: none
+  std::string server;         // ACME directory URL
+  std::string account;        // account id (see account.hpp)
+  std::string key_type;       // "ecdsa" / "rsa" as written; empty when absent (see key_type_or_rsa)
   std::optional<int> rsa_key_size;
   std::string elliptic_curve;  // "secp256r1", "secp384r1"
   std::vector<std::string> webroot_path;
   std::vector<std::pair<std::string, std::string>> webroot_map;  // domain -> webroot, in file order
   std::string pre_hook;
   std::string post_hook;
-  std::string deploy_hook;     // key "renew_hook" in the file, as certbot writes it
+  std::string deploy_hook;  // key "renew_hook" in the file, as certbot writes it
   std::optional<bool> reuse_key;
   std::optional<bool> must_staple;
   std::optional<bool> allow_subset_of_names;

@@ -55,8 +55,8 @@ TEST_CASE("an account saved for a server loads back with its key, URL and regist
   for (auto type : {crypto::KeyType::ecdsa, crypto::KeyType::rsa}) {
     crypto::PrivateKey key = new_key(type);
     json reg = {{"status", "valid"}, {"contact", {"mailto:admin@example.org"}}};
-    const std::string url = "https://acme-v02.api.letsencrypt.org/acme/acct/" +
-                            std::to_string(static_cast<int>(type));
+    const std::string url =
+        "https://acme-v02.api.letsencrypt.org/acme/acct/" + std::to_string(static_cast<int>(type));
     auto id = save_account(p, k_le, key, url, reg, at("2026-11-26T12:34:56Z"));
     REQUIRE_MESSAGE(id, id.error().describe());
     CHECK(*id == key.certbot_account_id());
@@ -139,7 +139,8 @@ TEST_CASE("loading a missing or damaged account names what is wrong") {
   CHECK(load_account(p, k_le, "../x").error().code == Errc::invalid_input);
 
   crypto::PrivateKey key = new_key();
-  auto id = save_account(p, k_le, key, "https://ca/acct/1", json::object(), at("2026-01-02T03:04:05Z"));
+  auto id =
+      save_account(p, k_le, key, "https://ca/acct/1", json::object(), at("2026-01-02T03:04:05Z"));
   REQUIRE(id);
   fs::path dir = *account_server_dir(p, k_le) / *id;
 
@@ -153,7 +154,8 @@ TEST_CASE("loading a missing or damaged account names what is wrong") {
   CHECK(load_account(p, k_le, *id).error().code == Errc::config);
 
   REQUIRE(sys::write_file_atomic(dir / "regr.json", R"({"body": {}, "uri": "https://ca/acct/1"})"));
-  REQUIRE(sys::write_file_atomic(dir / "private_key.json", R"({"kty": "EC", "crv": "P-256"})", 0600));
+  REQUIRE(
+      sys::write_file_atomic(dir / "private_key.json", R"({"kty": "EC", "crv": "P-256"})", 0600));
   auto bad_key = load_account(p, k_le, *id);
   REQUIRE_FALSE(bad_key);
   CHECK(bad_key.error().describe().find("private_key.json") != std::string::npos);
@@ -168,7 +170,8 @@ TEST_CASE("a half-saved account is not listed and is cleaned up by the next save
   REQUIRE(sys::make_dirs(server_dir / "no-key-yet"));
   CHECK(list_accounts(p, k_le)->empty());
   crypto::PrivateKey key = new_key();
-  REQUIRE(save_account(p, k_le, key, "https://ca/acct/9", json::object(), at("2026-01-02T03:04:05Z")));
+  REQUIRE(
+      save_account(p, k_le, key, "https://ca/acct/9", json::object(), at("2026-01-02T03:04:05Z")));
   CHECK_FALSE(fs::exists(server_dir / ".abc.acmed-tmp-XYZ123"));
   CHECK(*list_accounts(p, k_le) == std::vector<std::string>{key.certbot_account_id()});
 }

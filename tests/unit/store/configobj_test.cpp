@@ -70,8 +70,8 @@ TEST_CASE("configobj renders a canonical file back byte for byte") {
 TEST_CASE("configobj quotes values only when they need it, and they read back the same") {
   ConfSection doc;
   const std::vector<std::string> values = {
-      "",       " lead",      "trail ",         "a,b",        "x # y", "say \"hi\"",
-      "it's",   "both ' \"",  "line1\nline2",   "plain/path", "a=b",   "[x]"};
+      "",     " lead",     "trail ",       "a,b",        "x # y", "say \"hi\"",
+      "it's", "both ' \"", "line1\nline2", "plain/path", "a=b",   "[x]"};
   for (std::size_t i = 0; i < values.size(); ++i) {
     doc.set("k" + std::to_string(i), ConfValue::scalar(values[i]));
   }

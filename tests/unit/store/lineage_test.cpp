@@ -21,8 +21,8 @@ void check_consistent(const Paths& p, const std::string& name, int version,
   for (const char* kind : k_kinds) {
     fs::path link = p.live_dir(name) / (std::string(kind) + ".pem");
     REQUIRE(fs::is_symlink(link));
-    CHECK(fs::read_symlink(link) ==
-          fs::path("../../archive") / name / (std::string(kind) + std::to_string(version) + ".pem"));
+    CHECK(fs::read_symlink(link) == fs::path("../../archive") / name /
+                                        (std::string(kind) + std::to_string(version) + ".pem"));
   }
   CHECK(*sys::read_file(p.live_dir(name) / "cert.pem") == files.cert);
   CHECK(*sys::read_file(p.live_dir(name) / "privkey.pem") == files.privkey);
@@ -41,13 +41,20 @@ std::set<std::string> entries(const fs::path& dir) {
 
 const char* step_name(WriteStep s) {
   switch (s) {
-    case WriteStep::archive_privkey: return "archive_privkey";
-    case WriteStep::archive_cert: return "archive_cert";
-    case WriteStep::archive_chain: return "archive_chain";
-    case WriteStep::archive_fullchain: return "archive_fullchain";
-    case WriteStep::renewal_conf: return "renewal_conf";
-    case WriteStep::live_links: return "live_links";
-    case WriteStep::done: return "done";
+    case WriteStep::archive_privkey:
+      return "archive_privkey";
+    case WriteStep::archive_cert:
+      return "archive_cert";
+    case WriteStep::archive_chain:
+      return "archive_chain";
+    case WriteStep::archive_fullchain:
+      return "archive_fullchain";
+    case WriteStep::renewal_conf:
+      return "renewal_conf";
+    case WriteStep::live_links:
+      return "live_links";
+    case WriteStep::done:
+      return "done";
   }
   return "?";
 }
@@ -55,7 +62,8 @@ const char* step_name(WriteStep s) {
 // A hook that "crashes" when the write reaches `at`.
 WriteHook crash_at(WriteStep at) {
   return [at](WriteStep step) -> Status {
-    if (step == at) return Error(Errc::internal, std::string("simulated crash before ") + step_name(step));
+    if (step == at)
+      return Error(Errc::internal, std::string("simulated crash before ") + step_name(step));
     return {};
   };
 }
@@ -108,8 +116,9 @@ TEST_CASE("private keys are 0600 and archive/, live/ and the lineage dirs have c
 TEST_CASE("a lineage's names and key type come from its certificate") {
   test::TempDir scratch, root;
   Paths p = paths_in(root);
-  CertFiles f = make_cert(scratch.path(), "r", {"DNS:www.c.example", "DNS:c.example", "IP:127.0.0.1"},
-                          Algo::rsa2048, 30);
+  CertFiles f =
+      make_cert(scratch.path(), "r", {"DNS:www.c.example", "DNS:c.example", "IP:127.0.0.1"},
+                Algo::rsa2048, 30);
   RenewalConf conf = webroot_conf();
   conf.params.key_type = "ecdsa";  // what was asked for does not matter: the files are the truth
   REQUIRE(create_lineage(p, "c.example", f, conf));
@@ -120,7 +129,9 @@ TEST_CASE("a lineage's names and key type come from its certificate") {
   CHECK(lineage->key.rsa_bits == 2048);
   CHECK(lineage->cert.subject_cn == "www.c.example");
   auto days = std::chrono::duration_cast<std::chrono::hours>(lineage->cert.not_after -
-                                                             lineage->cert.not_before).count() / 24;
+                                                             lineage->cert.not_before)
+                  .count() /
+              24;
   CHECK(days == 30);
   CHECK(lineage->name == "c.example");
   CHECK(lineage->conf_path == p.renewal_conf("c.example"));
@@ -149,9 +160,12 @@ TEST_CASE("a new version goes to N+1 and the live links follow it") {
 }
 
 TEST_CASE("a crash at any step of adding a version keeps the previous version complete") {
-  const WriteStep steps[] = {WriteStep::archive_privkey, WriteStep::archive_cert,
-                             WriteStep::archive_chain,   WriteStep::archive_fullchain,
-                             WriteStep::renewal_conf,    WriteStep::live_links,
+  const WriteStep steps[] = {WriteStep::archive_privkey,
+                             WriteStep::archive_cert,
+                             WriteStep::archive_chain,
+                             WriteStep::archive_fullchain,
+                             WriteStep::renewal_conf,
+                             WriteStep::live_links,
                              WriteStep::done};
   test::TempDir scratch;
   CertFiles v1 = make_cert(scratch.path(), "v1", {"DNS:a.example"});
@@ -219,7 +233,8 @@ TEST_CASE("leftover temporaries and a half-written version are ignored by the ne
   REQUIRE(sys::write_file_atomic(p.renewal_dir() / ".a.example.conf.acmed-tmp-0123456789", "x"));
   // and a staging dir of the live switch
   REQUIRE(sys::make_dirs(p.live_dir() / ".a.example.acmed-new"));
-  fs::create_symlink("../../archive/a.example/cert2.pem", p.live_dir() / ".a.example.acmed-new/cert.pem");
+  fs::create_symlink("../../archive/a.example/cert2.pem",
+                     p.live_dir() / ".a.example.acmed-new/cert.pem");
   check_consistent(p, "a.example", 1, v1);
   REQUIRE(lineage_names(p)->size() == 1);
 
@@ -263,10 +278,14 @@ TEST_CASE("a lineage written by certbot loads, and renewing it keeps its conf's 
   REQUIRE(sys::make_dirs(p.renewal_dir()));
   int n = 1;
   for (const CertFiles* f : {&v1, &v2}) {
-    REQUIRE(sys::write_file_atomic(p.archive_dir(name) / ("cert" + std::to_string(n) + ".pem"), f->cert));
-    REQUIRE(sys::write_file_atomic(p.archive_dir(name) / ("chain" + std::to_string(n) + ".pem"), f->chain));
-    REQUIRE(sys::write_file_atomic(p.archive_dir(name) / ("fullchain" + std::to_string(n) + ".pem"), f->fullchain));
-    REQUIRE(sys::write_file_atomic(p.archive_dir(name) / ("privkey" + std::to_string(n) + ".pem"), f->privkey, 0600));
+    REQUIRE(sys::write_file_atomic(p.archive_dir(name) / ("cert" + std::to_string(n) + ".pem"),
+                                   f->cert));
+    REQUIRE(sys::write_file_atomic(p.archive_dir(name) / ("chain" + std::to_string(n) + ".pem"),
+                                   f->chain));
+    REQUIRE(sys::write_file_atomic(p.archive_dir(name) / ("fullchain" + std::to_string(n) + ".pem"),
+                                   f->fullchain));
+    REQUIRE(sys::write_file_atomic(p.archive_dir(name) / ("privkey" + std::to_string(n) + ".pem"),
+                                   f->privkey, 0600));
     ++n;
   }
   for (const char* kind : k_kinds) {
@@ -276,11 +295,21 @@ TEST_CASE("a lineage written by certbot loads, and renewing it keeps its conf's 
   const std::string conf_text =
       "# renew_before_expiry = 30 days\n"
       "version = 2.11.0\n"
-      "archive_dir = " + (etc / "archive" / name).string() + "\n"
-      "cert = " + (etc / "live" / name / "cert.pem").string() + "\n"
-      "privkey = " + (etc / "live" / name / "privkey.pem").string() + "\n"
-      "chain = " + (etc / "live" / name / "chain.pem").string() + "\n"
-      "fullchain = " + (etc / "live" / name / "fullchain.pem").string() + "\n"
+      "archive_dir = " +
+      (etc / "archive" / name).string() +
+      "\n"
+      "cert = " +
+      (etc / "live" / name / "cert.pem").string() +
+      "\n"
+      "privkey = " +
+      (etc / "live" / name / "privkey.pem").string() +
+      "\n"
+      "chain = " +
+      (etc / "live" / name / "chain.pem").string() +
+      "\n"
+      "fullchain = " +
+      (etc / "live" / name / "fullchain.pem").string() +
+      "\n"
       "\n"
       "# Options used in the renewal process\n"
       "[renewalparams]\n"

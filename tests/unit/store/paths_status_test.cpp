@@ -128,9 +128,9 @@ TEST_CASE("a corrupt status file is a config error naming the file") {
   test::TempDir dir;
   Paths p = paths_in(dir);
   REQUIRE(sys::make_dirs(p.status_dir()));
-  for (const char* bad : {"{not json", "[1,2]", R"({"last_checked": "yesterday"})",
-                          R"({"failure_count": -1})", R"({"ari": 5})",
-                          R"({"last_error": 7})", R"({"ari": {"window_end": 12}})"}) {
+  for (const char* bad :
+       {"{not json", "[1,2]", R"({"last_checked": "yesterday"})", R"({"failure_count": -1})",
+        R"({"ari": 5})", R"({"last_error": 7})", R"({"ari": {"window_end": 12}})"}) {
     CAPTURE(bad);
     REQUIRE(sys::write_file_atomic(p.status_file("c.example"), bad));
     auto s = load_status(p, "c.example");

@@ -141,8 +141,10 @@ TEST_CASE("a new renewal conf is laid out like certbot's and reads back field fo
   p.required_profile = "tlsserver";
   std::string text = render_renewal_conf(conf);
   CHECK(text.rfind("# renew_before_expiry = 30 days\nversion = 0.1.0\narchive_dir = /c/archive/n\n"
-                   "cert = /c/live/n/cert.pem\n", 0) == 0);
-  CHECK(text.find("\n# Options used in the renewal process\n[renewalparams]\n") != std::string::npos);
+                   "cert = /c/live/n/cert.pem\n",
+                   0) == 0);
+  CHECK(text.find("\n# Options used in the renewal process\n[renewalparams]\n") !=
+        std::string::npos);
   CHECK(text.find("renew_hook = echo deploy\n") != std::string::npos);
   CHECK(text.find("webroot_path = /srv/www,\n") != std::string::npos);
   CHECK(text.find("[[webroot_map]]\na.example = /srv/www\n") != std::string::npos);
