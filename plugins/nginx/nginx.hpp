@@ -22,10 +22,11 @@ struct Options {
   fs::path server_root = "/etc/nginx";  // --nginx-server-root; nginx.conf lives here
   std::string ctl = "nginx";            // --nginx-ctl; run as `<ctl> -c <root>/nginx.conf -t`
   fs::path prefix;                      // passed as `-p` when set (tests); empty: nginx's default
-  fs::path config_dir = "/etc/acmed";   // acmed's config dir: live/NAME/ and the TLS options file
+  fs::path config_dir = "/etc/letsencrypt";  // --config-dir: live/NAME/ and the TLS options file
   int http01_port = 80;                 // --http-01-port: where the CA validates, the redirect lives
   int https_port = 443;                 // the port TLS servers listen on
-  std::string tls_check_address = "127.0.0.1";  // where check_deployed() connects
+  std::string tls_check_address = "127.0.0.1";  // check_deployed() and the http-01 probe connect
+                                                // here unless the server listens on one address
   int tls_check_port = 443;
   // How long to wait after a reload for nginx to answer with the new config (a reload is
   // asynchronous: the master starts new workers after `nginx -s reload` returns).
@@ -37,7 +38,8 @@ struct Options {
 };
 
 // Name of the acmed-managed TLS options file under `config_dir`, included by deployed servers.
-inline constexpr const char* k_options_file = "options-ssl-nginx.conf";
+// (Not certbot's options-ssl-nginx.conf, which may sit in the same directory.)
+inline constexpr const char* k_options_file = "acmed-nginx-tls.conf";
 // Comment that marks every line acmed adds to a user's config.
 inline constexpr const char* k_marker = "# managed by acmed";
 

@@ -100,7 +100,7 @@ TEST_CASE("deploy adds TLS lines in the file's own indentation and a redirect, m
   auto plan = installer->plan_deploy(req);
   REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().describe()));
   std::string live = (s.dir / "acmed/live/example.test").string();
-  std::string opts = (s.dir / "acmed/options-ssl-nginx.conf").string();
+  std::string opts = (s.dir / "acmed/acmed-nginx-tls.conf").string();
   CHECK(s.after_for(*plan, s.site()) ==
         "# my site\n"
         "server {\n"
@@ -191,10 +191,10 @@ TEST_CASE("an existing certificate of the TLS server is replaced in place, optio
 
 TEST_CASE("the TLS options file is written once and never overwritten") {
   Site s(k_site);
-  REQUIRE(sys::write_file_atomic(s.dir / "acmed/options-ssl-nginx.conf", "# tuned by the admin\n"));
+  REQUIRE(sys::write_file_atomic(s.dir / "acmed/acmed-nginx-tls.conf", "# tuned by the admin\n"));
   auto plan = nginx::make_installer(s.options, s.runner)->plan_deploy(s.request({"other.test"}));
   REQUIRE(plan.ok());
-  for (const auto& c : plan->changes) CHECK(c.path != s.dir / "acmed/options-ssl-nginx.conf");
+  for (const auto& c : plan->changes) CHECK(c.path != s.dir / "acmed/acmed-nginx-tls.conf");
 }
 
 TEST_CASE("a one-line server block gets its closing brace on a line of its own") {

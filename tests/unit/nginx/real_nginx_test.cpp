@@ -177,7 +177,7 @@ TEST_CASE("real nginx: deploy serves the certificate on TLS, redirects HTTP, and
   auto undone = install::rollback_last(n.dir / "backups", *installer);
   REQUIRE_MESSAGE(undone.ok(), (undone.ok() ? "" : undone.error().describe()));
   CHECK(*sys::read_file(n.root / "sites-enabled/example.conf") == n.site_text);
-  CHECK_FALSE(fs::exists(n.dir / "acmed/options-ssl-nginx.conf"));
+  CHECK_FALSE(fs::exists(n.dir / "acmed/acmed-nginx-tls.conf"));
   CHECK(n.http_get("/") == "200 hello\n");
 }
 
@@ -193,7 +193,7 @@ TEST_CASE("real nginx: an edit nginx -t rejects leaves the config byte-identical
   CHECK(res.error().code == Errc::server);
   CHECK(res.error().message.find("nginx rejects the configuration") != std::string::npos);
   CHECK(*sys::read_file(n.root / "sites-enabled/example.conf") == n.site_text);
-  CHECK_FALSE(fs::exists(n.dir / "acmed/options-ssl-nginx.conf"));
+  CHECK_FALSE(fs::exists(n.dir / "acmed/acmed-nginx-tls.conf"));
   CHECK(n.http_get("/") == "200 hello\n");
   CHECK(install::rollback_last(n.dir / "backups", *installer).error().code == Errc::not_found);
 }
@@ -299,6 +299,6 @@ TEST_CASE("real nginx: when the TLS port is taken the check fails and everything
   CHECK(res.error().message.find("nginx does not serve the new certificate for example.test") !=
         std::string::npos);
   CHECK(*sys::read_file(n.root / "sites-enabled/example.conf") == n.site_text);
-  CHECK_FALSE(fs::exists(n.dir / "acmed/options-ssl-nginx.conf"));
+  CHECK_FALSE(fs::exists(n.dir / "acmed/acmed-nginx-tls.conf"));
   CHECK(n.http_get("/") == "200 hello\n");
 }
