@@ -197,7 +197,10 @@ Status publish_live(const Paths& paths, std::string_view name, int version) {
   if (fs::is_directory(live_status)) {
     if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, live.c_str(), RENAME_EXCHANGE) == 0) {
       ACMED_CHECK(sys::sync_dir(paths.live_dir()));
-      return retire_staging(staging, live);  // now the previous live dir
+      // The new version is live: failing to tidy the previous dir (now at `staging`) must not
+      // report the write as failed. Whatever is left is retired by the next write.
+      static_cast<void>(retire_staging(staging, live));
+      return {};
     }
     if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
       return Error(Errc::io, "cannot exchange " + staging.string() + " with " + live.string() +
@@ -240,6 +243,20 @@ Status make_lineage_dirs(const Paths& paths, std::string_view name) {
   ACMED_CHECK(sys::make_dirs(paths.archive_dir(), 0700));
   ACMED_CHECK(sys::make_dirs(paths.live_dir(), 0700));
   return sys::make_dirs(paths.archive_dir(name), 0755);
+}
+
+// Refuses files that would make an inconsistent lineage: a certificate that does not parse or
+// does not belong to the key, or a fullchain that does not start with the certificate.
+Status check_files(const CertFiles& files) {
+  ACMED_CHECK(crypto::parse_certificate(files.cert));
+  ACMED_TRY(crypto::PrivateKey key, crypto::PrivateKey::from_pem(files.privkey));
+  if (!crypto::certificate_matches_key(files.cert, key)) {
+    return Error(Errc::crypto, "the new certificate does not belong to its private key");
+  }
+  if (files.fullchain.rfind(files.cert, 0) != 0) {
+    return Error(Errc::internal, "the new fullchain does not start with the certificate");
+  }
+  return {};
 }
 
 std::string where(std::string_view name) {
@@ -334,6 +351,7 @@ Result<int> create_lineage(const Paths& paths, std::string_view name, const Cert
                  "renew it, or choose another name with --cert-name");
   }
   auto result = [&]() -> Status {
+    ACMED_CHECK(check_files(files));
     ACMED_CHECK(make_lineage_dirs(paths, name));
     ACMED_CHECK(write_archive(paths, name, 1, files, hook));
     ACMED_CHECK(run_hook(hook, WriteStep::live_links));
@@ -353,6 +371,7 @@ Result<int> add_version(const Paths& paths, std::string_view name, const CertFil
   ACMED_CHECK(check_standard_paths(paths, name, on_disk));
   int version = 0;
   auto result = [&]() -> Status {
+    ACMED_CHECK(check_files(files));
     ACMED_CHECK(make_lineage_dirs(paths, name));
     remove_temporaries(paths.archive_dir(name));
     remove_temporaries(paths.renewal_dir());

@@ -68,7 +68,8 @@ struct Lineage {
 
 // Creates lineage `name` with version 1 of `files`, and renewal/<name>.conf from `conf` (its
 // top-level paths and version are filled in here). Errc::invalid_input for a bad name,
-// Errc::conflict if anything of that lineage already exists, Errc::io on write failure.
+// Errc::conflict if anything of that lineage already exists, Errc::crypto (nothing written) if
+// the certificate does not parse or does not match the key, Errc::io on write failure.
 // Returns the version written (1).
 Result<int> create_lineage(const Paths& paths, std::string_view name, const CertFiles& files,
                            RenewalConf conf, const WriteHook& hook = {});
@@ -76,7 +77,8 @@ Result<int> create_lineage(const Paths& paths, std::string_view name, const Cert
 // Adds version N = 1 + highest version in the archive to existing lineage `name`, rewrites its
 // renewal conf from `conf` (unknown keys kept) and points the live links at N. Errc::not_found if
 // the lineage has no renewal conf; Errc::conflict if the conf's paths are not the standard ones
-// under paths.config_dir (acmed never writes outside them). Returns N.
+// under paths.config_dir (acmed never writes outside them); Errc::crypto as create_lineage.
+// Returns N.
 Result<int> add_version(const Paths& paths, std::string_view name, const CertFiles& files,
                         RenewalConf conf, const WriteHook& hook = {});
 

@@ -377,13 +377,29 @@ TEST_CASE("listing reports a broken lineage without hiding the others") {
   CHECK(l[4].lineage.error().describe().find("e.example") != std::string::npos);
 }
 
-TEST_CASE("a certificate that does not belong to the key makes the lineage inconsistent") {
+TEST_CASE("a certificate that does not belong to the key is refused or reported") {
   test::TempDir scratch, root;
   Paths p = paths_in(root);
   CertFiles f = make_cert(scratch.path(), "f", {"DNS:a.example"});
   CertFiles g = make_cert(scratch.path(), "g", {"DNS:a.example"});
-  f.privkey = g.privkey;
+  CertFiles mixed = f;
+  mixed.privkey = g.privkey;
+  auto refused = create_lineage(p, "a.example", mixed, webroot_conf());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::crypto);
+  CHECK_FALSE(lineage_exists(p, "a.example"));
+  CertFiles garbage = f;
+  garbage.cert = "not a certificate";
+  CHECK_FALSE(create_lineage(p, "a.example", garbage, webroot_conf()));
+  CHECK_FALSE(lineage_exists(p, "a.example"));
+
   REQUIRE(create_lineage(p, "a.example", f, webroot_conf()));
+  auto bad_version = add_version(p, "a.example", mixed, *read_renewal_conf(p, "a.example"));
+  REQUIRE_FALSE(bad_version);
+  CHECK(bad_version.error().code == Errc::crypto);
+  CHECK_FALSE(fs::exists(p.archive_dir("a.example") / "cert2.pem"));
+  // a lineage whose files were mixed up behind acmed's back is reported, not trusted
+  REQUIRE(sys::write_file_atomic(p.archive_dir("a.example") / "privkey1.pem", g.privkey, 0600));
   auto lineage = load_lineage(p, "a.example");
   REQUIRE_FALSE(lineage);
   CHECK(lineage.error().code == Errc::crypto);
