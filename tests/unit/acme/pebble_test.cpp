@@ -3,6 +3,8 @@
 //   ACMED_TEST_PEBBLE_CA     PEM file trusted for Pebble's HTTPS listener
 //   ACMED_TEST_CHALLTESTSRV  pebble-challtestsrv management URL, e.g. http://127.0.0.1:8055
 // (Pebble started with -dnsserver pointing at that challtestsrv). All traffic stays on loopback.
+// Optional: ACMED_TEST_PEBBLE_MGMT (management URL; Pebble run with PEBBLE_ALTERNATE_ROOTS=1)
+// for chain selection, ACMED_TEST_PEBBLE_EAB_KID / _HMAC for a Pebble that requires EAB.
 // The ctest integration suite (tests/integration) covers the same ground through the CLI.
 #include "acmed/acme/client.hpp"
 #include "acmed/crypto/jws.hpp"
@@ -86,6 +88,8 @@ TEST_CASE("pebble: an account is created, certificates are issued, and a warm or
   auto account_key = std::make_shared<const crypto::PrivateKey>(
       *crypto::PrivateKey::generate(crypto::KeySpec{}));
   acme::AccountOptions account_options;
+  if (const char* kid = std::getenv("ACMED_TEST_PEBBLE_EAB_KID"))
+    account_options.eab = acme::ExternalAccountBinding{kid, std::getenv("ACMED_TEST_PEBBLE_EAB_HMAC")};
   account_options.emails = {"admin@example.com"};
   account_options.tos = acme::TosAgreement::agreed;
   auto account = client->find_or_create_account(account_key, account_options);
@@ -109,6 +113,13 @@ TEST_CASE("pebble: an account is created, certificates are issued, and a warm or
   CHECK(leaf->dns_names.size() == 2);
   CHECK_FALSE(issued->chain_pem.empty());
   CHECK(issued->fullchain_pem == issued->cert_pem + issued->chain_pem);
+
+  // Revocation by the account; a second one is refused as alreadyRevoked.
+  REQUIRE(client->revoke(issued->cert_pem, acme::RevocationReason::superseded).ok());
+  auto twice = client->revoke_with_certificate_key(issued->cert_pem,
+                                                   acme::RevocationReason::superseded, cert_key);
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.error().code == Errc::ca_problem);
 
   // Warm: a fresh client with the known account URL, as `renew` runs it.
   auto warm = acme::Client::connect(env->url, transport, options);
@@ -141,6 +152,8 @@ TEST_CASE("pebble: a name Pebble cannot validate fails naming it, after cleanup"
       *crypto::PrivateKey::generate(crypto::KeySpec{}));
   acme::AccountOptions account_options;
   account_options.tos = acme::TosAgreement::agreed;
+  if (const char* kid = std::getenv("ACMED_TEST_PEBBLE_EAB_KID"))
+    account_options.eab = acme::ExternalAccountBinding{kid, std::getenv("ACMED_TEST_PEBBLE_EAB_HMAC")};
   REQUIRE(client->find_or_create_account(account_key, account_options).ok());
 
   // An authenticator that claims success but publishes nothing.
@@ -176,4 +189,44 @@ TEST_CASE("pebble: the directory of a non-ACME URL on the same server is refused
   REQUIRE_FALSE(d.ok());
   MESSAGE(d.error().describe());
   CHECK(d.error().message.find("is not an ACME directory") != std::string::npos);
+}
+
+TEST_CASE("pebble: a preferred chain picks the alternate root's chain") {
+  auto env = pebble_env();
+  const char* mgmt = std::getenv("ACMED_TEST_PEBBLE_MGMT");
+  if (!env || !mgmt) return;
+  acme::TransportOptions transport;
+  transport.ca_bundle = env->ca;
+  auto http = std::move(*acme::CurlTransport::create(transport));
+  auto root = http->request(acme::HttpMethod::get, std::string(mgmt) + "/roots/1", {}, "");
+  REQUIRE(root.ok());
+  if (root->status != 200) {
+    MESSAGE("Pebble runs without PEBBLE_ALTERNATE_ROOTS; skipping");
+    return;
+  }
+  auto root_info = crypto::parse_certificate(root->body);
+  REQUIRE(root_info.ok());
+
+  auto client = acme::Client::connect(env->url, transport);
+  REQUIRE(client.ok());
+  auto account_key = std::make_shared<const crypto::PrivateKey>(
+      *crypto::PrivateKey::generate(crypto::KeySpec{}));
+  acme::AccountOptions account_options;
+  account_options.tos = acme::TosAgreement::agreed;
+  if (const char* kid = std::getenv("ACMED_TEST_PEBBLE_EAB_KID"))
+    account_options.eab = acme::ExternalAccountBinding{kid, std::getenv("ACMED_TEST_PEBBLE_EAB_HMAC")};
+  REQUIRE(client->find_or_create_account(account_key, account_options).ok());
+  auto cert_key = *crypto::PrivateKey::generate(crypto::KeySpec{});
+  ChalltestsrvDns dns(env->challtestsrv);
+  acme::ObtainRequest request;
+  request.identifiers.dns = {"chain.pebble-test.example"};
+  request.preferred_chain = root_info->subject_cn;
+  auto issued = client->obtain(request, cert_key, dns);
+  REQUIRE(issued.ok());
+  auto chain = crypto::split_pem_chain(issued->chain_pem);
+  REQUIRE(chain.ok());
+  auto top = crypto::parse_certificate(chain->back());
+  REQUIRE(top.ok());
+  CHECK(top->issuer_cn == root_info->subject_cn);
+  CHECK(crypto::verify_chain(issued->fullchain_pem, root->body).ok());
 }
