@@ -246,15 +246,17 @@ Status make_lineage_dirs(const Paths& paths, std::string_view name) {
 }
 
 // Refuses files that would make an inconsistent lineage: a certificate that does not parse or
-// does not belong to the key, or a fullchain that does not start with the certificate.
+// does not belong to the key, or a fullchain that does not start with that certificate (compared
+// by fingerprint, so PEM line ends and spacing do not matter).
 Status check_files(const CertFiles& files) {
-  ACMED_CHECK(crypto::parse_certificate(files.cert));
+  ACMED_TRY(crypto::CertInfo cert, crypto::parse_certificate(files.cert));
   ACMED_TRY(crypto::PrivateKey key, crypto::PrivateKey::from_pem(files.privkey));
   if (!crypto::certificate_matches_key(files.cert, key)) {
     return Error(Errc::crypto, "the new certificate does not belong to its private key");
   }
-  if (files.fullchain.rfind(files.cert, 0) != 0) {
-    return Error(Errc::internal, "the new fullchain does not start with the certificate");
+  auto leaf = crypto::parse_certificate(files.fullchain);
+  if (!leaf || leaf->sha256_fingerprint != cert.sha256_fingerprint) {
+    return Error(Errc::crypto, "the new fullchain does not start with the new certificate");
   }
   return {};
 }

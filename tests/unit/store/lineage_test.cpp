@@ -377,6 +377,21 @@ TEST_CASE("listing reports a broken lineage without hiding the others") {
   CHECK(l[4].lineage.error().describe().find("e.example") != std::string::npos);
 }
 
+TEST_CASE("a fullchain spelled differently from the certificate is accepted") {
+  test::TempDir scratch, root;
+  Paths p = paths_in(root);
+  CertFiles f = make_cert(scratch.path(), "f", {"DNS:a.example"});
+  std::string crlf;
+  for (char c : f.fullchain) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  f.fullchain = crlf;
+  auto created = create_lineage(p, "a.example", f, webroot_conf());
+  REQUIRE_MESSAGE(created, created.error().describe());
+  CHECK(*sys::read_file(p.live_dir("a.example") / "fullchain.pem") == crlf);
+}
+
 TEST_CASE("a certificate that does not belong to the key is refused or reported") {
   test::TempDir scratch, root;
   Paths p = paths_in(root);
@@ -391,6 +406,10 @@ TEST_CASE("a certificate that does not belong to the key is refused or reported"
   CertFiles garbage = f;
   garbage.cert = "not a certificate";
   CHECK_FALSE(create_lineage(p, "a.example", garbage, webroot_conf()));
+  CertFiles wrong_fullchain = f;
+  wrong_fullchain.fullchain = g.cert + f.chain;
+  CHECK(create_lineage(p, "a.example", wrong_fullchain, webroot_conf()).error().code ==
+        Errc::crypto);
   CHECK_FALSE(lineage_exists(p, "a.example"));
 
   REQUIRE(create_lineage(p, "a.example", f, webroot_conf()));
