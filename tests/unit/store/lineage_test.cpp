@@ -1,5 +1,8 @@
 #include "acmed/store/lineage.hpp"
 
+#include "acmed/store/account.hpp"
+#include "acmed/store/status.hpp"
+
 #include "store_test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -505,8 +508,14 @@ TEST_CASE("the store writes nothing outside its config, work and logs dirs") {
   CertFiles f = make_cert(scratch.path(), "f", {"DNS:a.example"});
   REQUIRE(create_lineage(p, "a.example", f, webroot_conf()));
   REQUIRE(add_version(p, "a.example", f, *read_renewal_conf(p, "a.example")));
-  CHECK(entries(root.path()) == std::set<std::string>{"etc"});
-  CHECK(entries(p.config_dir) == std::set<std::string>{"archive", "live", "renewal"});
+  REQUIRE(save_status(p, "a.example", LineageStatus{}));
+  auto key = crypto::PrivateKey::generate(crypto::KeySpec{});
+  REQUIRE(key);
+  REQUIRE(save_account(p, "https://acme.example/directory", *key, "https://acme.example/acct/1",
+                       nlohmann::json::object(), std::chrono::system_clock::now()));
+  CHECK(entries(root.path()) == std::set<std::string>{"etc", "lib"});
+  CHECK(entries(p.config_dir) == std::set<std::string>{"accounts", "archive", "live", "renewal"});
+  CHECK(entries(p.work_dir) == std::set<std::string>{"acmed"});
 }
 
 TEST_CASE("a live dir that is itself a symlink is updated link by link") {
