@@ -126,10 +126,17 @@ class Parser {
   }
 
  private:
+  // Bytes of text[a, b), continuations inside included. The bytes before text[0] (continuations
+  // at the very start of the line) belong to the indentation: see leading().
   std::string raw(std::size_t a, std::size_t b) const {
-    std::size_t from = a == 0 ? m_line->begin : m_line->at[a];
+    std::size_t from = m_line->at[a];
     std::size_t to = m_line->at[b];
     return std::string(m_bytes.substr(from, to - from));
+  }
+  // Indentation of text from `start` to `p`: from the line's first byte when start is 0.
+  std::string leading(std::size_t start, std::size_t p) const {
+    std::size_t from = start == 0 ? m_line->begin : m_line->at[start];
+    return std::string(m_bytes.substr(from, m_line->at[p] - from));
   }
   std::size_t skip_space(std::size_t p, std::size_t limit) const {
     while (p < limit && is_space(m_line->text[p])) ++p;
@@ -152,12 +159,12 @@ class Parser {
     while (end > p && is_space(t[end - 1])) --end;
     if (p == len) {
       out.kind = LineKind::blank;
-      out.indent = raw(start, len);
+      out.indent = leading(start, len);
       out.eol = eol;
       current().push_back(Node{std::move(out), {}, {}});
       return ok_status();
     }
-    out.indent = raw(start, p);
+    out.indent = leading(start, p);
     if (t[p] == '#' && start == 0) {
       out.kind = LineKind::comment;
       out.words.push_back(Word{"", raw(p, end), t.substr(p, end - p)});
