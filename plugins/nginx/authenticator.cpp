@@ -18,8 +18,8 @@ constexpr const char* k_challenge_marker = "# acmed http-01 challenge (temporary
 // Key authorizations are token "." base64url thumbprint (RFC 8555 section 8.1).
 bool key_authorization_is_safe(std::string_view ka) {
   return !ka.empty() && ka.size() <= 512 && std::all_of(ka.begin(), ka.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -114,8 +114,7 @@ class NginxAuthenticator final : public challenge::Authenticator {
     for (const auto& task : tasks) {
       for (int attempt = 0; attempt < 1000; ++attempt) {
         auto response = probe_http(m_options.tls_check_address, m_options.http01_port,
-                                   task.identifier,
-                                   "/.well-known/acme-challenge/" + task.token,
+                                   task.identifier, "/.well-known/acme-challenge/" + task.token,
                                    std::chrono::milliseconds(2000));
         if (!response) {
           std::this_thread::sleep_for(m_options.challenge_settle);

@@ -18,7 +18,9 @@ std::string where(const ConfigFile& file, const Node& node) {
 }
 
 // nginx (ngx_conf_include) globs only when the name has a glob character; then no match is fine.
-bool has_glob(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
+bool has_glob(const std::string& s) {
+  return s.find_first_of("*?[") != std::string::npos;
+}
 
 Result<std::vector<fs::path>> expand_include(const fs::path& pattern, const std::string& at) {
   if (!has_glob(pattern.string())) return std::vector<fs::path>{pattern};

@@ -75,9 +75,10 @@ class Config {
   std::map<const Node*, std::vector<std::size_t>> m_includes;  // include node -> files
 };
 
-// Runs `<nginx_argv...> -c <main_conf> -T` (nginx_argv: the program and options such as -p) and checks that the files nginx reports ("# configuration file
-// X:") are exactly the files `config` loaded. Errc::server when nginx rejects the config as it is
-// (reported, nothing touched); Errc::config naming the files when the two sets differ.
+// Runs `<nginx_argv...> -c <main_conf> -T` (nginx_argv: the program and options such as -p) and
+// checks that the files nginx reports ("# configuration file X:") are exactly the files `config`
+// loaded. Errc::server when nginx rejects the config as it is (reported, nothing touched);
+// Errc::config naming the files when the two sets differ.
 Status cross_check_with_nginx(const Config& config, sys::ProcessRunner& runner,
                               std::vector<std::string> nginx_argv);
 

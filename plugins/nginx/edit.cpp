@@ -88,7 +88,8 @@ std::optional<int> Control::master_pid() const {
     if (node.name() == "pid" && node.arg_count() == 1) pid_file = node.arg(0);
   }
   if (pid_file.is_relative()) {
-    pid_file = (m_options.prefix.empty() ? fs::path("/usr/share/nginx") : m_options.prefix) / pid_file;
+    pid_file =
+        (m_options.prefix.empty() ? fs::path("/usr/share/nginx") : m_options.prefix) / pid_file;
   }
   auto pid_text = sys::read_file_limited(pid_file, 64);
   if (!pid_text) return std::nullopt;
@@ -129,8 +130,8 @@ Result<Version> Control::version() {
   ACMED_TRY(auto res, m_runner.run({m_options.ctl, "-v"}, {}));
   auto v = parse_version(res.err + res.out);
   if (!v) {
-    return Error(Errc::server, "cannot tell the nginx version from `" + m_options.ctl + " -v`: " +
-                                   res.err + res.out);
+    return Error(Errc::server, "cannot tell the nginx version from `" + m_options.ctl +
+                                   " -v`: " + res.err + res.out);
   }
   m_version = *v;
   return *v;
@@ -175,14 +176,16 @@ Status insert_lines(Node& block, std::size_t pos, const std::vector<std::string>
   // comment would swallow it.
   std::string& next = pos < block.children.size() ? block.children[pos].before : block.before_close;
   if (!starts_new_line(next)) {
-    std::string next_indent = pos < block.children.size() ? std::string(indent)
-                                                          : after_last_newline(block.before);
-    next = "\n" + next_indent + next.substr(next.find_first_not_of(" \t") == std::string::npos
-                                                ? next.size()
-                                                : next.find_first_not_of(" \t"));
+    std::string next_indent =
+        pos < block.children.size() ? std::string(indent) : after_last_newline(block.before);
+    next = "\n" + next_indent +
+           next.substr(next.find_first_not_of(" \t") == std::string::npos
+                           ? next.size()
+                           : next.find_first_not_of(" \t"));
   }
   block.children.insert(block.children.begin() + static_cast<std::ptrdiff_t>(pos),
-                        std::make_move_iterator(nodes.begin()), std::make_move_iterator(nodes.end()));
+                        std::make_move_iterator(nodes.begin()),
+                        std::make_move_iterator(nodes.end()));
   return {};
 }
 

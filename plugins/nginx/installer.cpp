@@ -16,11 +16,13 @@ namespace {
 // Directives the options file sets: a server that sets any of them itself does not get the
 // include (nginx rejects a duplicate directive in one context).
 const std::vector<std::string> k_option_directives = {
-    "ssl_protocols",       "ssl_ciphers",         "ssl_prefer_server_ciphers",
-    "ssl_session_cache",   "ssl_session_timeout", "ssl_session_tickets",
+    "ssl_protocols",     "ssl_ciphers",         "ssl_prefer_server_ciphers",
+    "ssl_session_cache", "ssl_session_timeout", "ssl_session_tickets",
     "ssl_dhparam"};
 
-bool has_marker(const Node& node) { return node.after.find(k_marker) != std::string::npos; }
+bool has_marker(const Node& node) {
+  return node.after.find(k_marker) != std::string::npos;
+}
 
 const Node* find_in(const Server& s, std::string_view name) {
   for (const auto& d : s.body)
@@ -32,7 +34,8 @@ const Node* find_in(const Server& s, std::string_view name) {
 struct ServerEdit {
   std::vector<std::string> lines;
   void add(std::string line) {
-    if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(std::move(line));
+    if (std::find(lines.begin(), lines.end(), line) == lines.end())
+      lines.push_back(std::move(line));
   }
 };
 
@@ -57,7 +60,8 @@ class NginxInstaller final : public install::Installer {
     std::vector<std::size_t> tls_targets;
     for (const auto& host : request.names) {
       auto targets = select_servers(servers, host, m_options.https_port, Tls::ssl);
-      if (targets.empty()) targets = select_servers(servers, host, m_options.http01_port, Tls::plain);
+      if (targets.empty())
+        targets = select_servers(servers, host, m_options.http01_port, Tls::plain);
       if (targets.empty()) {
         return Error(Errc::not_found,
                      "no nginx server block for " + host + " listens on port " +
@@ -74,14 +78,14 @@ class NginxInstaller final : public install::Installer {
     for (std::size_t t : tls_targets) {
       Server& s = servers[t];
       ServerEdit& e = edits[t];
-      const std::string where = config.file(s.block.file).path.string() + ":" +
-                                std::to_string(s.block.node->line);
+      const std::string where =
+          config.file(s.block.file).path.string() + ":" + std::to_string(s.block.node->line);
       bool has_tls_listen = std::any_of(s.listens.begin(), s.listens.end(), [&](const Listen& l) {
         return l.ssl && l.port == m_options.https_port;
       });
       if (!has_tls_listen) {
-        bool ipv6 = std::any_of(s.listens.begin(), s.listens.end(),
-                                [](const Listen& l) { return l.ipv6; });
+        bool ipv6 =
+            std::any_of(s.listens.begin(), s.listens.end(), [](const Listen& l) { return l.ipv6; });
         // http2: `listen ... http2` until 1.25.1 deprecated it for the `http2` directive.
         bool directive_http2 = version.at_least(1, 25, 1);
         std::string port = std::to_string(m_options.https_port);
@@ -97,8 +101,8 @@ class NginxInstaller final : public install::Installer {
         return d.node->name() == "include" && d.node->arg(0) == options_path.string();
       });
       bool sets_options = std::any_of(s.body.begin(), s.body.end(), [](const DirectiveRef& d) {
-        return std::find(k_option_directives.begin(), k_option_directives.end(),
-                         d.node->name()) != k_option_directives.end();
+        return std::find(k_option_directives.begin(), k_option_directives.end(), d.node->name()) !=
+               k_option_directives.end();
       });
       if (!includes_options && !sets_options) {
         e.add("include " + quote_word(options_path.string()) + ";");
@@ -126,8 +130,9 @@ class NginxInstaller final : public install::Installer {
     for (const auto& host : names) {
       auto targets = select_servers(servers, host, m_options.https_port, Tls::ssl);
       if (targets.empty()) {
-        return Error(Errc::not_found, "no nginx server serves " + host + " with TLS on port " +
-                                          std::to_string(m_options.https_port),
+        return Error(Errc::not_found,
+                     "no nginx server serves " + host + " with TLS on port " +
+                         std::to_string(m_options.https_port),
                      "install a certificate first: acmed install --nginx --cert-name NAME");
       }
       tls_targets.insert(tls_targets.end(), targets.begin(), targets.end());
@@ -159,8 +164,8 @@ class NginxInstaller final : public install::Installer {
           last.clear();
           break;
         }
-        last = served ? "it serves the certificate " + der_fingerprint(*served) +
-                            " instead of " + der_fingerprint(ours)
+        last = served ? "it serves the certificate " + der_fingerprint(*served) + " instead of " +
+                            der_fingerprint(ours)
                       : served.error().message;
         if (std::chrono::steady_clock::now() >= deadline) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -175,7 +180,7 @@ class NginxInstaller final : public install::Installer {
     return {};
   }
 
-  private:
+ private:
   // Where to connect to see what nginx serves `host` with: tls_check_address when the TLS
   // server listens on all addresses (or is not found), else the address it listens on.
   std::string check_address(const std::vector<Server>& servers, const std::string& host) const {
@@ -218,7 +223,8 @@ class NginxInstaller final : public install::Installer {
                    where + ": " + directive + " comes from the shared file " +
                        config.file(found.front()->file).path.string(),
                    "acmed does not edit files other servers may include; remove that include "
-                   "from this server or point it at " + value + " yourself");
+                   "from this server or point it at " +
+                       value + " yourself");
     }
     node.words.resize(2);
     node.words[1].raw = quote_word(value);
@@ -252,20 +258,21 @@ class NginxInstaller final : public install::Installer {
             e.add("set $acmed_redirect no;");
             e.add("if ($host ~* \"" + host_regex(names) + "\") { set $acmed_redirect $scheme; }");
           }
-          e.add("if ($request_uri ~ \"^/\\.well-known/acme-challenge/\") { set $acmed_redirect "
-                "challenge; }");
+          e.add(
+              "if ($request_uri ~ \"^/\\.well-known/acme-challenge/\") { set $acmed_redirect "
+              "challenge; }");
           e.add("if ($acmed_redirect = http) { return 301 " + target + "; }");
           notes.push_back(host + ": redirect plain HTTP to HTTPS");
         }
       }
     }
     for (std::size_t t : tls_targets) {
-      if (want(install::Enhancement::hsts) && !has_header(servers[t], "strict-transport-security")) {
+      if (want(install::Enhancement::hsts) &&
+          !has_header(servers[t], "strict-transport-security")) {
         edits[t].add("add_header Strict-Transport-Security \"max-age=31536000\" always;");
       }
       if (want(install::Enhancement::uir) && !has_header(servers[t], "content-security-policy")) {
-        edits[t].add(
-            "add_header Content-Security-Policy \"upgrade-insecure-requests\" always;");
+        edits[t].add("add_header Content-Security-Policy \"upgrade-insecure-requests\" always;");
       }
     }
     return {};
@@ -279,11 +286,11 @@ class NginxInstaller final : public install::Installer {
       fs::path named = fs::absolute(c.path, ec).lexically_normal();
       auto rel = named.lexically_relative(root);
       if (rel.empty() || *rel.begin() == "..") {
-        return Error(Errc::conflict,
-                     "the server block to edit is in " + c.path.string() + ", outside " +
-                         root.string(),
-                     "acmed only edits files under --nginx-server-root; install the certificate "
-                     "there by hand");
+        return Error(
+            Errc::conflict,
+            "the server block to edit is in " + c.path.string() + ", outside " + root.string(),
+            "acmed only edits files under --nginx-server-root; install the certificate "
+            "there by hand");
       }
     }
     return {};
@@ -300,7 +307,8 @@ class NginxInstaller final : public install::Installer {
         if (cert == n) return true;
         if (cert.rfind("*.", 0) != 0 || n.find_first_of("*~") != std::string::npos) return false;
         std::string_view suffix = std::string_view(cert).substr(1);  // ".b.test"
-        if (n.size() <= suffix.size() || n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
+        if (n.size() <= suffix.size() ||
+            n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
           return false;
         return n.substr(0, n.size() - suffix.size()).find('.') == std::string::npos;
       });
@@ -318,8 +326,10 @@ class NginxInstaller final : public install::Installer {
         n.remove_prefix(1);
       }
       for (char c : n) {
-        if (c == '.') out += "\\.";
-        else out += c;
+        if (c == '.')
+          out += "\\.";
+        else
+          out += c;
       }
     }
     return out + ")$";
@@ -341,7 +351,8 @@ class NginxInstaller final : public install::Installer {
     for (const auto& d : s.body) {
       if (d.node->name() != "add_header") continue;
       std::string h = d.node->arg(0);
-      std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(h.begin(), h.end(), h.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       if (h == header) return true;
     }
     return false;

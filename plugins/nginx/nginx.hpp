@@ -23,8 +23,8 @@ struct Options {
   std::string ctl = "nginx";            // --nginx-ctl; run as `<ctl> -c <root>/nginx.conf -t`
   fs::path prefix;                      // passed as `-p` when set (tests); empty: nginx's default
   fs::path config_dir = "/etc/letsencrypt";  // --config-dir: live/NAME/ and the TLS options file
-  int http01_port = 80;                 // --http-01-port: where the CA validates, the redirect lives
-  int https_port = 443;                 // the port TLS servers listen on
+  int http01_port = 80;  // --http-01-port: where the CA validates, the redirect lives
+  int https_port = 443;  // the port TLS servers listen on
   std::string tls_check_address = "127.0.0.1";  // check_deployed() and the http-01 probe connect
                                                 // here unless the server listens on one address
   int tls_check_port = 443;

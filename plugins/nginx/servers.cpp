@@ -101,7 +101,8 @@ std::vector<Server> http_servers(Config& config) {
       if (d.node->name() == "listen") {
         if (auto l = parse_listen(*d.node)) s.listens.push_back(*l);
       } else if (d.node->name() == "server_name") {
-        for (std::size_t i = 0; i < d.node->arg_count(); ++i) s.names.push_back(lower(d.node->arg(i)));
+        for (std::size_t i = 0; i < d.node->arg_count(); ++i)
+          s.names.push_back(lower(d.node->arg(i)));
       }
     }
     bool any_listen = std::any_of(s.body.begin(), s.body.end(),
@@ -121,8 +122,7 @@ std::optional<NameMatch> match_name(std::string_view pattern, std::string_view h
   std::string h = lower(host);
   if (pattern.front() == '~') {
     try {
-      std::regex re(to_ecmascript(pattern.substr(1)),
-                    std::regex::ECMAScript | std::regex::icase);
+      std::regex re(to_ecmascript(pattern.substr(1)), std::regex::ECMAScript | std::regex::icase);
       if (std::regex_search(h, re)) return NameMatch{3, 0};
     } catch (const std::regex_error&) {
       // A PCRE feature std::regex lacks: treat the name as not matching rather than guess.
@@ -176,7 +176,8 @@ std::vector<std::size_t> select_servers(const std::vector<Server>& servers, std:
         }
       }
     }
-    if (best && std::find(chosen.begin(), chosen.end(), *best) == chosen.end()) chosen.push_back(*best);
+    if (best && std::find(chosen.begin(), chosen.end(), *best) == chosen.end())
+      chosen.push_back(*best);
   }
   std::sort(chosen.begin(), chosen.end());
   return chosen;

@@ -23,10 +23,10 @@ struct Listen {
 std::optional<Listen> parse_listen(const Node& listen);
 
 struct Server {
-  DirectiveRef block;                // the `server { }` node and the file it is written in
-  std::vector<Listen> listens;       // at least one (the implicit *:80)
-  std::vector<std::string> names;    // server_name arguments, lower-cased, in order
-  std::vector<DirectiveRef> body;    // directives directly inside, includes expanded
+  DirectiveRef block;              // the `server { }` node and the file it is written in
+  std::vector<Listen> listens;     // at least one (the implicit *:80)
+  std::vector<std::string> names;  // server_name arguments, lower-cased, in order
+  std::vector<DirectiveRef> body;  // directives directly inside, includes expanded
 };
 
 // Every `server` block in the http context, in nginx's reading order.

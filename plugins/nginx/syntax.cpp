@@ -6,7 +6,9 @@ namespace acmed::plugins::nginx {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // nginx's unescaping of a word (ngx_conf_read_token): \" \' \\ lose the backslash, \t \r \n
 // become control characters, any other backslash stays as written.

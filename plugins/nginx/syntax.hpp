@@ -31,9 +31,9 @@ enum class NodeKind {
 };
 
 struct Node {
-  std::string before;      // whitespace and comments before the first word
-  std::vector<Word> words; // name, then arguments
-  std::string before_end;  // trivia between the last word and ';' or '{'
+  std::string before;       // whitespace and comments before the first word
+  std::vector<Word> words;  // name, then arguments
+  std::string before_end;   // trivia between the last word and ';' or '{'
   NodeKind kind = NodeKind::simple;
   std::vector<Node> children;  // block: the directives inside
   std::string before_close;    // block: trivia before '}'

@@ -84,7 +84,8 @@ Result<std::unique_ptr<Fd>> connect_to(const std::string& address, int port,
     return Error(Errc::invalid_input, "not a numeric address: " + address);
   }
   std::unique_ptr<addrinfo, AddrFree> ai(raw);
-  auto fd = std::make_unique<Fd>(::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  auto fd =
+      std::make_unique<Fd>(::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (fd->get() < 0) return Error(Errc::network, std::string("socket: ") + std::strerror(errno));
   if (::connect(fd->get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
     return Error(Errc::network, "cannot connect to " + where + ": " + std::strerror(errno));
@@ -156,11 +157,11 @@ std::string der_fingerprint(std::string_view der) {
   return out;
 }
 
-
 Result<std::string> probe_http(const std::string& address, int port, const std::string& host,
                                const std::string& path, std::chrono::milliseconds timeout) {
   ACMED_TRY(auto fd, connect_to(address, port, timeout));
-  std::string request = "GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  std::string request =
+      "GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
   std::string_view pending = request;
   while (!pending.empty()) {
     ssize_t n = ::send(fd->get(), pending.data(), pending.size(), MSG_NOSIGNAL);

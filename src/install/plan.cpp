@@ -1,5 +1,5 @@
-#include "acmed/install/installer.hpp"
 #include "acmed/install/plan.hpp"
+#include "acmed/install/installer.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -22,7 +22,7 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 }
 
 struct Op {
-  char kind;  // ' ', '-', '+'
+  char kind;      // ' ', '-', '+'
   std::size_t a;  // index in old (for ' ' and '-')
   std::size_t b;  // index in new (for ' ' and '+')
 };
@@ -80,16 +80,20 @@ void append_line(std::string& out, char kind, std::string_view line) {
 
 const char* to_string(Enhancement e) {
   switch (e) {
-    case Enhancement::redirect: return "redirect";
-    case Enhancement::hsts: return "hsts";
-    case Enhancement::uir: return "uir";
+    case Enhancement::redirect:
+      return "redirect";
+    case Enhancement::hsts:
+      return "hsts";
+    case Enhancement::uir:
+      return "uir";
   }
   return "?";
 }
 
 bool Plan::empty() const {
-  return links.empty() && std::all_of(changes.begin(), changes.end(),
-                     [](const FileChange& c) { return c.before && *c.before == c.after; });
+  return links.empty() && std::all_of(changes.begin(), changes.end(), [](const FileChange& c) {
+           return c.before && *c.before == c.after;
+         });
 }
 
 void Plan::set(FileChange change) {
@@ -155,7 +159,8 @@ std::string diff(const Plan& plan) {
 
     out += unified_diff(c.before.value_or(""), c.after, c.before ? label : "/dev/null", label);
   }
-  for (const auto& l : plan.links) out += "new symlink " + l.path.string() + " -> " + l.target.string() + "\n";
+  for (const auto& l : plan.links)
+    out += "new symlink " + l.path.string() + " -> " + l.target.string() + "\n";
   return out;
 }
 

@@ -31,7 +31,8 @@ struct LinkChange {
 struct Plan {
   std::vector<FileChange> changes;
   std::vector<LinkChange> links;  // created after the files are written
-  std::vector<std::string> notes;  // one line per decision, for logs: "a.com: redirect added in x:12"
+  std::vector<std::string>
+      notes;  // one line per decision, for logs: "a.com: redirect added in x:12"
 
   // True when applying would change no byte on disk.
   bool empty() const;

@@ -4,7 +4,9 @@
 
 using namespace acmed::install;
 
-TEST_CASE("equal texts give an empty diff") { CHECK(unified_diff("a\nb\n", "a\nb\n", "x", "x") == ""); }
+TEST_CASE("equal texts give an empty diff") {
+  CHECK(unified_diff("a\nb\n", "a\nb\n", "x", "x") == "");
+}
 
 TEST_CASE("an inserted line is shown with three lines of context and correct ranges") {
   std::string old_text = "1\n2\n3\n4\n5\n6\n7\n8\n";
@@ -17,11 +19,12 @@ TEST_CASE("distant changes make separate hunks, a new file diffs from /dev/null"
   std::string old_text;
   for (int i = 1; i <= 20; ++i) old_text += std::to_string(i) + "\n";
   std::string new_text = old_text;
-  new_text.replace(0, 2, "one\n");           // line 1
+  new_text.replace(0, 2, "one\n");                         // line 1
   new_text.replace(new_text.find("20\n"), 3, "twenty\n");  // line 20
   auto d = unified_diff(old_text, new_text, "a", "b");
-  CHECK(d == "--- a\n+++ b\n@@ -1,4 +1,4 @@\n-1\n+one\n 2\n 3\n 4\n"
-             "@@ -17,4 +17,4 @@\n 17\n 18\n 19\n-20\n+twenty\n");
+  CHECK(d ==
+        "--- a\n+++ b\n@@ -1,4 +1,4 @@\n-1\n+one\n 2\n 3\n 4\n"
+        "@@ -17,4 +17,4 @@\n 17\n 18\n 19\n-20\n+twenty\n");
   Plan plan;
   plan.changes.push_back(FileChange{"/x/opts.conf", std::nullopt, "a\nb", 0644});
   CHECK(diff(plan) ==

@@ -57,7 +57,8 @@ struct Site {
   }
   fs::path site() const { return dir / "nginx/sites-enabled/site"; }
   install::DeployRequest request(std::vector<std::string> names,
-                                 std::vector<install::Enhancement> enh = {install::Enhancement::redirect}) {
+                                 std::vector<install::Enhancement> enh = {
+                                     install::Enhancement::redirect}) {
     install::DeployRequest r;
     r.lineage = names.front();
     r.names = std::move(names);
@@ -108,19 +109,27 @@ TEST_CASE("deploy adds TLS lines in the file's own indentation and a redirect, m
         "\tlisten [::]:80;\n"
         "\tlisten 443 ssl http2; # managed by acmed\n"
         "\tlisten [::]:443 ssl http2; # managed by acmed\n"
-        "\tssl_certificate " + live + "/fullchain.pem; # managed by acmed\n"
-        "\tssl_certificate_key " + live + "/privkey.pem; # managed by acmed\n"
-        "\tinclude " + opts + "; # managed by acmed\n"
-        "\tset $acmed_redirect $scheme; # managed by acmed\n"
-        "\tif ($request_uri ~ \"^/\\.well-known/acme-challenge/\") { set $acmed_redirect challenge; } # managed by acmed\n"
-        "\tif ($acmed_redirect = http) { return 301 https://$host$request_uri; } # managed by acmed\n"
-        "\tserver_name example.test www.example.test;\n"
-        "\troot /var/www/html; # docroot\n"
-        "}\n"
-        "server {\n"
-        "\tlisten 80;\n"
-        "\tserver_name other.test;\n"
-        "}\n");
+        "\tssl_certificate " +
+            live +
+            "/fullchain.pem; # managed by acmed\n"
+            "\tssl_certificate_key " +
+            live +
+            "/privkey.pem; # managed by acmed\n"
+            "\tinclude " +
+            opts +
+            "; # managed by acmed\n"
+            "\tset $acmed_redirect $scheme; # managed by acmed\n"
+            "\tif ($request_uri ~ \"^/\\.well-known/acme-challenge/\") { set $acmed_redirect "
+            "challenge; } # managed by acmed\n"
+            "\tif ($acmed_redirect = http) { return 301 https://$host$request_uri; } # managed by "
+            "acmed\n"
+            "\tserver_name example.test www.example.test;\n"
+            "\troot /var/www/html; # docroot\n"
+            "}\n"
+            "server {\n"
+            "\tlisten 80;\n"
+            "\tserver_name other.test;\n"
+            "}\n");
   CHECK(s.after_for(*plan, opts) == nginx::tls_options_text());
   CHECK(install::diff(*plan).find("+\tlisten 443 ssl http2; # managed by acmed\n") !=
         std::string::npos);
@@ -132,7 +141,8 @@ TEST_CASE("deploy adds TLS lines in the file's own indentation and a redirect, m
 TEST_CASE("deploying twice changes nothing the second time") {
   Site s(k_site);
   auto installer = nginx::make_installer(s.options, s.runner);
-  auto req = s.request({"example.test"}, {install::Enhancement::redirect, install::Enhancement::hsts});
+  auto req =
+      s.request({"example.test"}, {install::Enhancement::redirect, install::Enhancement::hsts});
   auto first = installer->plan_deploy(req);
   REQUIRE(first.ok());
   REQUIRE_FALSE(first->empty());
@@ -151,7 +161,7 @@ TEST_CASE("nginx 1.25.1 and later get `http2 on;` instead of the listen flag") {
   auto text = s.after_for(*plan, s.site());
   CHECK(text.find("    listen 443 ssl; # managed by acmed\n    http2 on; # managed by acmed\n") !=
         std::string::npos);
-  CHECK(text.find("[::]") == std::string::npos);  // no IPv6 listen, no IPv6 line
+  CHECK(text.find("[::]") == std::string::npos);            // no IPv6 listen, no IPv6 line
   CHECK(text.find("acmed_redirect") == std::string::npos);  // no redirect asked
 }
 
@@ -165,7 +175,8 @@ TEST_CASE("a name no server block serves is a clear not_found error") {
 
 TEST_CASE("a parse error in any loaded file refuses the plan naming file and line") {
   Site s(k_site);
-  REQUIRE(sys::write_file_atomic(s.dir / "nginx/sites-enabled/zz-broken", "server {\n  listen 80\n}\n"));
+  REQUIRE(sys::write_file_atomic(s.dir / "nginx/sites-enabled/zz-broken",
+                                 "server {\n  listen 80\n}\n"));
   auto plan = nginx::make_installer(s.options, s.runner)->plan_deploy(s.request({"example.test"}));
   REQUIRE_FALSE(plan.ok());
   CHECK(plan.error().code == Errc::config);
@@ -181,12 +192,16 @@ TEST_CASE("an existing certificate of the TLS server is replaced in place, optio
   auto plan = nginx::make_installer(s.options, s.runner)->plan_deploy(req);
   REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().describe()));
   std::string live = (s.dir / "acmed/live/a.test").string();
-  CHECK(s.after_for(*plan, s.site()) ==
-        "server {\n  listen 80;\n  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n"
-        "server {\n  listen 443 ssl;\n  server_name a.test;\n  ssl_certificate " + live +
-            "/fullchain.pem; # managed by acmed\n"
-            "  ssl_certificate_key " + live + "/privkey.pem; # managed by acmed\n"
-            "  ssl_protocols TLSv1.3;\n}\n");
+  CHECK(
+      s.after_for(*plan, s.site()) ==
+      "server {\n  listen 80;\n  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n"
+      "server {\n  listen 443 ssl;\n  server_name a.test;\n  ssl_certificate " +
+          live +
+          "/fullchain.pem; # managed by acmed\n"
+          "  ssl_certificate_key " +
+          live +
+          "/privkey.pem; # managed by acmed\n"
+          "  ssl_protocols TLSv1.3;\n}\n");
 }
 
 TEST_CASE("the TLS options file is written once and never overwritten") {
@@ -213,9 +228,9 @@ TEST_CASE("enhance adds HSTS once to a deployed server") {
   std::vector<install::Enhancement> hsts{install::Enhancement::hsts};
   auto plan = installer->plan_enhance(names, hsts);
   REQUIRE(plan.ok());
-  CHECK(s.after_for(*plan, s.site()).find(
-            "  add_header Strict-Transport-Security \"max-age=31536000\" always; # managed by acmed\n") !=
-        std::string::npos);
+  CHECK(s.after_for(*plan, s.site())
+            .find("  add_header Strict-Transport-Security \"max-age=31536000\" always; # managed "
+                  "by acmed\n") != std::string::npos);
   s.write(*plan);
   auto again = installer->plan_enhance(names, hsts);
   REQUIRE(again.ok());
@@ -231,9 +246,11 @@ TEST_CASE("the authenticator adds a marked challenge location and cleanup restor
   std::vector<challenge::Task> tasks{task};
   REQUIRE(auth->perform(tasks));
   auto text = *sys::read_file(s.site());
-  CHECK(text.find("\tlisten [::]:80;\n\tlocation = /.well-known/acme-challenge/tok_EN-1 { default_type "
-                  "text/plain; return 200 \"tok_EN-1.thumb\"; } # acmed http-01 challenge (temporary)\n") !=
-        std::string::npos);
+  CHECK(
+      text.find(
+          "\tlisten [::]:80;\n\tlocation = /.well-known/acme-challenge/tok_EN-1 { default_type "
+          "text/plain; return 200 \"tok_EN-1.thumb\"; } # acmed http-01 challenge (temporary)\n") !=
+      std::string::npos);
   CHECK(s.runner.count("-t") == 1);
   CHECK(s.runner.count("reload") == 1);
   auth->cleanup(tasks);
@@ -246,7 +263,8 @@ TEST_CASE("the authenticator adds a marked challenge location and cleanup restor
 TEST_CASE("a stale challenge snippet from a crashed run is removed by the next perform") {
   std::string stale = std::string(k_site);
   stale.insert(stale.find("\tserver_name example"),
-               "\tlocation = /.well-known/acme-challenge/old { return 200 \"old\"; } # acmed http-01 challenge (temporary)\n");
+               "\tlocation = /.well-known/acme-challenge/old { return 200 \"old\"; } # acmed "
+               "http-01 challenge (temporary)\n");
   Site s(stale);
   auto auth = nginx::make_authenticator(s.options, s.runner);
   std::vector<challenge::Task> tasks{{"other.test", "dns", "http-01", "t1", "t1.x", ""}};
@@ -284,8 +302,10 @@ TEST_CASE("nginx versions are read from `nginx -v`") {
 TEST_CASE("a server block in a file outside the server root is not edited") {
   Site s("server {\n  listen 80;\n  server_name a.test;\n}\n");
   REQUIRE(sys::make_dirs(s.dir / "elsewhere"));
-  REQUIRE(sys::write_file_atomic(s.dir / "elsewhere/b.conf", "server {\n  listen 80;\n  server_name b.test;\n}\n"));
-  REQUIRE(sys::write_file_atomic(s.dir / "nginx/sites-enabled/z", "include " + (s.dir / "elsewhere/b.conf").string() + ";\n"));
+  REQUIRE(sys::write_file_atomic(s.dir / "elsewhere/b.conf",
+                                 "server {\n  listen 80;\n  server_name b.test;\n}\n"));
+  REQUIRE(sys::write_file_atomic(s.dir / "nginx/sites-enabled/z",
+                                 "include " + (s.dir / "elsewhere/b.conf").string() + ";\n"));
   auto installer = nginx::make_installer(s.options, s.runner);
   auto outside = installer->plan_deploy(s.request({"b.test"}));
   REQUIRE_FALSE(outside.ok());
@@ -311,9 +331,9 @@ TEST_CASE("planning on certbot's test tree picks the right blocks and writes not
   REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().describe()));
   REQUIRE(plan->changes.size() == 2);  // the site file and the new options file
   CHECK(plan->changes[0].path == options.server_root / "sites-enabled/ipv6.com");
-  CHECK(plan->changes[0].after.find("    listen [::]:80;\n    listen 443 ssl http2; # managed by acmed\n"
-                                    "    listen [::]:443 ssl http2; # managed by acmed\n") !=
-        std::string::npos);
+  CHECK(plan->changes[0].after.find(
+            "    listen [::]:80;\n    listen 443 ssl http2; # managed by acmed\n"
+            "    listen [::]:443 ssl http2; # managed by acmed\n") != std::string::npos);
   req.names = {"www.example.com"};  // ".example.com" in sites-enabled/example.com
   auto wildcard = installer->plan_deploy(req);
   REQUIRE(wildcard.ok());
@@ -322,13 +342,14 @@ TEST_CASE("planning on certbot's test tree picks the right blocks and writes not
 
 TEST_CASE("a block that also serves other names redirects only the certificate's names") {
   Site s("server {\n  listen 80;\n  server_name a.test other.test;\n}\n");
-  auto plan = nginx::make_installer(s.options, s.runner)->plan_deploy(s.request({"a.test", "*.w.test"}));
+  auto plan =
+      nginx::make_installer(s.options, s.runner)->plan_deploy(s.request({"a.test", "*.w.test"}));
   // *.w.test has no server: it must be an error, not a silent partial install
   REQUIRE_FALSE(plan.ok());
   auto only_a = nginx::make_installer(s.options, s.runner)->plan_deploy(s.request({"a.test"}));
   REQUIRE(only_a.ok());
   auto text = s.after_for(*only_a, s.site());
   CHECK(text.find("  set $acmed_redirect no; # managed by acmed\n"
-                  "  if ($host ~* \"^(a\\.test)$\") { set $acmed_redirect $scheme; } # managed by acmed\n") !=
-        std::string::npos);
+                  "  if ($host ~* \"^(a\\.test)$\") { set $acmed_redirect $scheme; } # managed by "
+                  "acmed\n") != std::string::npos);
 }

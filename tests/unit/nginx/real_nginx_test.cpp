@@ -51,11 +51,10 @@ bool eventually(const std::function<bool()>& fn) {
 
 void make_cert(const fs::path& dir, const std::string& name) {
   REQUIRE(sys::make_dirs(dir));
-  auto res = sys::run_process({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                               "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                               "/CN=" + name, "-addext", "subjectAltName=DNS:" + name, "-keyout",
-                               (dir / "privkey.pem").string(), "-out",
-                               (dir / "fullchain.pem").string()});
+  auto res = sys::run_process(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+       "-nodes", "-days", "2", "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name,
+       "-keyout", (dir / "privkey.pem").string(), "-out", (dir / "fullchain.pem").string()});
   REQUIRE(res.ok());
   REQUIRE_MESSAGE(res->exit_code == 0, res->err);
 }
@@ -74,9 +73,10 @@ class RealNginx {
             ";\nerror_log " + (root / "error.log").string() +
             ";\nevents {\n    worker_connections 64;\n}\nhttp {\n    access_log off;\n"
             "    include sites-enabled/*.conf;\n}\n"));
-    site_text = "server {\n    listen 127.0.0.1:" + std::to_string(http_port) +
-                ";\n    server_name example.test;\n    location / {\n        return 200 \"hello\\n\";\n"
-                "    }\n}\n";
+    site_text =
+        "server {\n    listen 127.0.0.1:" + std::to_string(http_port) +
+        ";\n    server_name example.test;\n    location / {\n        return 200 \"hello\\n\";\n"
+        "    }\n}\n";
     REQUIRE(sys::write_file_atomic(root / "sites-enabled/example.conf", site_text));
     options.server_root = root;
     options.prefix = root;
@@ -88,7 +88,8 @@ class RealNginx {
   ~RealNginx() { stop(); }
 
   void start() {
-    auto res = sys::run_process({"nginx", "-p", root.string(), "-c", (root / "nginx.conf").string()});
+    auto res =
+        sys::run_process({"nginx", "-p", root.string(), "-c", (root / "nginx.conf").string()});
     REQUIRE(res.ok());
     REQUIRE_MESSAGE(res->exit_code == 0, res->err);
     auto pid_text = sys::read_file(root / "nginx.pid");
@@ -109,8 +110,7 @@ class RealNginx {
   // "<status> <body>" of GET http://127.0.0.1:<http_port><path> with Host: example.test.
   std::string http_get(const std::string& path, const std::string& host = "example.test") {
     auto res = sys::run_process({"curl", "-s", "--max-time", "3", "-H", "Host: " + host, "-w",
-                                 "%{http_code} %{redirect_url}",
-                                 "-o", (dir / "body").string(),
+                                 "%{http_code} %{redirect_url}", "-o", (dir / "body").string(),
                                  "http://127.0.0.1:" + std::to_string(http_port) + path});
     if (!res.ok()) return "curl failed";
     auto body = sys::read_file(dir / "body");
@@ -159,14 +159,15 @@ TEST_CASE("real nginx: deploy serves the certificate on TLS, redirects HTTP, and
   CHECK(n.http_get("/some/page?x=1") == "301 " + https + "some/page?x=1");
   CHECK(n.http_get("/.well-known/acme-challenge/abc") == "200 hello\n");  // not redirected
   // Only TLS 1.2 and 1.3 are offered.
-  auto tls12 = sys::run_process({"curl", "-sk", "--max-time", "3", "--tls-max", "1.2", "--resolve",
-                                 "example.test:" + std::to_string(n.https_port) + ":127.0.0.1", https});
+  auto tls12 =
+      sys::run_process({"curl", "-sk", "--max-time", "3", "--tls-max", "1.2", "--resolve",
+                        "example.test:" + std::to_string(n.https_port) + ":127.0.0.1", https});
   REQUIRE(tls12.ok());
   CHECK(tls12->exit_code == 0);
   CHECK(tls12->out == "hello\n");
-  auto tls11 = sys::run_process({"openssl", "s_client", "-connect",
-                                 "127.0.0.1:" + std::to_string(n.https_port), "-tls1_1"},
-                                {{}, std::chrono::seconds(5), "", 1 << 20});
+  auto tls11 = sys::run_process(
+      {"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(n.https_port), "-tls1_1"},
+      {{}, std::chrono::seconds(5), "", 1 << 20});
   REQUIRE(tls11.ok());
   CHECK(tls11->exit_code != 0);
 
@@ -213,7 +214,8 @@ TEST_CASE("real nginx: when nginx is not running the reload fails and the config
 
 TEST_CASE("real nginx: a config nginx already rejects is reported and left alone") {
   RealNginx n;
-  REQUIRE(sys::write_file_atomic(n.root / "sites-enabled/bad.conf", "server { listen 127.0.0.1:1; unknown_directive; }\n"));
+  REQUIRE(sys::write_file_atomic(n.root / "sites-enabled/bad.conf",
+                                 "server { listen 127.0.0.1:1; unknown_directive; }\n"));
   auto installer = nginx::make_installer(n.options, n.runner);
   auto plan = installer->plan_deploy(n.request());
   REQUIRE_FALSE(plan.ok());
@@ -223,18 +225,21 @@ TEST_CASE("real nginx: a config nginx already rejects is reported and left alone
 
 TEST_CASE("real nginx: the files acmed reads are the files nginx -T reports") {
   RealNginx n;
-  REQUIRE(sys::write_file_atomic(n.root / "sites-enabled/other.conf", "server { listen 127.0.0.1:1; }\n"));
+  REQUIRE(sys::write_file_atomic(n.root / "sites-enabled/other.conf",
+                                 "server { listen 127.0.0.1:1; }\n"));
   auto config = nginx::Config::load(n.root / "nginx.conf");
   REQUIRE(config.ok());
   CHECK(config->file_count() == 3);
   auto st = nginx::cross_check_with_nginx(*config, n.runner, {"nginx", "-p", n.root.string()});
   CHECK_MESSAGE(st.ok(), (st.ok() ? "" : st.error().describe()));
   // A file nginx loads that acmed's graph does not hold is reported by name.
-  REQUIRE(sys::write_file_atomic(n.root / "sites-enabled/late.conf", "server { listen 127.0.0.1:2; }\n"));
+  REQUIRE(sys::write_file_atomic(n.root / "sites-enabled/late.conf",
+                                 "server { listen 127.0.0.1:2; }\n"));
   auto late = nginx::cross_check_with_nginx(*config, n.runner, {"nginx", "-p", n.root.string()});
   REQUIRE_FALSE(late.ok());
   CHECK(late.error().code == Errc::config);
-  CHECK(late.error().message.find("only nginx loads " + fs::canonical(n.root / "sites-enabled/late.conf").string()) !=
+  CHECK(late.error().message.find("only nginx loads " +
+                                  fs::canonical(n.root / "sites-enabled/late.conf").string()) !=
         std::string::npos);
 }
 

@@ -92,9 +92,11 @@ TEST_CASE("a name is resolved per listening address, so two blocks can both serv
 
 TEST_CASE("listen and server_name written in an included file count for the server") {
   test::TempDir dir;
-  REQUIRE(sys::write_file_atomic(dir / "nginx.conf",
-                                 "http { server { include inc.conf; } }\nstream { server { listen 80; } }\n"));
-  REQUIRE(sys::write_file_atomic(dir / "inc.conf", "listen [::]:80 default_server;\nserver_name i.test;\n"));
+  REQUIRE(sys::write_file_atomic(
+      dir / "nginx.conf",
+      "http { server { include inc.conf; } }\nstream { server { listen 80; } }\n"));
+  REQUIRE(sys::write_file_atomic(dir / "inc.conf",
+                                 "listen [::]:80 default_server;\nserver_name i.test;\n"));
   auto c = Config::load(dir / "nginx.conf");
   REQUIRE(c.ok());
   auto servers = http_servers(*c);

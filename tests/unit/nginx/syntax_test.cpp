@@ -1,5 +1,5 @@
-#include "plugins/nginx/config.hpp"
 #include "plugins/nginx/syntax.hpp"
+#include "plugins/nginx/config.hpp"
 
 #include "acmed/sys/fs.hpp"
 #include "support/temp_dir.hpp"
@@ -173,7 +173,8 @@ TEST_CASE("includes are followed relative to the server root, through globs and 
   CHECK(servers == 1);
 }
 
-TEST_CASE("a file that fails to parse anywhere in the include graph stops the load with file:line") {
+TEST_CASE(
+    "a file that fails to parse anywhere in the include graph stops the load with file:line") {
   test::TempDir dir;
   REQUIRE(sys::write_file_atomic(dir / "nginx.conf", "http {\n  include bad.conf;\n}\n"));
   REQUIRE(sys::write_file_atomic(dir / "bad.conf", "server {\n  listen 80\n}\n"));
