@@ -30,7 +30,7 @@ struct Options {
   std::string ensite;
   std::string http01_port = "80";   // --http-01-port: the plain-HTTP port vhosts are matched on
   std::string https_port = "443";
-  fs::path config_dir = "/etc/letsencrypt";   // options-ssl-apache.conf is written here, once
+  fs::path config_dir = "/etc/letsencrypt";   // acmed-apache-tls.conf is written here, once
   fs::path work_dir = "/var/lib/letsencrypt";  // http-01 files: <work_dir>/http_challenges/
   // Compare acmed's view with `apache2ctl -D DUMP_INCLUDES` and `-S` before editing.
   CrossCheck cross_check = CrossCheck::yes;
@@ -38,8 +38,9 @@ struct Options {
   std::chrono::milliseconds reload_settle{1000};
 };
 
-// Name of the TLS options file acmed manages under Options::config_dir.
-inline constexpr const char* k_options_file = "options-ssl-apache.conf";
+// Name of the TLS options file acmed manages under Options::config_dir (its own name, not
+// certbot's options-ssl-apache.conf: a certbot file there must not change what acmed deploys).
+inline constexpr const char* k_options_file = "acmed-apache-tls.conf";
 
 // apache as an install::ServerControl: configtest and graceful reload through Options::ctl.
 class ApacheControl : public install::ServerControl {

@@ -9,7 +9,7 @@
 //  - sites-enabled/<site>-le-ssl.conf -> ../sites-available/... as a2ensite makes it.
 //  - mods-enabled/ links for ssl (and rewrite for the redirect, headers for HSTS) and the
 //    modules their .load files say they depend on ("# Depends:"), as a2enmod makes them.
-//  - <config_dir>/options-ssl-apache.conf, written once.
+//  - <config_dir>/acmed-apache-tls.conf, written once.
 //  - the redirect: lines appended inside the port-80 vhost, marked by an "# acmed:" comment.
 // Running it again on the result plans nothing.
 #pragma once

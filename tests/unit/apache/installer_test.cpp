@@ -90,7 +90,7 @@ TEST_CASE("a deploy plans the -le-ssl vhost, the site and module links, options 
   CHECK(t.find("\tSSLEngine on\n") != std::string::npos);
   CHECK(t.find("\tSSLCertificateFile " + r.fullchain_path.string() + "\n") != std::string::npos);
   CHECK(t.find("\tSSLCertificateKeyFile " + r.key_path.string() + "\n") != std::string::npos);
-  CHECK(t.find("\tInclude " + (s.dir / "le/options-ssl-apache.conf").string() + "\n") !=
+  CHECK(t.find("\tInclude " + (s.dir / "le/acmed-apache-tls.conf").string() + "\n") !=
         std::string::npos);
   CHECK(t.find("</VirtualHost>\n</IfModule>\n") != std::string::npos);
   CHECK(t.find("Listen") == std::string::npos);  // ports.conf already listens on 18443 with ssl
@@ -100,7 +100,7 @@ TEST_CASE("a deploy plans the -le-ssl vhost, the site and module links, options 
     CHECK(has_link(plan, s.root / "mods-enabled" / m, fs::path("../mods-available") / m));
   // setenvif and mime (ssl's other dependencies) are enabled already: not linked again
   CHECK_FALSE(has_link(plan, s.root / "mods-enabled/mime.load", "../mods-available/mime.load"));
-  const auto* opts = change_for(plan, s.dir / "le/options-ssl-apache.conf");
+  const auto* opts = change_for(plan, s.dir / "le/acmed-apache-tls.conf");
   REQUIRE(opts);
   CHECK(opts->after.find("SSLProtocol -all +TLSv1.2 +TLSv1.3\n") != std::string::npos);
   CHECK(opts->after.find("SSLSessionTickets off\n") != std::string::npos);
