@@ -287,6 +287,7 @@ struct Client::State {
     if (!url)
       return Error(Errc::protocol, "the CA sent an unparsable Location '" + *value + "' from " +
                                        request_url);
+    ACMED_CHECK(check_url(*url));  // kept and used later (as the account kid, or fetched)
     return *url;
   }
 
@@ -320,6 +321,17 @@ struct Client::State {
     account_key = key;
     account_url = url;
     return account;
+  }
+
+  // POST to the account URL (RFC 8555 section 7.3.2): `payload` nullopt fetches it.
+  Result<Account> account_request(std::optional<json> payload, std::string what) {
+    Call call = post_as_get(account_url, std::move(what));
+    if (payload) {
+      call.payload = std::move(payload);
+      call.replay = Replay::unsafe;
+    }
+    ACMED_TRY(json doc, exchange_json(call));
+    return Account::from_json(doc, account_url);
   }
 
   // Fetches the order until its status is none of `transient`, with exponential backoff from
@@ -578,6 +590,17 @@ struct Client::State {
   }
 };
 
+namespace {
+
+json contact_list(const std::vector<std::string>& emails) {
+  json contact = json::array();
+  for (const std::string& email : emails)
+    contact.push_back(email.rfind("mailto:", 0) == 0 ? email : "mailto:" + email);
+  return contact;
+}
+
+}  // namespace
+
 Client::Client(std::string directory_url, std::unique_ptr<Transport> transport,
                ClientOptions options)
     : m(std::make_unique<State>()) {
@@ -626,12 +649,7 @@ Result<Account> Client::find_or_create_account(std::shared_ptr<const crypto::Pri
                  "pass --eab-kid and --eab-hmac-key from your account page at the CA");
 
   json payload = json::object();
-  if (!options.emails.empty()) {
-    json contact = json::array();
-    for (const std::string& email : options.emails)
-      contact.push_back(email.rfind("mailto:", 0) == 0 ? email : "mailto:" + email);
-    payload["contact"] = std::move(contact);
-  }
+  if (!options.emails.empty()) payload["contact"] = contact_list(options.emails);
   if (options.tos == TosAgreement::agreed) payload["termsOfServiceAgreed"] = true;
   if (options.eab) {
     auto binding = crypto::eab_sign(options.eab->kid, options.eab->hmac_key, key->public_jwk(),
@@ -646,6 +664,43 @@ Result<Account> Client::find_or_create_account(std::shared_ptr<const crypto::Pri
 void Client::use_account(std::shared_ptr<const crypto::PrivateKey> key, std::string account_url) {
   m->account_key = std::move(key);
   m->account_url = std::move(account_url);
+}
+
+Result<Account> Client::fetch_account() {
+  if (!m->account_key) return Error(Errc::internal, "fetch_account() needs an account");
+  return m->account_request(std::nullopt, "fetching the account " + m->account_url);
+}
+
+Result<Account> Client::update_contacts(const std::vector<std::string>& emails) {
+  if (!m->account_key) return Error(Errc::internal, "update_contacts() needs an account");
+  return m->account_request(json{{"contact", contact_list(emails)}},
+                            "updating the contacts of the account " + m->account_url);
+}
+
+Status Client::deactivate_account() {
+  if (!m->account_key) return Error(Errc::internal, "deactivate_account() needs an account");
+  auto account = m->account_request(json{{"status", "deactivated"}},
+                                    "deactivating the account " + m->account_url);
+  if (!account) return std::move(account).error();
+  if (account->status != "deactivated")
+    return Error(Errc::protocol, "the CA did not deactivate the account " + m->account_url +
+                                     " (status " + account->status + ")");
+  return ok_status();
+}
+
+Status Client::change_account_key(std::shared_ptr<const crypto::PrivateKey> new_key) {
+  if (!m->account_key || !new_key) return Error(Errc::internal, "change_account_key() needs keys");
+  ACMED_TRY(const Directory& d, m->directory_ref());
+  if (d.key_change.empty())
+    return Error(Errc::not_found, "the CA at " + m->directory_url + " does not offer key changes");
+  // RFC 8555 section 7.3.5: the inner JWS is signed by the new key, carries its jwk and the
+  // keyChange URL but no nonce; its payload names the account and the old key.
+  json inner_payload{{"account", m->account_url}, {"oldKey", m->account_key->public_jwk()}};
+  ACMED_TRY(json inner, crypto::jws_sign(*new_key, safe_dump(inner_payload), "", d.key_change, ""));
+  ACMED_CHECK(m->exchange(signed_post(d.key_change, std::move(inner),
+                                      "changing the key of the account " + m->account_url)));
+  m->account_key = std::move(new_key);
+  return ok_status();
 }
 
 Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,

@@ -137,6 +137,17 @@ class Client {
   // Uses a known account (URL saved earlier) without asking the CA: the warm path.
   void use_account(std::shared_ptr<const crypto::PrivateKey> key, std::string account_url);
 
+  // The current account object (POST-as-GET, RFC 8555 section 7.3.3 / 7.1.2). Needs an account.
+  Result<Account> fetch_account();
+  // Replaces the account's contact list ("mailto:" added; empty clears it), RFC 8555 section
+  // 7.3.2. Idempotent. Needs an account.
+  Result<Account> update_contacts(const std::vector<std::string>& emails);
+  // Deactivates the account for good (RFC 8555 section 7.3.6); its key cannot be used again.
+  Status deactivate_account();
+  // Rolls the account over to `new_key` (RFC 8555 section 7.3.5); on success later requests
+  // are signed with it. Errc::conflict (with the CA's problem) if the key already has an account.
+  Status change_account_key(std::shared_ptr<const crypto::PrivateKey> new_key);
+
   // Runs a whole order (RFC 8555 section 7.4) with a CSR for `cert_key`, publishing challenges
   // through `authenticator` (whose cleanup() always runs). Needs an account. Errors name the
   // identifier that failed; the CA's problem is in Error::problem.

@@ -792,3 +792,67 @@ TEST_CASE("an absurd Retry-After while polling is cut to the configured maximum"
   REQUIRE(ca.sleeper->sleeps.size() >= 2);
   CHECK(ca.sleeper->sleeps[1] == seconds(60));
 }
+
+TEST_CASE("account fetch, contact update and deactivation are kid-signed posts to the account") {
+  FakeCa ca;
+  ca.script();
+  ca.transport->on_post(ca.account_url,
+                        json_response(200, {{"status", "valid"},
+                                            {"contact", json::array({"mailto:a@example.com"})}}));
+  ca.transport->on_post(ca.account_url,
+                        json_response(200, {{"status", "valid"},
+                                            {"contact", json::array({"mailto:b@example.com"})}}));
+  ca.transport->on_post(ca.account_url, json_response(200, {{"status", "deactivated"}}));
+  auto client = ca.client();
+  client.use_account(FakeCa::account_key(), ca.account_url);
+
+  auto fetched = client.fetch_account();
+  REQUIRE(fetched.ok());
+  CHECK(fetched->contact == std::vector<std::string>{"mailto:a@example.com"});
+  CHECK(ca.transport->last(HttpMethod::post, ca.account_url).payload.empty());
+
+  auto updated = client.update_contacts({"b@example.com"});
+  REQUIRE(updated.ok());
+  CHECK(updated->contact == std::vector<std::string>{"mailto:b@example.com"});
+  const auto& update = ca.transport->last(HttpMethod::post, ca.account_url);
+  CHECK(update.payload_json() == json{{"contact", json::array({"mailto:b@example.com"})}});
+  CHECK(update.protected_header["kid"] == ca.account_url);
+
+  REQUIRE(client.deactivate_account().ok());
+  CHECK(ca.transport->last(HttpMethod::post, ca.account_url).payload_json() ==
+        json{{"status", "deactivated"}});
+}
+
+TEST_CASE("a key change nests a JWS by the new key naming the account and the old key") {
+  FakeCa ca;
+  ca.script();
+  ca.transport->on_post(k_ca + "/key", json_response(200, {{"status", "valid"}}));
+  auto client = ca.client();
+  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto new_key = std::make_shared<const crypto::PrivateKey>(
+      *crypto::PrivateKey::generate(crypto::KeySpec{}));
+  REQUIRE(client.change_account_key(new_key).ok());
+  const auto& outer = ca.transport->last(HttpMethod::post, k_ca + "/key");
+  CHECK(outer.protected_header["kid"] == ca.account_url);
+  json inner = outer.payload_json();
+  json inner_header = json::parse(*crypto::base64url_decode(inner["protected"].get<std::string>()));
+  CHECK(inner_header["jwk"] == new_key->public_jwk());
+  CHECK(inner_header["url"] == k_ca + "/key");
+  CHECK_FALSE(inner_header.contains("nonce"));
+  json inner_payload =
+      json::parse(*crypto::base64url_decode(inner["payload"].get<std::string>()));
+  CHECK(inner_payload["account"] == ca.account_url);
+  CHECK(inner_payload["oldKey"] == FakeCa::account_key()->public_jwk());
+}
+
+TEST_CASE("an account Location off https is refused") {
+  FakeCa ca;
+  ca.transport->on_post(k_ca + "/acct", json_response(201, {{"status", "valid"}},
+                                                      {{"Location", "http://evil.example/a/1"}}));
+  ca.script();
+  auto client = ca.client();
+  auto account = client.find_or_create_account(FakeCa::account_key(), agreed());
+  REQUIRE_FALSE(account.ok());
+  CHECK(account.error().code == Errc::protocol);
+  CHECK(account.error().message.find("http://evil.example/a/1") != std::string::npos);
+}

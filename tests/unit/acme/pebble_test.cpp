@@ -175,6 +175,18 @@ TEST_CASE("pebble: a name Pebble cannot validate fails naming it, after cleanup"
   CHECK(issued.error().hint.find("_acme-challenge.unpublished.pebble-test.example") !=
         std::string::npos);
   CHECK(liar.cleanups == 1);
+
+  // Account management on the same account: contacts, key rollover, deactivation.
+  auto updated = client->update_contacts({"new@example.com"});
+  REQUIRE_MESSAGE(updated.ok(), updated.error().describe());
+  CHECK(updated->contact == std::vector<std::string>{"mailto:new@example.com"});
+  auto new_key = std::make_shared<const crypto::PrivateKey>(
+      *crypto::PrivateKey::generate(crypto::KeySpec{}));
+  auto changed = client->change_account_key(new_key);
+  REQUIRE_MESSAGE(changed.ok(), changed.error().describe());
+  REQUIRE(client->fetch_account().ok());  // signed with the new key now
+  REQUIRE(client->deactivate_account().ok());
+  CHECK_FALSE(client->fetch_account().ok());
 }
 
 TEST_CASE("pebble: the directory of a non-ACME URL on the same server is refused clearly") {
