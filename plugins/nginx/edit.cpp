@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <regex>
 #include <thread>
 
 namespace acmed::plugins::nginx {
@@ -52,10 +51,23 @@ bool Version::at_least(int ma, int mi, int pa) const {
 }
 
 std::optional<Version> parse_version(std::string_view text) {
-  static const std::regex re(R"(nginx/(\d+)\.(\d+)\.(\d+))");
-  std::match_results<std::string_view::const_iterator> m;
-  if (!std::regex_search(text.begin(), text.end(), m, re)) return std::nullopt;
-  return Version{std::stoi(m[1].str()), std::stoi(m[2].str()), std::stoi(m[3].str())};
+  auto at = text.find("nginx/");
+  if (at == std::string_view::npos) return std::nullopt;
+  std::size_t pos = at + 6;
+  int parts[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) {
+    if (i > 0) {
+      if (pos >= text.size() || text[pos] != '.') return std::nullopt;
+      ++pos;
+    }
+    std::size_t start = pos;
+    while (pos < text.size() && pos - start < 6 && text[pos] >= '0' && text[pos] <= '9') {
+      parts[i] = parts[i] * 10 + (text[pos] - '0');
+      ++pos;
+    }
+    if (pos == start) return std::nullopt;
+  }
+  return Version{parts[0], parts[1], parts[2]};
 }
 
 std::vector<std::string> Control::base_argv() const {

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+// GCC 12 reports a false -Wmaybe-uninitialized inside <regex> when building with sanitizers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
+#pragma GCC diagnostic pop
 
 namespace acmed::plugins::nginx {
 

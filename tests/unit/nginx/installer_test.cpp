@@ -353,3 +353,11 @@ TEST_CASE("a block that also serves other names redirects only the certificate's
                   "  if ($host ~* \"^(a\\.test)$\") { set $acmed_redirect $scheme; } # managed by "
                   "acmed\n") != std::string::npos);
 }
+
+TEST_CASE("malformed nginx -v output gives no version") {
+  CHECK_FALSE(nginx::parse_version("nginx version: nginx/1."));
+  CHECK_FALSE(nginx::parse_version("nginx/x.2.3"));
+  auto v = nginx::parse_version("nginx/1.27.0");
+  REQUIRE(v);
+  CHECK(v->minor == 27);
+}
