@@ -23,6 +23,7 @@ namespace acmed::plugins::apache {
 namespace {
 
 constexpr const char* k_http01_conf = "acmed-http01.conf";
+constexpr const char* k_snippet_marker = "# acmed: TEMPORARY file for ACME http-01";
 
 class ApacheAuthenticator final : public challenge::Authenticator {
  public:
@@ -41,6 +42,11 @@ class ApacheAuthenticator final : public challenge::Authenticator {
       if (!challenge::token_is_safe(t.token))
         return Error(Errc::protocol, "the CA sent an unsafe challenge token for " + t.identifier);
     }
+    cleanup({});
+    // A snippet left by an acmed that was killed mid-validation is ours (marked); drop it.
+    fs::path stale = o.server_root / "conf-enabled" / k_http01_conf;
+    if (auto text = sys::read_file(stale); text && text->rfind(k_snippet_marker, 0) == 0)
+      ACMED_CHECK(sys::remove_file(stale));
     ACMED_TRY(Config config, load_checked(o, m_control));
     if (!config.has_module("alias_module")) {
       return Error(Errc::config, "apache's mod_alias is not enabled; acmed needs it for http-01",
@@ -138,7 +144,7 @@ class ApacheAuthenticator final : public challenge::Authenticator {
 
   static std::string snippet(const fs::path& dir, const std::string& names) {
     std::string d = dir.string();
-    return "# acmed: TEMPORARY file for ACME http-01 challenges (" + names.substr(1) +
+    return std::string(k_snippet_marker) + " challenges (" + names.substr(1) +
            ").\n"
            "# acmed removes it when validation ends. If acmed is not running, delete it and\n"
            "# reload apache.\n"

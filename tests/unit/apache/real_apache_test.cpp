@@ -387,3 +387,32 @@ TEST_CASE("real apache: http-01 gets past a vhost's own front-controller rewrite
   auth->cleanup(tasks);
   CHECK(snapshot(s.root) == before);
 }
+
+TEST_CASE("real apache: a snippet left by a killed acmed is replaced, a user's file of that name is not") {
+  if (!have_apache()) {
+    MESSAGE("apache2 not installed: skipped");
+    return;
+  }
+  Site s;
+  Apache apache(s.root, s.http);
+  std::vector<challenge::Task> tasks(1);
+  tasks[0].identifier = "example.test";
+  tasks[0].type = "http-01";
+  tasks[0].token = "t2";
+  tasks[0].key_authorization = "t2.key";
+  test::write_text(s.root / "conf-enabled/acmed-http01.conf",
+                   "# acmed: TEMPORARY file for ACME http-01 challenges (old.test).\n");
+  auto auth = make_authenticator(s.options, s.runner);
+  auto st = auth->perform(tasks);
+  REQUIRE_MESSAGE(st, (st ? "" : st.error().describe()));
+  CHECK(curl(s.http_url("/.well-known/acme-challenge/t2"), "example.test", s.http).body == "t2.key");
+  auth->cleanup(tasks);
+  CHECK_FALSE(fs::exists(s.root / "conf-enabled/acmed-http01.conf"));
+
+  test::write_text(s.root / "conf-enabled/acmed-http01.conf", "# the user's own file\n");
+  auto st2 = auth->perform(tasks);
+  REQUIRE_FALSE(st2);
+  CHECK(st2.error().code == Errc::conflict);
+  auth->cleanup(tasks);
+  CHECK(*sys::read_file(s.root / "conf-enabled/acmed-http01.conf") == "# the user's own file\n");
+}
