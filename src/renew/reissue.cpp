@@ -1,0 +1,111 @@
+#include "acmed/renew/reissue.hpp"
+
+#include <map>
+
+namespace acmed::renew {
+
+std::string renewal_server(const store::RenewalParams& params, std::string_view server_override,
+                           DryRun dry_run) {
+  if (!server_override.empty()) return std::string(server_override);
+  std::string server = params.server.empty() ? k_le_production : params.server;
+  if (dry_run == DryRun::yes && server == k_le_production) return k_le_staging;
+  return server;
+}
+
+Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewAttempt& attempt,
+                                     const ReissueSettings& settings) {
+  const store::RenewalParams& stored = lineage.conf.params;
+  const std::string where = "while renewing " + lineage.name + " (" + lineage.conf_path.string() + ")";
+  IssueRequest req;
+  req.paths = settings.paths;
+  req.server = renewal_server(stored, settings.server_override, attempt.dry_run);
+  req.transport = settings.transport;
+  req.client = settings.client;
+  if (req.server == stored.server) {
+    req.account.account_id = stored.account;
+  } else {
+    req.account = settings.new_account;  // any stored account there, or a new one
+  }
+  for (const auto& name : lineage.names) {
+    auto id = util::parse_identifier(name);
+    if (!id) return std::move(id).error().with_context(where);
+    req.identifiers.push_back(std::move(*id));
+  }
+  if (req.identifiers.empty()) {
+    return Error(Errc::config, "the certificate of " + lineage.name + " names no domain",
+                 "obtain it again with `acmed certonly -d ...`");
+  }
+  req.target = attempt.dry_run == DryRun::yes ? Target::dry_run : Target::existing_lineage;
+  req.cert_name = lineage.name;
+  auto key = crypto::parse_key_spec(stored.key_type_or_rsa(), stored.rsa_key_size.value_or(2048),
+                                    stored.elliptic_curve.empty() ? "secp256r1"
+                                                                  : stored.elliptic_curve);
+  if (!key) {
+    Error e = std::move(key).error();
+    e.code = Errc::config;
+    return std::move(e).with_context(where);
+  }
+  req.key = *key;
+  req.reuse_key = stored.reuse_key.value_or(false);
+  req.preferred_profile = stored.preferred_profile;
+  req.required_profile = stored.required_profile;
+  req.preferred_chain = stored.preferred_chain;
+  req.replaces = attempt.replaces;
+  req.params = attempt.params;
+  return req;
+}
+
+RenewFn reissue_with(ReissueSettings settings, AuthenticatorFactory make_authenticator) {
+  return [settings = std::move(settings), make_authenticator = std::move(make_authenticator)](
+             const store::Lineage& lineage,
+             const RenewAttempt& attempt) -> Result<RenewedCert> {
+    ACMED_TRY(IssueRequest req, reissue_request(lineage, attempt, settings));
+    ACMED_TRY(auto authenticator, make_authenticator(lineage, attempt.params));
+    ACMED_TRY(IssueOutcome outcome, issue(req, *authenticator));
+    RenewedCert out;
+    out.cert = outcome.info;
+    out.names = outcome.info.dns_names;
+    out.names.insert(out.names.end(), outcome.info.ips.begin(), outcome.info.ips.end());
+    out.version = outcome.version;
+    return out;
+  };
+}
+
+namespace {
+
+class ClientAriLookup final : public AriLookup {
+ public:
+  ClientAriLookup(acme::TransportOptions transport, acme::ClientOptions client,
+                  std::string server_override)
+      : m_transport(std::move(transport)),
+        m_client(std::move(client)),
+        m_override(std::move(server_override)) {}
+
+  Result<acme::RenewalInfo> renewal_info(const store::Lineage& lineage,
+                                         std::string_view cert_id) override {
+    std::string server = renewal_server(lineage.conf.params, m_override, DryRun::no);
+    auto it = m_clients.find(server);
+    if (it == m_clients.end()) {
+      ACMED_TRY(acme::Client client, acme::Client::connect(server, m_transport, m_client));
+      it = m_clients.emplace(server, std::move(client)).first;
+    }
+    return it->second.renewal_info(cert_id);
+  }
+
+ private:
+  acme::TransportOptions m_transport;
+  acme::ClientOptions m_client;
+  std::string m_override;
+  std::map<std::string, acme::Client> m_clients;
+};
+
+}  // namespace
+
+std::unique_ptr<AriLookup> make_client_ari_lookup(acme::TransportOptions transport,
+                                                  acme::ClientOptions client,
+                                                  std::string server_override) {
+  return std::make_unique<ClientAriLookup>(std::move(transport), std::move(client),
+                                           std::move(server_override));
+}
+
+}  // namespace acmed::renew

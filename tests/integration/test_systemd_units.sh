@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# systemd/acmed.service and acmed.timer pass `systemd-analyze verify`, keep the properties the
+# renewal design relies on, and `cmake --install` puts them where systemd looks, with ExecStart
+# naming the installed binary.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+command -v systemd-analyze >/dev/null || fail "systemd-analyze is missing (scripts/deps.sh installs systemd)"
+src="$ACMED_SOURCE_DIR/systemd"
+
+# verify checks that ExecStart exists, so point it at the binary under test.
+mkdir -p "$TEST_DIR/units"
+sed "s|^ExecStart=/usr/bin/acmed |ExecStart=$ACMED_BIN |" "$src/acmed.service" >"$TEST_DIR/units/acmed.service"
+cp "$src/acmed.timer" "$TEST_DIR/units/acmed.timer"
+grep -q "^ExecStart=$ACMED_BIN renew -q$" "$TEST_DIR/units/acmed.service" || fail "ExecStart is not 'acmed renew -q'"
+log "systemd-analyze verify"
+out=$(cd "$TEST_DIR/units" && systemd-analyze verify --man=no acmed.service acmed.timer 2>&1) || {
+  echo "$out" >&2
+  fail "systemd-analyze verify rejected the units"
+}
+# verify also prints warnings without failing: there must be none about our units.
+if echo "$out" | grep -E "acmed\.(service|timer)" >&2; then fail "systemd-analyze warned about the units"; fi
+
+log "the properties the design needs"
+svc="$src/acmed.service"
+for line in "Type=oneshot" "NoNewPrivileges=yes" "PrivateTmp=yes" "ProtectSystem=strict" \
+    "ProtectHome=yes" "Persistent=true" "RandomizedDelaySec=12h" "WantedBy=timers.target"; do
+  grep -qx "$line" "$svc" "$src/acmed.timer" || fail "missing: $line"
+done
+grep -q "^CapabilityBoundingSet=" "$svc" || fail "no capability bounding set"
+grep -q "^ReadWritePaths=.*/etc/letsencrypt" "$svc" || fail "the config dir is not writable"
+# twice a day
+[ "$(grep -c '^OnCalendar=\*-\*-\* 00,12:00:00$' "$src/acmed.timer")" = 1 ] || fail "timer is not twice a day"
+next=$(systemd-analyze calendar --iterations=2 '*-*-* 00,12:00:00' | grep -c "Iter\|Next elapse") || true
+[ "$next" -ge 2 ] || fail "systemd cannot parse the timer's calendar"
+
+log "cmake --install places the units where systemd looks"
+root="$TEST_DIR/root"
+build="$TEST_DIR/build"
+cmake -S "$ACMED_SOURCE_DIR" -B "$build" -G Ninja -DACMED_TESTS=OFF -DCMAKE_INSTALL_PREFIX="$root" \
+  >/dev/null
+# Only the systemd component: installing the binary would need a full build.
+cmake --install "$build" --component systemd >/dev/null
+[ -f "$root/lib/systemd/system/acmed.timer" ] || fail "acmed.timer not installed under lib/systemd/system"
+grep -q "^ExecStart=$root/bin/acmed renew -q$" "$root/lib/systemd/system/acmed.service" \
+  || fail "the installed ExecStart does not name the installed binary"
+cmp -s "$src/acmed.timer" "$root/lib/systemd/system/acmed.timer" || fail "acmed.timer changed on install"
+log "PASS"
