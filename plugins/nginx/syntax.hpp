@@ -6,7 +6,9 @@
 // backslash escapes the next character; "${" keeps the brace inside the word; '#' starts a comment
 // only where a word could start. Every byte of the input belongs to a word, a terminator, or the
 // trivia (whitespace and comments) kept beside them, so print(parse(x)) == x for any x that
-// parses. Files are bytes: nothing assumes UTF-8.
+// parses. Files are bytes: nothing assumes UTF-8. The bodies of map, types, geo and split_clients
+// are read with the same tokeniser, exactly as nginx reads them, and acmed never interprets or
+// edits them; only *_by_lua_block bodies (Lua, not nginx syntax) are kept as opaque bytes.
 #pragma once
 
 #include "acmed/util/result.hpp"
