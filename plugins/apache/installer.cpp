@@ -211,6 +211,11 @@ class Planner {
     const VirtualHost& vh = m_config.vhosts[v];
     const LoadedFile& src = m_config.files[vh.ref.file];
     std::string stem = src.real_path.stem().string();
+    // One HTTPS file per port-80 vhost: a file holding several gets the vhost's name in it.
+    std::size_t in_file = static_cast<std::size_t>(
+        std::count_if(m_config.vhosts.begin(), m_config.vhosts.end(),
+                      [&](const VirtualHost& o) { return o.ref.file == vh.ref.file && !o.ssl; }));
+    if (in_file > 1) stem += "-" + (vh.server_name.empty() ? std::to_string(vh.line) : vh.server_name);
     fs::path path = vhost_root() / (stem + "-le-ssl.conf");
     std::error_code ec;
     bool exists = fs::exists(path, ec);

@@ -240,3 +240,19 @@ TEST_CASE("--apache-enmod is refused rather than silently ignored") {
   REQUIRE_FALSE(p);
   CHECK(p.error().code == Errc::usage);
 }
+
+TEST_CASE("two port-80 vhosts in one file get one HTTPS file each") {
+  Setup s;
+  test::write_text(s.root / "sites-available/example.conf",
+                   "<VirtualHost *:18080>\n  ServerName a.test\n</VirtualHost>\n"
+                   "<VirtualHost *:18080>\n  ServerName b.test\n</VirtualHost>\n");
+  auto plan = s.plan(s.request({"a.test", "b.test"}, {}));
+  const auto* a = change_for(plan, s.root / "sites-available/example-a.test-le-ssl.conf");
+  const auto* b = change_for(plan, s.root / "sites-available/example-b.test-le-ssl.conf");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->after.find("ServerName a.test") != std::string::npos);
+  CHECK(b->after.find("ServerName b.test") != std::string::npos);
+  s.apply(plan);
+  CHECK(s.plan(s.request({"a.test", "b.test"}, {})).empty());
+}
