@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 namespace acmed::plugins::apache {
 
@@ -114,26 +115,44 @@ class Planner {
     bool hsts = has(enhancements, install::Enhancement::hsts);
     bool uir = has(enhancements, install::Enhancement::uir);
 
-    // Group the names by the port-80 vhost apache serves them from, in the order given.
-    std::vector<std::pair<std::size_t, std::vector<std::string>>> groups;
-    for (const std::string& name : names) {
-      ACMED_TRY(std::size_t v, select_vhost(m_config, name, m_options.http01_port));
-      auto it = std::find_if(groups.begin(), groups.end(), [&](auto& g) { return g.first == v; });
-      if (it == groups.end()) {
-        groups.push_back({v, {name}});
+    // Each name goes to the HTTPS vhost that already serves it (its certificate lines are
+    // updated in place: a second vhost for the name would never be reached), or else to a new
+    // -le-ssl.conf made from the port-80 vhost. The redirect always goes to the port-80 vhost.
+    using Groups = std::vector<std::pair<std::size_t, std::vector<std::string>>>;
+    auto add = [](Groups& g, std::size_t v, const std::string& name) {
+      auto it = std::find_if(g.begin(), g.end(), [&](auto& e) { return e.first == v; });
+      if (it == g.end()) {
+        g.push_back({v, {name}});
       } else {
         it->second.push_back(name);
+      }
+    };
+    Groups from_port80, existing_ssl, redirects;
+    for (const std::string& name : names) {
+      auto ssl = select_ssl_vhost(name);
+      auto plain = select_vhost(m_config, name, m_options.http01_port);
+      if (ssl) {
+        add(existing_ssl, *ssl, name);
+      } else if (!plain) {
+        return std::move(plain).error();
+      } else {
+        add(from_port80, *plain, name);
+      }
+      if (redirect && plain) {
+        add(redirects, *plain, name);
+      } else if (redirect) {
+        m_plan.notes.push_back(name + ": no vhost on port " + m_options.http01_port +
+                               ", so no redirect");
       }
     }
 
     if (deploy || hsts || uir) ACMED_CHECK(enable_module("ssl"));
-    if (redirect) ACMED_CHECK(enable_module("rewrite"));
+    if (redirect && !redirects.empty()) ACMED_CHECK(enable_module("rewrite"));
     if (hsts || uir) ACMED_CHECK(enable_module("headers"));
 
-    for (auto& [v, group] : groups) {
-      ACMED_CHECK(ssl_vhost(v, group, deploy, hsts, uir));
-      if (redirect) add_redirect(v, group);
-    }
+    for (auto& [v, group] : existing_ssl) edit_ssl_in_place(v, group, deploy, hsts, uir);
+    for (auto& [v, group] : from_port80) ACMED_CHECK(ssl_vhost(v, group, deploy, hsts, uir));
+    for (auto& [v, group] : redirects) add_redirect(v, group);
     if (deploy) {
       fs::path opts = m_options.config_dir / k_options_file;
       std::error_code ec;
@@ -206,6 +225,89 @@ class Planner {
     return ok_status();
   }
 
+  // The enabled HTTPS vhost on the https port serving `name`, as apache chooses (vhost.hpp).
+  std::optional<std::size_t> select_ssl_vhost(const std::string& name) const {
+    for (std::size_t i = 0; i < m_config.vhosts.size(); ++i) {
+      const VirtualHost& vh = m_config.vhosts[i];
+      if (!vh.ssl || vh.in_macro || !listens_on(vh, m_options.https_port)) continue;
+      if (iequals(vh.server_name, name)) return i;
+      for (const std::string& alias : vh.aliases)
+        if (name_matches(alias, name)) return i;
+    }
+    return std::nullopt;
+  }
+
+  void edit_ssl_in_place(std::size_t v, const std::vector<std::string>& names,
+                         const install::DeployRequest* deploy, bool hsts, bool uir) {
+    const VirtualHost& vh = m_config.vhosts[v];
+    configure(m_config.node(vh.ref), m_config.files[vh.ref.file].tree, deploy, hsts, uir, Fresh::no);
+    mark_edited(vh.ref.file);
+    m_plan.notes.push_back(lineage_comment(names) + ": HTTPS vhost " +
+                           m_config.files[vh.ref.file].path.string() + ":" +
+                           std::to_string(vh.line) + " serves them");
+  }
+
+  void mark_edited(std::size_t file) {
+    if (std::find(m_edited.begin(), m_edited.end(), file) == m_edited.end())
+      m_edited.push_back(file);
+  }
+
+  enum class Fresh { no, yes };
+
+  // Puts the certificate lines (and, in a vhost acmed just made, SSLEngine and the options
+  // Include; in a user's vhost the Include only when it sets no TLS protocol or ciphers itself)
+  // and the requested headers into the HTTPS vhost `ssl`, in `tree`'s own style.
+  void configure(Node& ssl_node, const ConfigFile& tree, const install::DeployRequest* deploy,
+                 bool hsts, bool uir, Fresh fresh) {
+    Node* ssl = &ssl_node;
+    std::string eol = file_eol(tree);
+    std::string indent = child_indent(*ssl, indent_unit(tree));
+    auto ensure = [&](std::string_view name, const std::string& value) {
+      for (Node& c : ssl->children) {
+        if (!c.is_directive() || !c.head.is(name)) continue;
+        auto args = c.head.args();
+        if (args.size() == 1 && args[0] == value) return;
+        c.head = make_directive(c.head.indent, c.head.words[0].raw, {value}, c.head.eol);
+        return;
+      }
+      append_node(ssl->children, Node{make_directive(indent, name, {value}, eol), {}, {}}, eol);
+    };
+    if (deploy) {
+      if (fresh == Fresh::yes) {
+        append_node(ssl->children, Node{make_comment(indent, "acmed: certificate and TLS settings", eol), {}, {}}, eol);
+        append_node(ssl->children, Node{make_directive(indent, "SSLEngine", {"on"}, eol), {}, {}}, eol);
+      }
+      ensure("SSLCertificateFile", deploy->fullchain_path.string());
+      ensure("SSLCertificateKeyFile", deploy->key_path.string());
+      bool own_tls = std::any_of(ssl->children.begin(), ssl->children.end(), [](const Node& c) {
+        return c.is_directive() && (c.head.is("SSLProtocol") || c.head.is("SSLCipherSuite") ||
+                                    c.head.is("Include") || c.head.is("IncludeOptional"));
+      });
+      if (fresh == Fresh::yes || !own_tls) {
+        fs::path opts = m_options.config_dir / k_options_file;
+        append_node(ssl->children, Node{make_directive(indent, "Include", {opts.string()}, eol), {}, {}}, eol);
+      }
+    }
+    if (hsts && !has_header(*ssl, "Strict-Transport-Security")) {
+      append_node(ssl->children, Node{make_comment(indent, "acmed: HSTS", eol), {}, {}}, eol);
+      append_node(ssl->children,
+                  Node{make_directive(indent, "Header",
+                                      {"always", "set", "Strict-Transport-Security", "max-age=31536000"},
+                                      eol),
+                       {}, {}},
+                  eol);
+    }
+    if (uir && !has_header(*ssl, "Content-Security-Policy")) {
+      append_node(ssl->children, Node{make_comment(indent, "acmed: upgrade insecure requests", eol), {}, {}}, eol);
+      append_node(ssl->children,
+                  Node{make_directive(indent, "Header",
+                                      {"always", "set", "Content-Security-Policy", "upgrade-insecure-requests"},
+                                      eol),
+                       {}, {}},
+                  eol);
+    }
+  }
+
   Status ssl_vhost(std::size_t v, const std::vector<std::string>& names,
                    const install::DeployRequest* deploy, bool hsts, bool uir) {
     const VirtualHost& vh = m_config.vhosts[v];
@@ -237,48 +339,7 @@ class Planner {
       return Error(Errc::config, path.string() + " has no <VirtualHost>",
                    "move the file away; acmed will write it again");
     }
-    std::string eol = file_eol(tree);
-    std::string indent = child_indent(*ssl, indent_unit(tree));
-    auto ensure = [&](std::string_view name, const std::string& value) {
-      for (Node& c : ssl->children) {
-        if (!c.is_directive() || !c.head.is(name)) continue;
-        auto args = c.head.args();
-        if (args.size() == 1 && args[0] == value) return;
-        c.head = make_directive(c.head.indent, c.head.words[0].raw, {value}, c.head.eol);
-        return;
-      }
-      append_node(ssl->children, Node{make_directive(indent, name, {value}, eol), {}, {}}, eol);
-    };
-    if (deploy) {
-      if (!exists) {
-        append_node(ssl->children, Node{make_comment(indent, "acmed: certificate and TLS settings", eol), {}, {}}, eol);
-        append_node(ssl->children, Node{make_directive(indent, "SSLEngine", {"on"}, eol), {}, {}}, eol);
-      }
-      ensure("SSLCertificateFile", deploy->fullchain_path.string());
-      ensure("SSLCertificateKeyFile", deploy->key_path.string());
-      if (!exists) {
-        fs::path opts = m_options.config_dir / k_options_file;
-        append_node(ssl->children, Node{make_directive(indent, "Include", {opts.string()}, eol), {}, {}}, eol);
-      }
-    }
-    if (hsts && !has_header(*ssl, "Strict-Transport-Security")) {
-      append_node(ssl->children, Node{make_comment(indent, "acmed: HSTS", eol), {}, {}}, eol);
-      append_node(ssl->children,
-                  Node{make_directive(indent, "Header",
-                                      {"always", "set", "Strict-Transport-Security", "max-age=31536000"},
-                                      eol),
-                       {}, {}},
-                  eol);
-    }
-    if (uir && !has_header(*ssl, "Content-Security-Policy")) {
-      append_node(ssl->children, Node{make_comment(indent, "acmed: upgrade insecure requests", eol), {}, {}}, eol);
-      append_node(ssl->children,
-                  Node{make_directive(indent, "Header",
-                                      {"always", "set", "Content-Security-Policy", "upgrade-insecure-requests"},
-                                      eol),
-                       {}, {}},
-                  eol);
-    }
+    configure(*ssl, tree, deploy, hsts, uir, exists ? Fresh::no : Fresh::yes);
     std::string after = print(tree);
     if (!exists) {
       m_plan.set(install::FileChange{path, std::nullopt, after, 0644});
@@ -391,8 +452,7 @@ class Planner {
       if (last.eol.empty()) last.eol = eol;
     }
     body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), lines.begin(), lines.end());
-    if (std::find(m_edited.begin(), m_edited.end(), vh.ref.file) == m_edited.end())
-      m_edited.push_back(vh.ref.file);
+    mark_edited(vh.ref.file);
     m_plan.notes.push_back(lineage_comment(names) + ": redirect added in " + src.path.string() + ":" +
                            std::to_string(vh.line));
   }

@@ -256,3 +256,27 @@ TEST_CASE("two port-80 vhosts in one file get one HTTPS file each") {
   s.apply(plan);
   CHECK(s.plan(s.request({"a.test", "b.test"}, {})).empty());
 }
+
+TEST_CASE("a name already served by an HTTPS vhost gets its certificate lines updated in place") {
+  Setup s;
+  for (const char* m : {"ssl.load", "ssl.conf", "socache_shmcb.load"})
+    fs::create_symlink(std::string("../mods-available/") + m, s.root / "mods-enabled" / m);
+  test::write_text(s.root / "sites-available/mine-ssl.conf",
+                   "<IfModule mod_ssl.c>\n  <VirtualHost *:18443>\n    ServerName example.test\n"
+                   "    SSLEngine on\n    SSLCertificateFile /etc/ssl/old.pem\n"
+                   "    SSLCertificateKeyFile /etc/ssl/old.key\n  </VirtualHost>\n</IfModule>\n");
+  fs::create_symlink("../sites-available/mine-ssl.conf", s.root / "sites-enabled/mine-ssl.conf");
+  auto r = s.request({"example.test"}, {});
+  auto plan = s.plan(r);
+  CHECK_FALSE(change_for(plan, s.root / "sites-available/example-le-ssl.conf"));
+  const auto* mine = change_for(plan, s.root / "sites-available/mine-ssl.conf");
+  REQUIRE(mine);
+  CHECK(mine->after ==
+        "<IfModule mod_ssl.c>\n  <VirtualHost *:18443>\n    ServerName example.test\n"
+        "    SSLEngine on\n    SSLCertificateFile " + r.fullchain_path.string() + "\n"
+        "    SSLCertificateKeyFile " + r.key_path.string() + "\n    Include " +
+        (s.dir / "le/acmed-apache-tls.conf").string() + "\n  </VirtualHost>\n</IfModule>\n");
+  CHECK(plan.links.empty());
+  s.apply(plan);
+  CHECK(s.plan(r).empty());
+}
