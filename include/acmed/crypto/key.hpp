@@ -34,10 +34,13 @@ Result<std::string> jwk_thumbprint(const nlohmann::json& jwk);
 
 class PrivateKey {
  public:
+  // A new key. Errc::invalid_input for a spec parse_key_spec refuses, Errc::crypto if OpenSSL
+  // fails.
   static Result<PrivateKey> generate(const KeySpec& spec);
   // PKCS#8 or traditional PEM ("BEGIN PRIVATE KEY", "BEGIN EC PRIVATE KEY", "BEGIN RSA ...").
   // Errc::invalid_input for anything else (a public key, an encrypted key, an unsupported
-  // algorithm or curve, an RSA key under 2048 bits). Never logs the key.
+  // algorithm or curve, an RSA key outside 2048..8192 bits, an EC key whose public point is not
+  // its own). Error messages never contain key material.
   static Result<PrivateKey> from_pem(std::string_view pem);
   // A private JWK (RFC 7518 section 6), the format certbot keeps account keys in
   // (accounts/.../private_key.json): RSA with n,e,d,p,q,dp,dq,qi; EC P-256/P-384 with
@@ -48,7 +51,7 @@ class PrivateKey {
   PrivateKey(PrivateKey&&) noexcept = default;
   PrivateKey& operator=(PrivateKey&&) noexcept = default;
 
-  std::string to_pem() const;  // PKCS#8 PEM
+  std::string to_pem() const;  // PKCS#8 PEM, unencrypted ("" only if OpenSSL runs out of memory)
   // The private JWK that from_private_jwk reads: members in lexicographic order, integers as
   // unsigned big-endian base64url (EC coordinates and d padded to the field size).
   nlohmann::json to_private_jwk() const;
