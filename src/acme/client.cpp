@@ -13,8 +13,12 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-sys::TimePoint RealSleeper::now() const { return std::chrono::system_clock::now(); }
-void RealSleeper::sleep(milliseconds duration) { std::this_thread::sleep_for(duration); }
+sys::TimePoint RealSleeper::now() const {
+  return std::chrono::system_clock::now();
+}
+void RealSleeper::sleep(milliseconds duration) {
+  std::this_thread::sleep_for(duration);
+}
 
 namespace {
 
@@ -122,10 +126,12 @@ std::optional<std::string> validation_hint(std::string_view challenge_type, cons
            " is published on the domain's authoritative DNS servers (and that the DNS plugin or "
            "hook really updated it)";
   if (challenge_type == "http-01")
-    return "check that " + name + " points (A/AAAA) to this machine, that port 80 is reachable "
+    return "check that " + name +
+           " points (A/AAAA) to this machine, that port 80 is reachable "
            "from the internet and that /.well-known/acme-challenge/ is served from the webroot";
   if (challenge_type == "tls-alpn-01")
-    return "check that " + name + " points (A/AAAA) to this machine and that port 443 is "
+    return "check that " + name +
+           " points (A/AAAA) to this machine and that port 443 is "
            "reachable from the internet";
   return std::nullopt;
 }
@@ -206,8 +212,7 @@ struct Client::State {
         }
         const std::string used = std::move(*nonce);
         nonce.reset();
-        const crypto::PrivateKey* key =
-            call.signer == Signer::jwk ? call.key : account_key.get();
+        const crypto::PrivateKey* key = call.signer == Signer::jwk ? call.key : account_key.get();
         if (key == nullptr)
           return context(Error(Errc::internal, "no account key to sign the request with"));
         const std::string kid = call.signer == Signer::kid ? account_url : std::string();
@@ -263,7 +268,8 @@ struct Client::State {
     if (!response) {
       Error e = std::move(response).error();
       if (e.code == Errc::protocol && !e.problem)  // e.g. HTTP 404 from a web page
-        return Error(Errc::protocol, directory_url + " is not an ACME directory (" + e.message + ")",
+        return Error(Errc::protocol,
+                     directory_url + " is not an ACME directory (" + e.message + ")",
                      "pass the directory URL of the CA, e.g. "
                      "https://acme-v02.api.letsencrypt.org/directory");
       return e;
@@ -281,19 +287,17 @@ struct Client::State {
 
   Result<std::string> location(const HttpResponse& response, const std::string& request_url) {
     auto value = response.headers.get("Location");
-    if (!value)
-      return Error(Errc::protocol, "the CA sent no Location header from " + request_url);
+    if (!value) return Error(Errc::protocol, "the CA sent no Location header from " + request_url);
     auto url = resolve_url(request_url, *value);
     if (!url)
-      return Error(Errc::protocol, "the CA sent an unparsable Location '" + *value + "' from " +
-                                       request_url);
+      return Error(Errc::protocol,
+                   "the CA sent an unparsable Location '" + *value + "' from " + request_url);
     ACMED_CHECK(check_url(*url));  // kept and used later (as the account kid, or fetched)
     return *url;
   }
 
   // newAccount (RFC 8555 section 7.3). accountDoesNotExist becomes Errc::not_found.
-  Result<Account> new_account(const std::shared_ptr<const crypto::PrivateKey>& key,
-                              json payload) {
+  Result<Account> new_account(const std::shared_ptr<const crypto::PrivateKey>& key, json payload) {
     ACMED_TRY(const Directory& d, directory_ref());
     Call call;
     call.method = HttpMethod::post;
@@ -337,7 +341,8 @@ struct Client::State {
   // Fetches the order until its status is none of `transient`, with exponential backoff from
   // poll.first_delay, honouring Retry-After (RFC 8555 section 7.5.1 and 7.4), until
   // poll.timeout. `first_wait` replaces the first delay (a Retry-After already received).
-  Result<Order> poll_order(const std::string& url, std::initializer_list<std::string_view> transient,
+  Result<Order> poll_order(const std::string& url,
+                           std::initializer_list<std::string_view> transient,
                            std::optional<seconds> first_wait) {
     const PollPolicy& p = options.poll;
     const auto deadline = sleeper().now() + p.timeout;
@@ -398,8 +403,8 @@ struct Client::State {
         break;
       }
       if (!first)
-        first = Error(Errc::ca_problem, "the CA marked the authorization for " + name +
-                                            " invalid without saying why",
+        first = Error(Errc::ca_problem,
+                      "the CA marked the authorization for " + name + " invalid without saying why",
                       "check that the name points to this machine, then try again");
     }
     if (first) {
@@ -444,9 +449,9 @@ struct Client::State {
         for (const auto& c : authz.challenges) offered.push_back(c.type);
         return Error(Errc::invalid_input,
                      "the CA offers no challenge for " + name + " that the " +
-                         authenticator.name() + " authenticator can answer (CA offers: " +
-                         join(offered, ", ") + "; " + authenticator.name() +
-                         " answers: " + join(supported, ", ") + ")",
+                         authenticator.name() +
+                         " authenticator can answer (CA offers: " + join(offered, ", ") + "; " +
+                         authenticator.name() + " answers: " + join(supported, ", ") + ")",
                      authz.wildcard ? "wildcard names need dns-01: use a DNS authenticator"
                                     : "choose an authenticator for one of the offered types");
       }
@@ -462,7 +467,8 @@ struct Client::State {
       task.type = chosen->type;
       task.token = chosen->token;
       task.key_authorization = crypto::key_authorization(chosen->token, *account_key);
-      if (task.type == "dns-01") task.dns_txt_value = crypto::dns01_txt_value(task.key_authorization);
+      if (task.type == "dns-01")
+        task.dns_txt_value = crypto::dns01_txt_value(task.key_authorization);
       tasks.push_back(std::move(task));
       challenge_urls.push_back(chosen->url);
     }
@@ -492,11 +498,10 @@ struct Client::State {
     if (order.status == "ready") {
       ACMED_TRY(std::string der, crypto::make_csr_der(cert_key, ids));
       HttpResponse response;
-      ACMED_TRY(json doc,
-                exchange_json(signed_post(order.finalize,
-                                          json{{"csr", crypto::base64url_encode(der)}},
-                                          "finalizing the order " + order.url),
-                              &response));
+      ACMED_TRY(json doc, exchange_json(signed_post(order.finalize,
+                                                    json{{"csr", crypto::base64url_encode(der)}},
+                                                    "finalizing the order " + order.url),
+                                        &response));
       ACMED_TRY(Order finalized, Order::from_json(doc, order.url));
       order = std::move(finalized);
       if (order.status == "processing") {
@@ -506,9 +511,10 @@ struct Client::State {
     }
     if (order.status == "invalid") return explain_invalid_order(order);
     if (order.status != "valid")
-      return Error(Errc::protocol, "the order " + order.url + " is " + order.status +
-                                       " instead of valid after finalizing",
-                   "try again; this may be a bug in the CA");
+      return Error(
+          Errc::protocol,
+          "the order " + order.url + " is " + order.status + " instead of valid after finalizing",
+          "try again; this may be a bug in the CA");
     if (order.certificate.empty())
       return Error(Errc::protocol, "the valid order " + order.url + " has no certificate URL");
     return order;
@@ -525,10 +531,10 @@ struct Client::State {
     ACMED_TRY(const Directory& d, directory_ref());
     if (d.revoke_cert.empty())
       return Error(Errc::not_found, "the CA at " + directory_url + " does not offer revocation");
-    Call call = signed_post(d.revoke_cert,
-                            json{{"certificate", crypto::base64url_encode(der)},
-                                 {"reason", static_cast<int>(reason)}},
-                            "revoking the certificate at " + d.revoke_cert);
+    Call call = signed_post(
+        d.revoke_cert,
+        json{{"certificate", crypto::base64url_encode(der)}, {"reason", static_cast<int>(reason)}},
+        "revoking the certificate at " + d.revoke_cert);
     if (cert_key) {
       call.signer = Signer::jwk;
       call.key = cert_key;
@@ -574,8 +580,8 @@ struct Client::State {
     for (const std::string& alt : main.alternates) {
       auto chain = download_chain(alt);
       if (!chain) {
-        log(LogLevel::warning, "skipping the alternate chain " + alt + ": " +
-                                   chain.error().describe());
+        log(LogLevel::warning,
+            "skipping the alternate chain " + alt + ": " + chain.error().describe());
         continue;
       }
       if (top_matches(*chain)) return std::move(*chain);
@@ -652,10 +658,11 @@ Result<Account> Client::find_or_create_account(std::shared_ptr<const crypto::Pri
   if (!options.emails.empty()) payload["contact"] = contact_list(options.emails);
   if (options.tos == TosAgreement::agreed) payload["termsOfServiceAgreed"] = true;
   if (options.eab) {
-    auto binding = crypto::eab_sign(options.eab->kid, options.eab->hmac_key, key->public_jwk(),
-                                    d.new_account);
+    auto binding =
+        crypto::eab_sign(options.eab->kid, options.eab->hmac_key, key->public_jwk(), d.new_account);
     if (!binding)
-      return std::move(binding).error().with_context("while preparing the external account binding");
+      return std::move(binding).error().with_context(
+          "while preparing the external account binding");
     payload["externalAccountBinding"] = std::move(*binding);
   }
   return m->new_account(key, std::move(payload));
@@ -718,8 +725,8 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
   if (!profile.empty() && !d.meta.profiles.contains(profile)) {
     std::vector<std::string> offered;
     for (const auto& [name, description] : d.meta.profiles) offered.push_back(name);
-    std::string what = "the CA at " + m->directory_url + " does not offer the profile '" +
-                       profile + "' (" +
+    std::string what = "the CA at " + m->directory_url + " does not offer the profile '" + profile +
+                       "' (" +
                        (offered.empty() ? std::string("it offers no profiles")
                                         : "it offers: " + join(offered, ", ")) +
                        ")";
@@ -768,7 +775,8 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
   out.order_url = order_url;
   out.profile = profile;
   out.cert_pem = ensure_newline(chain.pems.front());
-  for (std::size_t i = 1; i < chain.pems.size(); ++i) out.chain_pem += ensure_newline(chain.pems[i]);
+  for (std::size_t i = 1; i < chain.pems.size(); ++i)
+    out.chain_pem += ensure_newline(chain.pems[i]);
   out.fullchain_pem = out.cert_pem + out.chain_pem;
   return out;
 }
@@ -780,7 +788,8 @@ Result<RenewalInfo> Client::renewal_info(std::string_view cert_id) {
   const auto dot = cert_id.find('.');
   if (dot == std::string_view::npos || !crypto::is_base64url(cert_id.substr(0, dot)) ||
       !crypto::is_base64url(cert_id.substr(dot + 1)))
-    return Error(Errc::invalid_input, "malformed ARI certificate id '" + std::string(cert_id) + "'");
+    return Error(Errc::invalid_input,
+                 "malformed ARI certificate id '" + std::string(cert_id) + "'");
   // RFC 9773 section 4.1: the id is appended as a path segment.
   std::string url = d.renewal_info;
   if (url.back() != '/') url += '/';
@@ -808,6 +817,8 @@ Status Client::revoke_with_certificate_key(std::string_view cert_pem, Revocation
   return m->revoke(cert_pem, reason, &cert_key);
 }
 
-const TransportStats& Client::stats() const { return m->transport->stats(); }
+const TransportStats& Client::stats() const {
+  return m->transport->stats();
+}
 
 }  // namespace acmed::acme

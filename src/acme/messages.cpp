@@ -112,7 +112,8 @@ std::string hint_for(const Problem& p, std::optional<std::chrono::seconds> retry
   if (t == "rateLimited") {
     std::string h = "the CA's rate limit was hit; ";
     if (retry_after)
-      h += "wait " + std::to_string(retry_after->count()) + " seconds (Retry-After) before trying again";
+      h += "wait " + std::to_string(retry_after->count()) +
+           " seconds (Retry-After) before trying again";
     else
       h += "wait before trying again (see the CA's rate-limit documentation)";
     return h;
@@ -136,8 +137,7 @@ std::string hint_for(const Problem& p, std::optional<std::chrono::seconds> retry
     return "the CA will not issue for this name; remove it from the request";
   if (t == "badCSR")
     return "the CA refused the certificate request; check the key type and the names requested";
-  if (t == "badPublicKey")
-    return "use an ECDSA (P-256/P-384) or RSA (2048-4096 bits) key";
+  if (t == "badPublicKey") return "use an ECDSA (P-256/P-384) or RSA (2048-4096 bits) key";
   if (t == "badSignatureAlgorithm")
     return "the CA does not accept this account key type; use an ECDSA P-256 or RSA key";
   if (t == "invalidContact" || t == "unsupportedContact")
@@ -164,7 +164,9 @@ Result<Identifier> Identifier::from_json(const json& j) {
   return id;
 }
 
-json Identifier::to_json() const { return json{{"type", type}, {"value", value}}; }
+json Identifier::to_json() const {
+  return json{{"type", type}, {"value", value}};
+}
 
 Result<Directory> Directory::from_json(const json& j, std::string_view url) {
   Directory d;
@@ -328,8 +330,8 @@ Error problem_to_error(const Problem& problem, const json& raw,
   std::string message = "the CA refused";
   if (problem.identifier) message += " " + describe_identifier(problem.identifier);
   message += ": ";
-  message += problem.detail.empty() ? (t.empty() ? std::string("no reason given") : t)
-                                    : problem.detail;
+  message +=
+      problem.detail.empty() ? (t.empty() ? std::string("no reason given") : t) : problem.detail;
   if (!t.empty() && problem.detail.find(t) == std::string::npos) message += " [" + t + "]";
   // RFC 8555 section 6.7.1: one subproblem per identifier that failed.
   for (const Problem& sub : problem.subproblems) {
@@ -393,8 +395,8 @@ std::vector<std::string> link_targets(const std::vector<std::string>& link_field
       if (close == std::string::npos) break;
       std::string target = field.substr(open + 1, close - open - 1);
       auto next = field.find('<', close);
-      std::string params = field.substr(close + 1, next == std::string::npos ? std::string::npos
-                                                                              : next - close - 1);
+      std::string params =
+          field.substr(close + 1, next == std::string::npos ? std::string::npos : next - close - 1);
       auto r = params.find("rel=");
       if (r != std::string::npos) {
         std::string value = params.substr(r + 4);

@@ -30,8 +30,8 @@ std::string lower(std::string_view s) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   return s;
 }
@@ -62,9 +62,12 @@ bool host_is_loopback(std::string host) {
 
 const char* to_string(HttpMethod method) {
   switch (method) {
-    case HttpMethod::get: return "GET";
-    case HttpMethod::head: return "HEAD";
-    case HttpMethod::post: return "POST";
+    case HttpMethod::get:
+      return "GET";
+    case HttpMethod::head:
+      return "HEAD";
+    case HttpMethod::post:
+      return "POST";
   }
   return "GET";
 }
@@ -302,8 +305,8 @@ Result<HttpResponse> CurlTransport::send(HttpMethod method, std::string_view url
 
   if (t.too_big)
     return Error(Errc::network,
-                 "the answer from " + url_text + " is larger than " +
-                     std::to_string(t.limit_hit) + " bytes; acmed stopped reading it",
+                 "the answer from " + url_text + " is larger than " + std::to_string(t.limit_hit) +
+                     " bytes; acmed stopped reading it",
                  "check that the URL is the CA's ACME directory");
   if (rc != CURLE_OK) {
     std::string reason = m_impl->error_buffer[0] ? m_impl->error_buffer : curl_easy_strerror(rc);

@@ -45,19 +45,19 @@ using LogFn = std::function<void(LogLevel, std::string_view)>;
 // How the order is polled (RFC 8555 section 7.5.1 asks clients to poll with backoff and to
 // honour Retry-After).
 struct PollPolicy {
-  std::chrono::milliseconds first_delay{50};    // after answering challenges / finalizing
-  std::chrono::milliseconds max_delay{2'000};   // exponential backoff (x2) stops growing here
-  std::chrono::seconds max_retry_after{60};     // a longer Retry-After from the CA is cut to this
-  std::chrono::seconds timeout{300};            // then Errc::network "timed out waiting"
+  std::chrono::milliseconds first_delay{50};   // after answering challenges / finalizing
+  std::chrono::milliseconds max_delay{2'000};  // exponential backoff (x2) stops growing here
+  std::chrono::seconds max_retry_after{60};    // a longer Retry-After from the CA is cut to this
+  std::chrono::seconds timeout{300};           // then Errc::network "timed out waiting"
 };
 
 struct ClientOptions {
   PollPolicy poll;
-  int max_bad_nonce_retries = 10;      // badNonce is retried silently this many times
-  int max_transient_retries = 2;       // 5xx / dropped connection, idempotent requests only
+  int max_bad_nonce_retries = 10;  // badNonce is retried silently this many times
+  int max_transient_retries = 2;   // 5xx / dropped connection, idempotent requests only
   std::chrono::milliseconds transient_backoff{500};  // doubled per retry
-  std::shared_ptr<Sleeper> sleeper;    // null: RealSleeper
-  LogFn log;                           // null: silent
+  std::shared_ptr<Sleeper> sleeper;                  // null: RealSleeper
+  LogFn log;                                         // null: silent
 };
 
 enum class TosAgreement { not_agreed, agreed };
@@ -91,8 +91,8 @@ struct ObtainRequest {
   crypto::Identifiers identifiers;  // dns (may include "*.x" wildcards) and ip (RFC 8738)
   std::string profile;              // empty: the CA's default
   ProfileMode profile_mode = ProfileMode::preferred;
-  std::string replaces;             // RFC 9773 section 5 certificate id of the cert being renewed
-  std::string preferred_chain;      // issuer CN of the chain to prefer; empty: the CA's default
+  std::string replaces;         // RFC 9773 section 5 certificate id of the cert being renewed
+  std::string preferred_chain;  // issuer CN of the chain to prefer; empty: the CA's default
 };
 
 // RFC 5280 section 5.3.1 reason codes accepted by ACME CAs (RFC 8555 section 7.6).
@@ -109,7 +109,7 @@ struct IssuedCertificate {
   std::string chain_pem;      // intermediates
   std::string fullchain_pem;  // leaf + intermediates
   std::string order_url;
-  std::string profile;        // the profile requested ("" = CA default)
+  std::string profile;  // the profile requested ("" = CA default)
 };
 
 class Client {

@@ -83,9 +83,9 @@ struct TransportOptions {
   std::string ca_bundle;  // PEM file of trusted roots (CURLOPT_CAINFO); empty = system store
   std::string user_agent = std::string("acmed/") + ACMED_VERSION;
   std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds total_timeout{60'000};  // per request
-  std::size_t max_json_body = std::size_t{1} << 20;   // JSON and problem documents
-  std::size_t max_body = std::size_t{10} << 20;       // anything else (certificate chains)
+  std::chrono::milliseconds total_timeout{60'000};   // per request
+  std::size_t max_json_body = std::size_t{1} << 20;  // JSON and problem documents
+  std::size_t max_body = std::size_t{10} << 20;      // anything else (certificate chains)
 };
 
 // libcurl transport: one easy handle reused for every request (keep-alive), TLS verification

@@ -101,12 +101,11 @@ TEST_CASE("a held nonce is used instead of asking newNonce again, and no nonce i
 TEST_CASE("without a Replay-Nonce in responses each signed request asks newNonce") {
   FakeCa ca;
   ca.transport->give_nonces = false;
-  ca.transport->on(HttpMethod::head, k_ca + "/nonce",
-                   [] {
-                     HttpResponse r{200, {}, ""};
-                     r.headers.add("Replay-Nonce", "only-one");
-                     return r;
-                   }());
+  ca.transport->on(HttpMethod::head, k_ca + "/nonce", [] {
+    HttpResponse r{200, {}, ""};
+    r.headers.add("Replay-Nonce", "only-one");
+    return r;
+  }());
   ca.script();
   auto client = ca.client();
   REQUIRE(client.find_or_create_account(FakeCa::account_key(), agreed()).ok());
@@ -170,8 +169,8 @@ TEST_CASE("an external account binding is sent inside newAccount") {
   REQUIRE(client.find_or_create_account(FakeCa::account_key(), options).ok());
   json payload = ca.transport->last(HttpMethod::post, k_ca + "/acct").payload_json();
   REQUIRE(payload.contains("externalAccountBinding"));
-  json eab_header = json::parse(*crypto::base64url_decode(
-      payload["externalAccountBinding"]["protected"].get<std::string>()));
+  json eab_header = json::parse(
+      *crypto::base64url_decode(payload["externalAccountBinding"]["protected"].get<std::string>()));
   CHECK(eab_header["kid"] == "kid-1");
   CHECK(eab_header["alg"] == "HS256");
 }
@@ -231,9 +230,8 @@ TEST_CASE("a refused order names each refused identifier") {
   json sub = json::array({{{"type", "urn:ietf:params:acme:error:rejectedIdentifier"},
                            {"detail", "policy forbids this name"},
                            {"identifier", {{"type", "dns"}, {"value", "bad.example"}}}}});
-  ca.transport->on_post(k_ca + "/order",
-                        problem_response(400, "rejectedIdentifier", "cannot issue",
-                                         json{{"subproblems", sub}}));
+  ca.transport->on_post(k_ca + "/order", problem_response(400, "rejectedIdentifier", "cannot issue",
+                                                          json{{"subproblems", sub}}));
   ca.script();
   auto client = ca.client();
   client.use_account(FakeCa::account_key(), ca.account_url);
@@ -432,9 +430,8 @@ TEST_CASE("the newOrder request lists dns and ip identifiers") {
   request.identifiers.ip = {"192.0.2.7"};
   (void)client.obtain(request, FakeCa::cert_key(), auth);
   json payload = ca.transport->last(HttpMethod::post, k_ca + "/order").payload_json();
-  CHECK(payload["identifiers"] ==
-        json::array({{{"type", "dns"}, {"value", "example.com"}},
-                     {{"type", "ip"}, {"value", "192.0.2.7"}}}));
+  CHECK(payload["identifiers"] == json::array({{{"type", "dns"}, {"value", "example.com"}},
+                                               {{"type", "ip"}, {"value", "192.0.2.7"}}}));
   CHECK_FALSE(payload.contains("profile"));
   CHECK_FALSE(payload.contains("replaces"));
 }
@@ -448,8 +445,8 @@ TEST_CASE("polling backs off exponentially up to the cap") {
   client.use_account(FakeCa::account_key(), ca.account_url);
   FakeAuthenticator auth;
   REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
-  std::vector<milliseconds> expected{milliseconds(50),  milliseconds(100),  milliseconds(200),
-                                     milliseconds(400), milliseconds(800),  milliseconds(1600),
+  std::vector<milliseconds> expected{milliseconds(50),   milliseconds(100),  milliseconds(200),
+                                     milliseconds(400),  milliseconds(800),  milliseconds(1600),
                                      milliseconds(2000), milliseconds(2000), milliseconds(50)};
   CHECK(ca.sleeper->sleeps == expected);
 }
@@ -550,8 +547,8 @@ TEST_CASE("a preferred profile the CA lacks falls back to the default with a war
   auto issued = client.obtain(request, FakeCa::cert_key(), auth);
   REQUIRE(issued.ok());
   CHECK(issued->profile.empty());
-  CHECK_FALSE(ca.transport->last(HttpMethod::post, k_ca + "/order").payload_json().contains(
-      "profile"));
+  CHECK_FALSE(
+      ca.transport->last(HttpMethod::post, k_ca + "/order").payload_json().contains("profile"));
   REQUIRE(ca.warnings.size() == 1);
   CHECK(contains(ca.warnings[0], "tlsclient"));
   CHECK(contains(ca.warnings[0], "classic, shortlived"));
@@ -715,12 +712,12 @@ TEST_CASE("obtain without an account is refused") {
 TEST_CASE("renewal information is fetched from the ARI endpoint with its Retry-After") {
   FakeCa ca;
   ca.script();
-  ca.transport->on(HttpMethod::get, k_ca + "/ari/aaaa.bbbb",
-                   json_response(200,
-                                 {{"suggestedWindow",
-                                   {{"start", "2026-12-01T00:00:00Z"},
-                                    {"end", "2026-12-03T00:00:00Z"}}}},
-                                 {{"Retry-After", "21600"}}));
+  ca.transport->on(
+      HttpMethod::get, k_ca + "/ari/aaaa.bbbb",
+      json_response(200,
+                    {{"suggestedWindow",
+                      {{"start", "2026-12-01T00:00:00Z"}, {"end", "2026-12-03T00:00:00Z"}}}},
+                    {{"Retry-After", "21600"}}));
   auto client = ca.client();
   auto info = client.renewal_info("aaaa.bbbb");
   REQUIRE(info.ok());
@@ -782,8 +779,8 @@ TEST_CASE("revoking something that is not a certificate is refused without a req
 TEST_CASE("an absurd Retry-After while polling is cut to the configured maximum") {
   FakeCa ca;
   ca.script();
-  ca.transport->on_post(ca.order_url, json_response(200, ca.order("pending"),
-                                                    {{"Retry-After", "99999999999999"}}));
+  ca.transport->on_post(
+      ca.order_url, json_response(200, ca.order("pending"), {{"Retry-After", "99999999999999"}}));
   ca.poll_answers({"ready", "valid"});
   auto client = ca.client();
   client.use_account(FakeCa::account_key(), ca.account_url);
@@ -829,8 +826,8 @@ TEST_CASE("a key change nests a JWS by the new key naming the account and the ol
   ca.transport->on_post(k_ca + "/key", json_response(200, {{"status", "valid"}}));
   auto client = ca.client();
   client.use_account(FakeCa::account_key(), ca.account_url);
-  auto new_key = std::make_shared<const crypto::PrivateKey>(
-      *crypto::PrivateKey::generate(crypto::KeySpec{}));
+  auto new_key =
+      std::make_shared<const crypto::PrivateKey>(*crypto::PrivateKey::generate(crypto::KeySpec{}));
   REQUIRE(client.change_account_key(new_key).ok());
   const auto& outer = ca.transport->last(HttpMethod::post, k_ca + "/key");
   CHECK(outer.protected_header["kid"] == ca.account_url);
@@ -839,8 +836,7 @@ TEST_CASE("a key change nests a JWS by the new key naming the account and the ol
   CHECK(inner_header["jwk"] == new_key->public_jwk());
   CHECK(inner_header["url"] == k_ca + "/key");
   CHECK_FALSE(inner_header.contains("nonce"));
-  json inner_payload =
-      json::parse(*crypto::base64url_decode(inner["payload"].get<std::string>()));
+  json inner_payload = json::parse(*crypto::base64url_decode(inner["payload"].get<std::string>()));
   CHECK(inner_payload["account"] == ca.account_url);
   CHECK(inner_payload["oldKey"] == FakeCa::account_key()->public_jwk());
 }

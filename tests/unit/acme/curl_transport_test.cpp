@@ -155,10 +155,10 @@ std::unique_ptr<CurlTransport> make_transport(TransportOptions options = {}) {
 
 TEST_CASE("curl: the answer's status, headers (repeated Link too) and body come back") {
   LoopbackServer server([](const Received&) {
-    return http_answer(200, "{\"ok\":true}",
-                       {"Content-Type: application/json", "Replay-Nonce: abc",
-                        "Link: <https://ca/a>;rel=\"alternate\"",
-                        "Link: <https://ca/b>;rel=\"alternate\""});
+    return http_answer(
+        200, "{\"ok\":true}",
+        {"Content-Type: application/json", "Replay-Nonce: abc",
+         "Link: <https://ca/a>;rel=\"alternate\"", "Link: <https://ca/b>;rel=\"alternate\""});
   });
   auto t = make_transport();
   auto r = t->request(HttpMethod::get, server.url("/dir"), {}, "");
@@ -175,9 +175,8 @@ TEST_CASE("curl: the answer's status, headers (repeated Link too) and body come 
 }
 
 TEST_CASE("curl: one connection is kept alive for consecutive requests of every method") {
-  LoopbackServer server([](const Received&) {
-    return http_answer(200, "x", {"Content-Type: text/plain"});
-  });
+  LoopbackServer server(
+      [](const Received&) { return http_answer(200, "x", {"Content-Type: text/plain"}); });
   auto t = make_transport();
   HttpHeaders jose;
   jose.add("Content-Type", "application/jose+json");

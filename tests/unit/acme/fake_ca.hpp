@@ -17,9 +17,9 @@
 
 namespace acmed::test {
 
-using nlohmann::json;
 using acme::HttpMethod;
 using acme::HttpResponse;
+using nlohmann::json;
 
 inline const std::string k_ca = "https://ca.test";
 inline const std::string k_dir_url = k_ca + "/dir";
@@ -41,11 +41,11 @@ inline HttpResponse json_response(long status, const json& body,
   return r;
 }
 
-inline HttpResponse problem_response(long status, const std::string& short_type,
-                                     const std::string& detail, json extra = json::object(),
-                                     std::vector<std::pair<std::string, std::string>> headers = {}) {
-  json doc{{"type", "urn:ietf:params:acme:error:" + short_type}, {"detail", detail},
-           {"status", status}};
+inline HttpResponse problem_response(
+    long status, const std::string& short_type, const std::string& detail,
+    json extra = json::object(), std::vector<std::pair<std::string, std::string>> headers = {}) {
+  json doc{
+      {"type", "urn:ietf:params:acme:error:" + short_type}, {"detail", detail}, {"status", status}};
   doc.update(extra);
   HttpResponse r;
   r.status = status;
@@ -230,16 +230,16 @@ struct FakeCa {
     return o;
   }
   json authz(const std::string& status) const {
-    return json{{"status", status},
-                {"identifier", {{"type", "dns"}, {"value", "example.com"}}},
-                {"challenges", json::array({{{"type", "http-01"},
-                                             {"url", chall_url},
-                                             {"status", "pending"},
-                                             {"token", token}},
-                                            {{"type", "dns-01"},
-                                             {"url", chall_url + "-dns"},
-                                             {"status", "pending"},
-                                             {"token", token}}})}};
+    return json{
+        {"status", status},
+        {"identifier", {{"type", "dns"}, {"value", "example.com"}}},
+        {"challenges",
+         json::array(
+             {{{"type", "http-01"}, {"url", chall_url}, {"status", "pending"}, {"token", token}},
+              {{"type", "dns-01"},
+               {"url", chall_url + "-dns"},
+               {"status", "pending"},
+               {"token", token}}})}};
   }
 
   // Scripts the whole happy path; call again after changing members to re-script.

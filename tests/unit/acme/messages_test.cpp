@@ -27,9 +27,9 @@ TEST_CASE("a directory with every optional member is read completely") {
 }
 
 TEST_CASE("JSON that lacks the required directory URLs is not an ACME directory") {
-  for (const char* text : {R"({"newNonce": "https://ca/n", "newAccount": "https://ca/a"})",
-                           R"({"newNonce": 1, "newAccount": "x", "newOrder": "y"})", R"([1,2])",
-                           R"("directory")"}) {
+  for (const char* text :
+       {R"({"newNonce": "https://ca/n", "newAccount": "https://ca/a"})",
+        R"({"newNonce": 1, "newAccount": "x", "newOrder": "y"})", R"([1,2])", R"("directory")"}) {
     auto d = Directory::from_json(json::parse(text), "https://ca/dir");
     REQUIRE_FALSE(d.ok());
     CHECK(d.error().code == Errc::protocol);
@@ -38,7 +38,9 @@ TEST_CASE("JSON that lacks the required directory URLs is not an ACME directory"
 }
 
 TEST_CASE("a directory whose meta has members of the wrong type is a protocol error") {
-  json j{{"newNonce", "a"}, {"newAccount", "b"}, {"newOrder", "c"},
+  json j{{"newNonce", "a"},
+         {"newAccount", "b"},
+         {"newOrder", "c"},
          {"meta", {{"caaIdentities", "ca.example"}}}};
   auto d = Directory::from_json(j, "https://ca/dir");
   REQUIRE_FALSE(d.ok());
@@ -49,7 +51,9 @@ TEST_CASE("a directory whose meta has members of the wrong type is a protocol er
 TEST_CASE("orders, authorizations and challenges of the wrong shape are errors, not crashes") {
   CHECK(Order::from_json(json{{"status", 5}}, "https://ca/o").error().code == Errc::protocol);
   CHECK(Order::from_json(json::array(), "https://ca/o").error().code == Errc::protocol);
-  json order{{"status", "pending"}, {"identifiers", "example.com"}, {"authorizations", json::array()},
+  json order{{"status", "pending"},
+             {"identifiers", "example.com"},
+             {"authorizations", json::array()},
              {"finalize", "https://ca/f"}};
   CHECK(Order::from_json(order, "https://ca/o").error().code == Errc::protocol);
   json authz{{"status", "pending"},
@@ -66,7 +70,8 @@ TEST_CASE("orders, authorizations and challenges of the wrong shape are errors, 
 
 TEST_CASE("a rateLimited problem becomes rate_limited and carries Retry-After") {
   json doc{{"type", "urn:ietf:params:acme:error:rateLimited"},
-           {"detail", "too many certificates for example.com"}, {"status", 429}};
+           {"detail", "too many certificates for example.com"},
+           {"status", 429}};
   Error e = problem_to_error(*Problem::from_json(doc), doc, seconds(3600));
   CHECK(e.code == Errc::rate_limited);
   CHECK(e.message.find("too many certificates") != std::string::npos);

@@ -58,7 +58,8 @@ class ChalltestsrvDns final : public challenge::Authenticator {
   Status post(const std::string& path, const json& body) {
     auto r = m_http->request(acme::HttpMethod::post, m_base + path, {}, body.dump());
     if (!r) return std::move(r).error();
-    if (r->status != 200) return Error(Errc::network, "challtestsrv said " + std::to_string(r->status));
+    if (r->status != 200)
+      return Error(Errc::network, "challtestsrv said " + std::to_string(r->status));
     return ok_status();
   }
   std::string m_base;
@@ -85,11 +86,12 @@ TEST_CASE("pebble: an account is created, certificates are issued, and a warm or
   auto client = acme::Client::connect(env->url, transport, options);
   REQUIRE_MESSAGE(client.ok(), client.error().describe());
 
-  auto account_key = std::make_shared<const crypto::PrivateKey>(
-      *crypto::PrivateKey::generate(crypto::KeySpec{}));
+  auto account_key =
+      std::make_shared<const crypto::PrivateKey>(*crypto::PrivateKey::generate(crypto::KeySpec{}));
   acme::AccountOptions account_options;
   if (const char* kid = std::getenv("ACMED_TEST_PEBBLE_EAB_KID"))
-    account_options.eab = acme::ExternalAccountBinding{kid, std::getenv("ACMED_TEST_PEBBLE_EAB_HMAC")};
+    account_options.eab =
+        acme::ExternalAccountBinding{kid, std::getenv("ACMED_TEST_PEBBLE_EAB_HMAC")};
   account_options.emails = {"admin@example.com"};
   account_options.tos = acme::TosAgreement::agreed;
   auto account = client->find_or_create_account(account_key, account_options);
@@ -148,12 +150,13 @@ TEST_CASE("pebble: a name Pebble cannot validate fails naming it, after cleanup"
   transport.ca_bundle = env->ca;
   auto client = acme::Client::connect(env->url, transport);
   REQUIRE(client.ok());
-  auto account_key = std::make_shared<const crypto::PrivateKey>(
-      *crypto::PrivateKey::generate(crypto::KeySpec{}));
+  auto account_key =
+      std::make_shared<const crypto::PrivateKey>(*crypto::PrivateKey::generate(crypto::KeySpec{}));
   acme::AccountOptions account_options;
   account_options.tos = acme::TosAgreement::agreed;
   if (const char* kid = std::getenv("ACMED_TEST_PEBBLE_EAB_KID"))
-    account_options.eab = acme::ExternalAccountBinding{kid, std::getenv("ACMED_TEST_PEBBLE_EAB_HMAC")};
+    account_options.eab =
+        acme::ExternalAccountBinding{kid, std::getenv("ACMED_TEST_PEBBLE_EAB_HMAC")};
   REQUIRE(client->find_or_create_account(account_key, account_options).ok());
 
   // An authenticator that claims success but publishes nothing.
@@ -180,8 +183,8 @@ TEST_CASE("pebble: a name Pebble cannot validate fails naming it, after cleanup"
   auto updated = client->update_contacts({"new@example.com"});
   REQUIRE_MESSAGE(updated.ok(), updated.error().describe());
   CHECK(updated->contact == std::vector<std::string>{"mailto:new@example.com"});
-  auto new_key = std::make_shared<const crypto::PrivateKey>(
-      *crypto::PrivateKey::generate(crypto::KeySpec{}));
+  auto new_key =
+      std::make_shared<const crypto::PrivateKey>(*crypto::PrivateKey::generate(crypto::KeySpec{}));
   auto changed = client->change_account_key(new_key);
   REQUIRE_MESSAGE(changed.ok(), changed.error().describe());
   REQUIRE(client->fetch_account().ok());  // signed with the new key now
@@ -221,12 +224,13 @@ TEST_CASE("pebble: a preferred chain picks the alternate root's chain") {
 
   auto client = acme::Client::connect(env->url, transport);
   REQUIRE(client.ok());
-  auto account_key = std::make_shared<const crypto::PrivateKey>(
-      *crypto::PrivateKey::generate(crypto::KeySpec{}));
+  auto account_key =
+      std::make_shared<const crypto::PrivateKey>(*crypto::PrivateKey::generate(crypto::KeySpec{}));
   acme::AccountOptions account_options;
   account_options.tos = acme::TosAgreement::agreed;
   if (const char* kid = std::getenv("ACMED_TEST_PEBBLE_EAB_KID"))
-    account_options.eab = acme::ExternalAccountBinding{kid, std::getenv("ACMED_TEST_PEBBLE_EAB_HMAC")};
+    account_options.eab =
+        acme::ExternalAccountBinding{kid, std::getenv("ACMED_TEST_PEBBLE_EAB_HMAC")};
   REQUIRE(client->find_or_create_account(account_key, account_options).ok());
   auto cert_key = *crypto::PrivateKey::generate(crypto::KeySpec{});
   ChalltestsrvDns dns(env->challtestsrv);
