@@ -37,7 +37,16 @@ using CommandBody = std::function<Status()>;
 // Registers `body` as what runs when `sub` is chosen.
 void set_body(CLI::App* sub, CommandBody body);
 
+struct IssueFlags;
+
 // Each command group adds its subcommands to the root app.
 void add_local_commands(CLI::App& app, const GlobalOptions& globals);
+// `renew` (src/cli/cmd_renew.cpp); reads --cert-name, --dry-run, hooks... from `flags`.
+void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
+void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
+void add_certificates_command(CLI::App& app, const GlobalOptions& globals);
+
+// `acmed` without a subcommand (certbot's `run`): obtain, then install with --nginx/--apache.
+Status run_install_flow(const GlobalOptions& globals, IssueFlags& flags);
 
 }  // namespace acmed::cli

@@ -1,6 +1,117 @@
-#include <cstdio>
+// acmed's command line: CLI11 wiring only. Each command turns flags into a request for the core
+// library; errors come back as acmed::Error and leave here as one line and an exit code.
+#include "cli/context.hpp"
+#include "cli/issue_flags.hpp"
+#include "cli/logging.hpp"
 
-int main() {
-  std::puts("acmed: under construction");
-  return 0;
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+#include <optional>
+
+namespace acmed::cli {
+
+namespace {
+
+std::optional<CommandBody>& chosen_body() {
+  static std::optional<CommandBody> body;
+  return body;
+}
+
+int exit_code_for(const Error& error) {
+  switch (error.code) {
+    case Errc::usage: return k_exit_usage;
+    case Errc::locked: return k_exit_locked;
+    case Errc::network:
+    case Errc::rate_limited: return k_exit_temporary;
+    default: return k_exit_failure;
+  }
+}
+
+void report(const Error& error) {
+  std::string line = error.describe();
+  spdlog::error("{}", line);
+  if (!error.hint.empty()) spdlog::info("hint: {}", error.hint);
+}
+
+}  // namespace
+
+void set_body(CLI::App* sub, CommandBody body) {
+  sub->callback([body = std::move(body)] { chosen_body() = body; });
+}
+
+int main_impl(int argc, char** argv) {
+  CLI::App app{"acmed: gets and renews certificates from ACME CAs such as Let's Encrypt and\n"
+               "installs them into nginx or apache. Without a subcommand it runs `run`:\n"
+               "obtain a certificate and install it (needs --nginx or --apache).",
+               "acmed"};
+  app.set_version_flag("--version", std::string("acmed ") + ACMED_VERSION);
+  app.require_subcommand(0, 1);
+
+  GlobalOptions globals;
+  app.add_option("--config-dir", globals.config_dir, "Configuration directory")
+      ->capture_default_str()->group("Paths");
+  app.add_option("--work-dir", globals.work_dir, "Working directory")
+      ->capture_default_str()->group("Paths");
+  app.add_option("--logs-dir", globals.logs_dir, "Log directory")
+      ->capture_default_str()->group("Paths");
+  app.add_flag("-v,--verbose", globals.verbosity, "More output (repeat for more)")->group("Output");
+  app.add_flag("-q,--quiet", globals.quiet, "Only warnings and errors")->group("Output");
+  app.add_flag("-n,--non-interactive", globals.non_interactive,
+               "Never ask anything (acmed never prompts; accepted for certbot compatibility)")
+      ->group("Output");
+
+  IssueFlags issue_flags;
+  add_issue_flags(app, issue_flags);
+
+  auto* certonly = app.add_subcommand(
+      "certonly", "Obtain or renew a certificate and store it under <config-dir>/live/NAME/;\n"
+                  "install nothing. Takes the issuance options of `acmed --help`.");
+  certonly->fallthrough();
+  set_body(certonly, [&] { return run_certonly(globals, issue_flags); });
+
+  add_account_commands(app, globals, issue_flags);
+  add_certificates_command(app, globals);
+  add_local_commands(app, globals);
+  add_renew_command(app, globals, issue_flags);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "acmed: %s\nRun 'acmed --help' for the list of commands and options.\n",
+                 e.what());
+    return k_exit_usage;
+  }
+  collect_webroot_order(app, issue_flags);
+  setup_logging(globals);
+
+  Status status;
+  if (chosen_body()) {
+    status = (*chosen_body())();
+  } else {
+    status = run_install_flow(globals, issue_flags);
+  }
+  if (!status) {
+    report(status.error());
+    return exit_code_for(status.error());
+  }
+  return k_exit_ok;
+}
+
+}  // namespace acmed::cli
+
+int main(int argc, char** argv) {
+  try {
+    return acmed::cli::main_impl(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "acmed: internal error: %s\n", e.what());
+    return acmed::cli::k_exit_failure;
+  }
 }

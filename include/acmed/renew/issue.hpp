@@ -7,6 +7,7 @@
 #include "acmed/acme/client.hpp"
 #include "acmed/challenge/authenticator.hpp"
 #include "acmed/crypto/key.hpp"
+#include "acmed/store/account.hpp"
 #include "acmed/store/lineage.hpp"
 #include "acmed/store/paths.hpp"
 #include "acmed/store/renewal_conf.hpp"
@@ -68,6 +69,11 @@ struct IssueOutcome {
 // request's target says. Nothing is written unless the CA issued the certificate; a failure
 // leaves existing lineages untouched. Errors name the identifier and say what to do next.
 Result<IssueOutcome> issue(const IssueRequest& request, challenge::Authenticator& authenticator);
+
+// The stored account `id` for `server`, or (empty id) the first one stored for it; nullopt when
+// there is none. Errc::config / Errc::crypto when a stored account is damaged.
+Result<std::optional<store::Account>> stored_account(const store::Paths& paths,
+                                                    std::string_view server, std::string_view id);
 
 // The crypto::Identifiers of an order from validated command-line identifiers.
 crypto::Identifiers to_order_identifiers(const std::vector<util::Identifier>& ids);

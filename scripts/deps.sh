@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything acmed needs to build and test, from Debian 12's own packages.
+# Needs root (apt-get). Safe to run again.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake ninja-build pkg-config
+  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev doctest-dev
+  # tests: a real CA, real web servers, and the tools the scripts use
+  pebble nginx apache2 curl openssl ca-certificates iproute2 procps libnss3-tools
+  chromium systemd default-jre-headless
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "acmed: missing packages: ${missing[*]}; run this script as root to install them" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The distribution's own nginx/apache must not hold ports 80/443 during the tests.
+if [ "$(id -u)" -eq 0 ]; then
+  for svc in nginx apache2; do
+    service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi

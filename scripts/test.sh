@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and integration tests (real Pebble, nginx, apache), once in a normal
+# build and once under AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing Debian
+# packages first when run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+
+jobs=$(nproc)
+status=0
+for variant in release asan; do
+  dir="build-test-$variant"
+  extra=()
+  [ "$variant" = asan ] && extra=(-DACMED_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
+  cmake -S . -B "$dir" -G Ninja "${extra[@]}" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  echo "=== tests: $variant build ==="
+  # Integration tests share ports 80/443 and the system trust store: run them one at a time.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$dir" --output-on-failure -j 1 || status=1
+done
+exit "$status"

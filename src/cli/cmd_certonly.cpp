@@ -1,0 +1,164 @@
+// `acmed certonly` and the obtain half of `acmed run`: flags -> renew::IssueRequest -> issue().
+#include "acmed/crypto/x509.hpp"
+#include "acmed/store/account.hpp"
+#include "acmed/store/lineage.hpp"
+#include "acmed/sys/lock.hpp"
+#include "cli/context.hpp"
+#include "cli/issue_flags.hpp"
+#include "cli/logging.hpp"
+#include "plugins/webroot/webroot.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+namespace acmed::cli {
+
+namespace {
+
+std::set<std::string> names_of(const std::vector<util::Identifier>& ids) {
+  std::set<std::string> out;
+  for (const auto& id : ids) out.insert(id.value);
+  return out;
+}
+
+// The lineage a request refers to: --cert-name, or one whose names are exactly the requested
+// ones (or, with --expand, a subset of them). Empty when a new lineage is needed.
+Result<std::string> matching_lineage(const store::Paths& paths, const IssueFlags& f,
+                                     const std::vector<util::Identifier>& ids) {
+  if (!f.cert_name.empty()) {
+    ACMED_CHECK(store::validate_lineage_name(f.cert_name));
+    return store::lineage_exists(paths, f.cert_name) ? f.cert_name : std::string();
+  }
+  auto wanted = names_of(ids);
+  ACMED_TRY(auto entries, store::list_lineages(paths));
+  for (auto& entry : entries) {
+    if (!entry.lineage) continue;
+    std::set<std::string> have(entry.lineage->names.begin(), entry.lineage->names.end());
+    bool subset = std::includes(wanted.begin(), wanted.end(), have.begin(), have.end());
+    if (have == wanted || (f.expand && subset)) return entry.name;
+  }
+  return std::string();
+}
+
+// Lifetime-based due check for an interactive certonly: renew when less than a third of the
+// certificate's lifetime is left (half for certificates shorter than ten days).
+bool lifetime_due(const crypto::CertInfo& cert, std::chrono::system_clock::time_point now) {
+  auto lifetime = cert.not_after - cert.not_before;
+  auto left = cert.not_after - now;
+  if (lifetime < std::chrono::hours(24 * 10)) return left < lifetime / 2;
+  return left < lifetime / 3;
+}
+
+Status check_challenge_fit(const std::vector<util::Identifier>& ids) {
+  for (const auto& id : ids) {
+    if (id.is_wildcard()) {
+      return Error(Errc::usage,
+                   "the wildcard name " + id.value + " can only be proven with the dns-01 challenge, "
+                   "which the chosen authenticator cannot answer",
+                   "request the names without the wildcard, or use a DNS-capable client for it");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<renew::IssueRequest> build_issue_request(const GlobalOptions& globals, const IssueFlags& f,
+                                                const std::string& authenticator_name) {
+  renew::IssueRequest req;
+  req.paths = store_paths(globals);
+  req.server = chosen_server(f);
+  req.transport = transport_options(f);
+  req.client.log = acme_log();
+  ACMED_TRY(req.identifiers, parsed_identifiers(f));
+  ACMED_CHECK(check_challenge_fit(req.identifiers));
+  ACMED_TRY(req.key, crypto::parse_key_spec(f.key_type, f.rsa_key_size, f.elliptic_curve));
+  req.reuse_key = f.reuse_key;
+  req.preferred_chain = f.preferred_chain;
+  req.preferred_profile = f.preferred_profile;
+  req.required_profile = f.required_profile;
+  req.account.emails = f.emails;
+  req.account.tos = f.agree_tos ? acme::TosAgreement::agreed : acme::TosAgreement::not_agreed;
+  if (!f.eab_kid.empty()) req.account.eab = acme::ExternalAccountBinding{f.eab_kid, f.eab_hmac_key};
+
+  auto& p = req.params;
+  p.authenticator = authenticator_name;
+  if (f.webroot) {
+    std::set<std::string> roots;
+    for (const auto& [flag, value] : f.ordered_webroot_args) {
+      if (flag == "w" && roots.insert(value).second) p.webroot_path.push_back(value);
+    }
+    ACMED_TRY(auto map, plugins::webroot::map_from_arguments(f.ordered_webroot_args));
+    for (const auto& [name, dir] : map) p.webroot_map.emplace_back(name, dir.string());
+  }
+  if (f.standalone || f.nginx || f.apache) p.http01_port = f.http01_port;
+  if (!f.http01_address.empty()) p.http01_address = f.http01_address;
+  p.pre_hook = f.pre_hook;
+  p.post_hook = f.post_hook;
+  p.deploy_hook = f.deploy_hook;
+  return req;
+}
+
+Result<std::optional<renew::IssueOutcome>> obtain_for_flags(const GlobalOptions& globals,
+                                                            IssueFlags& f,
+                                                            challenge::Authenticator& auth,
+                                                            std::string& lineage_name) {
+  ACMED_TRY(auto req, build_issue_request(globals, f, auth.name()));
+  if (req.account.emails.empty() && !f.no_email) {
+    ACMED_TRY(auto stored, renew::stored_account(req.paths, req.server, ""));
+    if (!stored) {
+      return Error(Errc::usage, "no contact e-mail for the new account",
+                   "pass -m you@example.com, or --register-unsafely-without-email");
+    }
+  }
+  ACMED_TRY(auto lock, sys::DirLock::acquire(globals.config_dir));
+  ACMED_TRY(lineage_name, matching_lineage(req.paths, f, req.identifiers));
+
+  if (f.dry_run) {
+    req.target = renew::Target::dry_run;
+  } else if (!lineage_name.empty()) {
+    ACMED_TRY(auto existing, store::load_lineage(req.paths, lineage_name));
+    bool same_names = names_of(req.identifiers) ==
+                      std::set<std::string>(existing.names.begin(), existing.names.end());
+    if (same_names && !f.force_renewal && !lifetime_due(existing.cert, std::chrono::system_clock::now())) {
+      spdlog::info("Certificate not yet due for renewal; keeping {} (expires {}).", lineage_name,
+                   sys::format_rfc3339(existing.cert.not_after));
+      return std::optional<renew::IssueOutcome>();
+    }
+    req.target = renew::Target::existing_lineage;
+    req.cert_name = lineage_name;
+  } else {
+    req.cert_name = f.cert_name;
+  }
+
+  std::string names;
+  for (const auto& id : req.identifiers) names += (names.empty() ? "" : ", ") + id.value;
+  spdlog::info("{} a certificate for {} from {}", f.dry_run ? "Simulating" : "Requesting", names, req.server);
+  ACMED_TRY(auto outcome, renew::issue(req, auth));
+  spdlog::debug("{} HTTP requests sent to the CA", outcome.requests);
+  if (!outcome.lineage.empty()) lineage_name = outcome.lineage;
+  return std::optional<renew::IssueOutcome>(std::move(outcome));
+}
+
+Status run_certonly(const GlobalOptions& globals, IssueFlags& f) {
+  ACMED_CHECK(check_flag_conflicts(f));
+  ACMED_TRY(auto auth, make_authenticator(f));
+  std::string lineage;
+  ACMED_TRY(auto outcome, obtain_for_flags(globals, f, *auth, lineage));
+  if (!outcome) return {};
+  auto paths = store_paths(globals);
+  if (f.dry_run) {
+    spdlog::info("The dry run was successful: the CA issued a test certificate (not saved).");
+    return {};
+  }
+  spdlog::info("Successfully received certificate.");
+  spdlog::info("Certificate is saved at: {}", (paths.live_dir(lineage) / "fullchain.pem").string());
+  spdlog::info("Key is saved at:         {}", (paths.live_dir(lineage) / "privkey.pem").string());
+  spdlog::info("This certificate expires on {}.", sys::format_rfc3339(outcome->info.not_after));
+  return {};
+}
+
+}  // namespace acmed::cli

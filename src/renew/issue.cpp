@@ -1,0 +1,148 @@
+#include "acmed/renew/issue.hpp"
+
+#include "acmed/crypto/x509.hpp"
+#include "acmed/store/account.hpp"
+
+#include <chrono>
+#include <memory>
+
+namespace acmed::renew {
+
+Result<std::optional<store::Account>> stored_account(const store::Paths& paths,
+                                                    std::string_view server, std::string_view id) {
+  if (!id.empty()) {
+    auto account = store::load_account(paths, server, id);
+    if (!account && account.error().code == Errc::not_found) return std::optional<store::Account>();
+    if (!account) return std::move(account).error();
+    return std::optional<store::Account>(std::move(account).value());
+  }
+  ACMED_TRY(auto ids, store::list_accounts(paths, server));
+  if (ids.empty()) return std::optional<store::Account>();
+  ACMED_TRY(auto account, store::load_account(paths, server, ids.front()));
+  return std::optional<store::Account>(std::move(account));
+}
+
+namespace {
+
+// The stored account for this CA, or a new one registered now and saved (RFC 8555 section 7.3).
+// A stored account is used without asking the CA: the warm path sends no account request.
+Result<std::string> ensure_account(const IssueRequest& req, acme::Client& client) {
+  ACMED_TRY(auto stored, stored_account(req.paths, req.server, req.account.account_id));
+  if (stored) {
+    auto key = std::make_shared<const crypto::PrivateKey>(std::move(stored->key));
+    client.use_account(key, stored->url);
+    return stored->id;
+  }
+  if (!req.account.account_id.empty()) {
+    return Error(Errc::not_found,
+                 "account " + req.account.account_id + " for " + req.server + " is not stored in " +
+                     req.paths.accounts_dir().string(),
+                 "register a new account with 'acmed register' and run again");
+  }
+  ACMED_TRY(auto directory, client.directory());
+  if (!directory.meta.terms_of_service.empty() &&
+      req.account.tos != acme::TosAgreement::agreed) {
+    return Error(Errc::usage,
+                 "the CA requires agreeing to its terms of service: " +
+                     directory.meta.terms_of_service,
+                 "read them, then pass --agree-tos");
+  }
+  if (directory.meta.external_account_required && !req.account.eab) {
+    return Error(Errc::usage, "the CA at " + req.server + " requires External Account Binding",
+                 "get an EAB key id and HMAC key from the CA and pass --eab-kid and --eab-hmac-key");
+  }
+  ACMED_TRY(auto key, crypto::PrivateKey::generate(crypto::KeySpec{}));
+  auto shared = std::make_shared<const crypto::PrivateKey>(std::move(key));
+  acme::AccountOptions options;
+  options.emails = req.account.emails;
+  options.tos = req.account.tos;
+  options.eab = req.account.eab;
+  ACMED_TRY(auto account, client.find_or_create_account(shared, options));
+  ACMED_TRY(auto id, store::save_account(req.paths, req.server, *shared, account.url, account.raw,
+                                         std::chrono::system_clock::now()));
+  return id;
+}
+
+store::RenewalParams renewal_params(const IssueRequest& req, const std::string& account_id) {
+  store::RenewalParams p = req.params;
+  p.server = req.server;
+  p.account = account_id;
+  if (req.key.type == crypto::KeyType::rsa) {
+    p.key_type = "rsa";
+    p.rsa_key_size = req.key.rsa_bits;
+    p.elliptic_curve.clear();
+  } else {
+    p.key_type = "ecdsa";
+    p.elliptic_curve = req.key.curve;
+    p.rsa_key_size.reset();
+  }
+  if (req.reuse_key) p.reuse_key = true;
+  p.preferred_chain = req.preferred_chain;
+  p.preferred_profile = req.preferred_profile;
+  p.required_profile = req.required_profile;
+  return p;
+}
+
+Result<crypto::PrivateKey> certificate_key(const IssueRequest& req) {
+  if (req.reuse_key && req.target == Target::existing_lineage) {
+    auto key = store::read_current_key(req.paths, req.cert_name);
+    if (key) return key;
+    if (key.error().code != Errc::not_found) return std::move(key).error();
+  }
+  return crypto::PrivateKey::generate(req.key);
+}
+
+}  // namespace
+
+crypto::Identifiers to_order_identifiers(const std::vector<util::Identifier>& ids) {
+  crypto::Identifiers out;
+  for (const auto& id : ids) {
+    (id.kind == util::IdentifierKind::ip ? out.ip : out.dns).push_back(id.value);
+  }
+  return out;
+}
+
+Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& authenticator) {
+  if (req.identifiers.empty()) return Error(Errc::usage, "no names to get a certificate for");
+  if (req.target == Target::existing_lineage && req.cert_name.empty()) {
+    return Error(Errc::internal, "issue(): existing_lineage needs cert_name");
+  }
+  ACMED_TRY(auto client, acme::Client::connect(req.server, req.transport, req.client));
+  IssueOutcome outcome;
+  ACMED_TRY(outcome.account_id, ensure_account(req, client));
+  ACMED_TRY(auto cert_key, certificate_key(req));
+
+  acme::ObtainRequest order;
+  order.identifiers = to_order_identifiers(req.identifiers);
+  order.profile = req.required_profile.empty() ? req.preferred_profile : req.required_profile;
+  order.profile_mode =
+      req.required_profile.empty() ? acme::ProfileMode::preferred : acme::ProfileMode::required;
+  order.replaces = req.replaces;
+  order.preferred_chain = req.preferred_chain;
+  ACMED_TRY(outcome.certificate, client.obtain(order, cert_key, authenticator));
+  ACMED_TRY(outcome.info, crypto::parse_certificate(outcome.certificate.cert_pem));
+  outcome.requests = client.stats().requests;
+  if (req.target == Target::dry_run) return outcome;
+
+  store::CertFiles files{outcome.certificate.cert_pem, outcome.certificate.chain_pem,
+                         outcome.certificate.fullchain_pem, cert_key.to_pem()};
+  store::RenewalConf conf;
+  if (req.target == Target::existing_lineage) {
+    ACMED_TRY(conf, store::read_renewal_conf(req.paths, req.cert_name));
+  }
+  conf.params = renewal_params(req, outcome.account_id);
+  if (req.target == Target::existing_lineage) {
+    outcome.lineage = req.cert_name;
+    ACMED_TRY(outcome.version, store::add_version(req.paths, req.cert_name, files, std::move(conf)));
+  } else {
+    if (req.cert_name.empty()) {
+      ACMED_TRY(outcome.lineage, store::new_lineage_name(req.paths, req.identifiers.front().value));
+    } else {
+      outcome.lineage = req.cert_name;
+    }
+    ACMED_TRY(outcome.version, store::create_lineage(req.paths, outcome.lineage, files, std::move(conf)));
+  }
+  return outcome;
+}
+
+}  // namespace acmed::renew
