@@ -21,16 +21,16 @@ enum class CrossCheck { yes, no };
 
 struct Options {
   fs::path server_root = "/etc/apache2";  // --apache-server-root
-  fs::path vhost_root;                    // --apache-vhost-root; empty: <server_root>/sites-available
-  std::string ctl = "apache2ctl";         // --apache-ctl; run with APACHE_CONFDIR=<server_root>
+  fs::path vhost_root;             // --apache-vhost-root; empty: <server_root>/sites-available
+  std::string ctl = "apache2ctl";  // --apache-ctl; run with APACHE_CONFDIR=<server_root>
   // --apache-enmod / --apache-ensite: acmed makes the symlinks a2enmod / a2ensite would make
   // itself, inside its transaction, so that a rollback removes them. Running those programs
   // instead is not supported yet: a non-empty value is refused (Errc::usage).
   std::string enmod;
   std::string ensite;
-  std::string http01_port = "80";   // --http-01-port: the plain-HTTP port vhosts are matched on
+  std::string http01_port = "80";  // --http-01-port: the plain-HTTP port vhosts are matched on
   std::string https_port = "443";
-  fs::path config_dir = "/etc/letsencrypt";   // acmed-apache-tls.conf is written here, once
+  fs::path config_dir = "/etc/letsencrypt";    // acmed-apache-tls.conf is written here, once
   fs::path work_dir = "/var/lib/letsencrypt";  // http-01 files: <work_dir>/http_challenges/
   // Compare acmed's view with `apache2ctl -D DUMP_INCLUDES` and `-S` before editing.
   CrossCheck cross_check = CrossCheck::yes;

@@ -1,10 +1,10 @@
 // http-01 through the running apache: the token files go to a directory of their own, and a
 // temporary, clearly marked conf-enabled/ file aliases /.well-known/acme-challenge/ to it for
 // every vhost (a server-wide Alias is inherited by all of them); vhosts whose own mod_rewrite
-// rules would catch the path first get a temporary exemption rule at the top. The file goes in through an
-// install::Transaction (not persisted: it is never a checkpoint for `acmed rollback`), with a
-// configtest before the graceful reload; cleanup() rolls the transaction back, which removes the
-// file and reloads again, also after a failure.
+// rules would catch the path first get a temporary exemption rule at the top. The file goes in
+// through an install::Transaction (not persisted: it is never a checkpoint for `acmed rollback`),
+// with a configtest before the graceful reload; cleanup() rolls the transaction back, which removes
+// the file and reloads again, also after a failure.
 #include "plugins/apache/apache.hpp"
 #include "plugins/apache/installer.hpp"
 #include "plugins/apache/vhost.hpp"
@@ -13,8 +13,8 @@
 #include "acmed/sys/fs.hpp"
 
 #include <sys/stat.h>
-#include <cstdio>
 #include <unistd.h>
+#include <cstdio>
 
 #include <algorithm>
 
@@ -62,12 +62,14 @@ class ApacheAuthenticator final : public challenge::Authenticator {
     fs::path base = o.work_dir / "http_challenges";
     m_dir = base / ("acmed-" + std::to_string(::getpid()));
     ACMED_CHECK(sys::make_dirs(m_dir, 0755, sys::EnforceMode::yes));
-    for (fs::path p = m_dir.parent_path(); !p.empty() && p != p.parent_path(); p = p.parent_path()) {
+    for (fs::path p = m_dir.parent_path(); !p.empty() && p != p.parent_path();
+         p = p.parent_path()) {
       struct stat st {};
       if (::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        return Error(Errc::config, "apache's user cannot enter " + p.string() + " (mode " + mode + ")",
+        return Error(Errc::config,
+                     "apache's user cannot enter " + p.string() + " (mode " + mode + ")",
                      "let others traverse it (chmod o+x) or choose another --work-dir");
       }
     }
@@ -125,13 +127,18 @@ class ApacheAuthenticator final : public challenge::Authenticator {
       std::string eol = file_eol(f.tree);
       std::string indent = child_indent(node, indent_unit(f.tree));
       std::vector<Node> lines;
-      lines.push_back(Node{make_comment(indent, "acmed: TEMPORARY rule for ACME http-01, removed when validation ends", eol), {}, {}});
+      lines.push_back(Node{
+          make_comment(indent,
+                       "acmed: TEMPORARY rule for ACME http-01, removed when validation ends", eol),
+          {},
+          {}});
       lines.push_back(Node{make_directive(indent, "RewriteEngine", {"on"}, eol), {}, {}});
       lines.push_back(Node{make_directive(indent, "RewriteRule",
                                           {"^/\\.well-known/acme-challenge/([A-Za-z0-9_-]+)$",
                                            (m_dir / "$1").string(), "[END]"},
                                           eol),
-                           {}, {}});
+                           {},
+                           {}});
       node.children.insert(node.children.begin(), lines.begin(), lines.end());
       if (std::find(edited_files.begin(), edited_files.end(), vh.ref.file) == edited_files.end())
         edited_files.push_back(vh.ref.file);
@@ -148,8 +155,12 @@ class ApacheAuthenticator final : public challenge::Authenticator {
            ").\n"
            "# acmed removes it when validation ends. If acmed is not running, delete it and\n"
            "# reload apache.\n"
-           "Alias /.well-known/acme-challenge/ " + quote_word(d + "/") + "\n"
-           "<Directory " + quote_word(d) + ">\n"
+           "Alias /.well-known/acme-challenge/ " +
+           quote_word(d + "/") +
+           "\n"
+           "<Directory " +
+           quote_word(d) +
+           ">\n"
            "    Require all granted\n"
            "    Options None\n"
            "    AllowOverride None\n"

@@ -15,12 +15,11 @@ namespace {
 constexpr int k_max_include_depth = 128;  // apache's own limit (AP_MAX_INCLUDE_DEPTH)
 
 // Modules compiled into Debian's apache2 (`apache2 -l`): <IfModule> on them is always true.
-constexpr const char* k_static_modules[] = {"core.c",         "mod_so.c",       "mod_watchdog.c",
-                                            "http_core.c",    "mod_log_config.c", "mod_logio.c",
-                                            "mod_version.c",  "mod_unixd.c",    "log_config_module",
-                                            "logio_module",   "version_module", "unixd_module",
-                                            "so_module",      "watchdog_module", "core_module",
-                                            "http_module"};
+constexpr const char* k_static_modules[] = {
+    "core.c",         "mod_so.c",      "mod_watchdog.c", "http_core.c",       "mod_log_config.c",
+    "mod_logio.c",    "mod_version.c", "mod_unixd.c",    "log_config_module", "logio_module",
+    "version_module", "unixd_module",  "so_module",      "watchdog_module",   "core_module",
+    "http_module"};
 
 std::string lowercase(std::string_view s) {
   std::string out(s);
@@ -29,7 +28,9 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+bool has_wildcard(std::string_view s) {
+  return s.find_first_of("*?[") != std::string_view::npos;
+}
 
 // Host part of a ServerName value: "https://Example.com:443" -> "example.com".
 std::string server_name_host(std::string_view v) {
@@ -54,16 +55,17 @@ class Loader {
         m_config.vars = parse_envvars(*script, m_options.server_root);
     }
     m_config.defines = m_options.defines;
-    fs::path main = m_options.main_file.empty() ? m_options.server_root / "apache2.conf"
-                                                : m_options.main_file;
+    fs::path main =
+        m_options.main_file.empty() ? m_options.server_root / "apache2.conf" : m_options.main_file;
     return load_file(main, 0);
   }
 
  private:
   Status load_file(const fs::path& path, int depth) {
     if (depth > k_max_include_depth) {
-      return Error(Errc::config, "includes nest deeper than " +
-                                     std::to_string(k_max_include_depth) + " at " + path.string(),
+      return Error(Errc::config,
+                   "includes nest deeper than " + std::to_string(k_max_include_depth) + " at " +
+                       path.string(),
                    "look for a file that includes itself");
     }
     std::error_code ec;
@@ -385,7 +387,8 @@ std::map<std::string, std::string> parse_envvars(std::string_view script,
         i = end;
         continue;
       }
-      while (end < raw.size() && (std::isalnum(static_cast<unsigned char>(raw[end])) || raw[end] == '_'))
+      while (end < raw.size() &&
+             (std::isalnum(static_cast<unsigned char>(raw[end])) || raw[end] == '_'))
         ++end;
       std::string ref(raw.substr(start, end - start));
       value += vars.count(ref) ? vars[ref] : "";

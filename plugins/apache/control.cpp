@@ -49,8 +49,8 @@ Result<bool> ApacheControl::running() {
   std::string all = r.out + "\n" + r.err;
   auto at = all.find("PidFile: \"");
   if (at == std::string::npos) {
-    return Error(Errc::server, "cannot find apache's PidFile in `" + m_options.ctl + " -S`: " +
-                                   trimmed(all));
+    return Error(Errc::server,
+                 "cannot find apache's PidFile in `" + m_options.ctl + " -S`: " + trimmed(all));
   }
   at += 10;
   auto end = all.find('"', at);
@@ -70,8 +70,8 @@ Status ApacheControl::reload() {
   }
   ACMED_TRY(auto r, run({"graceful"}));
   if (r.exit_code != 0) {
-    return Error(Errc::server, "apache refused a graceful reload: " +
-                                  trimmed(r.err.empty() ? r.out : r.err),
+    return Error(Errc::server,
+                 "apache refused a graceful reload: " + trimmed(r.err.empty() ? r.out : r.err),
                  "check apache's error log");
   }
   // `apache2 -k graceful` only signals the parent; give it time to read the new config.

@@ -108,8 +108,9 @@ class Planner {
                             std::span<const install::Enhancement> enhancements) {
     if (names.empty()) return Error(Errc::usage, "no names to install a certificate for");
     if (!m_options.enmod.empty() || !m_options.ensite.empty()) {
-      return Error(Errc::usage, "--apache-enmod/--apache-ensite are not supported",
-                   "leave them out: acmed makes the same symlinks itself, so rollback can undo them");
+      return Error(
+          Errc::usage, "--apache-enmod/--apache-ensite are not supported",
+          "leave them out: acmed makes the same symlinks itself, so rollback can undo them");
     }
     bool redirect = has(enhancements, install::Enhancement::redirect);
     bool hsts = has(enhancements, install::Enhancement::hsts);
@@ -221,7 +222,8 @@ class Planner {
       m_plan.links.push_back(install::LinkChange{enabled / (module + ext),
                                                  fs::path("../mods-available") / (module + ext)});
     }
-    m_plan.notes.push_back("apache module " + module + " enabled (mods-enabled/" + module + ".load)");
+    m_plan.notes.push_back("apache module " + module + " enabled (mods-enabled/" + module +
+                           ".load)");
     return ok_status();
   }
 
@@ -240,7 +242,8 @@ class Planner {
   void edit_ssl_in_place(std::size_t v, const std::vector<std::string>& names,
                          const install::DeployRequest* deploy, bool hsts, bool uir) {
     const VirtualHost& vh = m_config.vhosts[v];
-    configure(m_config.node(vh.ref), m_config.files[vh.ref.file].tree, deploy, hsts, uir, Fresh::no);
+    configure(m_config.node(vh.ref), m_config.files[vh.ref.file].tree, deploy, hsts, uir,
+              Fresh::no);
     mark_edited(vh.ref.file);
     m_plan.notes.push_back(lineage_comment(names) + ": HTTPS vhost " +
                            m_config.files[vh.ref.file].path.string() + ":" +
@@ -274,8 +277,11 @@ class Planner {
     };
     if (deploy) {
       if (fresh == Fresh::yes) {
-        append_node(ssl->children, Node{make_comment(indent, "acmed: certificate and TLS settings", eol), {}, {}}, eol);
-        append_node(ssl->children, Node{make_directive(indent, "SSLEngine", {"on"}, eol), {}, {}}, eol);
+        append_node(ssl->children,
+                    Node{make_comment(indent, "acmed: certificate and TLS settings", eol), {}, {}},
+                    eol);
+        append_node(ssl->children, Node{make_directive(indent, "SSLEngine", {"on"}, eol), {}, {}},
+                    eol);
       }
       ensure("SSLCertificateFile", deploy->fullchain_path.string());
       ensure("SSLCertificateKeyFile", deploy->key_path.string());
@@ -285,26 +291,31 @@ class Planner {
       });
       if (fresh == Fresh::yes || !own_tls) {
         fs::path opts = m_options.config_dir / k_options_file;
-        append_node(ssl->children, Node{make_directive(indent, "Include", {opts.string()}, eol), {}, {}}, eol);
+        append_node(ssl->children,
+                    Node{make_directive(indent, "Include", {opts.string()}, eol), {}, {}}, eol);
       }
     }
     if (hsts && !has_header(*ssl, "Strict-Transport-Security")) {
       append_node(ssl->children, Node{make_comment(indent, "acmed: HSTS", eol), {}, {}}, eol);
       append_node(ssl->children,
-                  Node{make_directive(indent, "Header",
-                                      {"always", "set", "Strict-Transport-Security", "max-age=31536000"},
-                                      eol),
-                       {}, {}},
+                  Node{make_directive(
+                           indent, "Header",
+                           {"always", "set", "Strict-Transport-Security", "max-age=31536000"}, eol),
+                       {},
+                       {}},
                   eol);
     }
     if (uir && !has_header(*ssl, "Content-Security-Policy")) {
-      append_node(ssl->children, Node{make_comment(indent, "acmed: upgrade insecure requests", eol), {}, {}}, eol);
       append_node(ssl->children,
-                  Node{make_directive(indent, "Header",
-                                      {"always", "set", "Content-Security-Policy", "upgrade-insecure-requests"},
-                                      eol),
-                       {}, {}},
-                  eol);
+                  Node{make_comment(indent, "acmed: upgrade insecure requests", eol), {}, {}}, eol);
+      append_node(
+          ssl->children,
+          Node{make_directive(
+                   indent, "Header",
+                   {"always", "set", "Content-Security-Policy", "upgrade-insecure-requests"}, eol),
+               {},
+               {}},
+          eol);
     }
   }
 
@@ -317,7 +328,8 @@ class Planner {
     std::size_t in_file = static_cast<std::size_t>(
         std::count_if(m_config.vhosts.begin(), m_config.vhosts.end(),
                       [&](const VirtualHost& o) { return o.ref.file == vh.ref.file && !o.ssl; }));
-    if (in_file > 1) stem += "-" + (vh.server_name.empty() ? std::to_string(vh.line) : vh.server_name);
+    if (in_file > 1)
+      stem += "-" + (vh.server_name.empty() ? std::to_string(vh.line) : vh.server_name);
     fs::path path = vhost_root() / (stem + "-le-ssl.conf");
     std::error_code ec;
     bool exists = fs::exists(path, ec);
@@ -347,14 +359,15 @@ class Planner {
                              src.path.string() + ":" + std::to_string(vh.line));
     } else if (after != before) {
       m_plan.set(install::FileChange{path, before, after, 0644});
-      m_plan.notes.push_back(lineage_comment(names) + ": HTTPS vhost " + path.string() + " updated");
+      m_plan.notes.push_back(lineage_comment(names) + ": HTTPS vhost " + path.string() +
+                             " updated");
     }
     // a2ensite: sites-enabled/<file> -> ../sites-available/<file>, unless apache loads it already.
     fs::path real = fs::weakly_canonical(path, ec);
     if (m_config.find_file(real) == m_config.files.size() && !would_include(m_config, path)) {
       fs::path link = m_config.server_root / "sites-enabled" / path.filename();
-      fs::path target = m_options.vhost_root.empty() ? fs::path("../sites-available") / path.filename()
-                                                     : path;
+      fs::path target =
+          m_options.vhost_root.empty() ? fs::path("../sites-available") / path.filename() : path;
       m_plan.links.push_back(install::LinkChange{link, target});
       m_plan.notes.push_back("site " + path.filename().string() + " enabled");
     }
@@ -367,17 +380,27 @@ class Planner {
     const Node& port80 = m_config.node(vh.ref);
     std::string eol = file_eol(src.tree);
     std::vector<std::string> addresses;
-    for (const std::string& a : vh.addresses) addresses.push_back(https_address(a, m_options.https_port));
+    for (const std::string& a : vh.addresses)
+      addresses.push_back(https_address(a, m_options.https_port));
     ConfigFile f;
     f.path = vhost_root();
-    f.nodes.push_back(Node{make_comment("", "acmed: HTTPS for " + lineage_comment(names) + ", made from " +
-                                                src.path.string() + ":" + std::to_string(vh.line),
-                                        eol),
-                           {}, {}});
-    f.nodes.push_back(Node{make_comment("", "acmed: keeps SSLCertificateFile/SSLCertificateKeyFile current; the rest is yours", eol), {}, {}});
+    f.nodes.push_back(
+        Node{make_comment("",
+                          "acmed: HTTPS for " + lineage_comment(names) + ", made from " +
+                              src.path.string() + ":" + std::to_string(vh.line),
+                          eol),
+             {},
+             {}});
+    f.nodes.push_back(Node{
+        make_comment(
+            "", "acmed: keeps SSLCertificateFile/SSLCertificateKeyFile current; the rest is yours",
+            eol),
+        {},
+        {}});
     Node ifmod = make_section("", "IfModule", {"mod_ssl.c"}, eol);
     if (!listens_on_https()) {
-      append_node(ifmod.children, Node{make_directive("", "Listen", {m_options.https_port}, eol), {}, {}}, eol);
+      append_node(ifmod.children,
+                  Node{make_directive("", "Listen", {m_options.https_port}, eol), {}, {}}, eol);
     }
     Node vhost = make_section("", "VirtualHost", addresses, eol);
     vhost.head.words[0].raw = port80.head.words[0].raw;  // keep the user's spelling
@@ -426,22 +449,26 @@ class Planner {
     std::string eol = file_eol(src.tree);
     std::string indent = child_indent(port80, indent_unit(src.tree));
     std::vector<Node> lines;
-    lines.push_back(Node{make_comment(indent, "acmed: redirect to HTTPS, ACME challenges excepted", eol), {}, {}});
+    lines.push_back(Node{
+        make_comment(indent, "acmed: redirect to HTTPS, ACME challenges excepted", eol), {}, {}});
     lines.push_back(Node{make_directive(indent, "RewriteEngine", {"on"}, eol), {}, {}});
     for (std::size_t i = 0; i < names.size(); ++i) {
       std::vector<std::string> args = {"%{SERVER_NAME}", "=" + names[i]};
       if (i + 1 < names.size()) args.push_back("[OR]");
       lines.push_back(Node{make_directive(indent, "RewriteCond", args, eol), {}, {}});
     }
-    lines.push_back(Node{make_directive(indent, "RewriteCond",
-                                        {"%{REQUEST_URI}", "!^/\\.well-known/acme-challenge/"}, eol),
-                         {}, {}});
+    lines.push_back(
+        Node{make_directive(indent, "RewriteCond",
+                            {"%{REQUEST_URI}", "!^/\\.well-known/acme-challenge/"}, eol),
+             {},
+             {}});
     std::string port = m_options.https_port == "443" ? "" : ":" + m_options.https_port;
-    lines.push_back(Node{make_directive(indent, "RewriteRule",
-                                        {"^", "https://%{SERVER_NAME}" + port + "%{REQUEST_URI}",
-                                         "[END,NE,R=permanent]"},
-                                        eol),
-                         {}, {}});
+    lines.push_back(Node{
+        make_directive(
+            indent, "RewriteRule",
+            {"^", "https://%{SERVER_NAME}" + port + "%{REQUEST_URI}", "[END,NE,R=permanent]"}, eol),
+        {},
+        {}});
     // Insert after the last non-blank child, so a trailing blank line stays before </VirtualHost>.
     auto& body = port80.children;
     std::size_t at = body.size();
@@ -453,15 +480,15 @@ class Planner {
     }
     body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), lines.begin(), lines.end());
     mark_edited(vh.ref.file);
-    m_plan.notes.push_back(lineage_comment(names) + ": redirect added in " + src.path.string() + ":" +
-                           std::to_string(vh.line));
+    m_plan.notes.push_back(lineage_comment(names) + ": redirect added in " + src.path.string() +
+                           ":" + std::to_string(vh.line));
   }
 
   Config& m_config;
   const Options& m_options;
   install::Plan m_plan;
-  std::vector<std::size_t> m_edited;     // files whose tree changed
-  std::vector<std::string> m_enabled;    // modules planned for enabling
+  std::vector<std::size_t> m_edited;   // files whose tree changed
+  std::vector<std::string> m_enabled;  // modules planned for enabling
 };
 
 }  // namespace

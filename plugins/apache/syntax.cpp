@@ -13,7 +13,9 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // One logical line: its text with continuations removed, and where each byte came from.
 struct Logical {
@@ -107,7 +109,8 @@ std::size_t get_word(std::string_view text, std::size_t p, std::size_t limit, st
 
 class Parser {
  public:
-  Parser(std::string_view bytes, const std::filesystem::path& path) : m_bytes(bytes), m_path(path) {}
+  Parser(std::string_view bytes, const std::filesystem::path& path)
+      : m_bytes(bytes), m_path(path) {}
 
   Result<ConfigFile> run() {
     ConfigFile file;
@@ -143,8 +146,7 @@ class Parser {
     return p;
   }
   Error error(int line_no, const std::string& what, const std::string& hint) const {
-    return Error(Errc::config, m_path.string() + ":" + std::to_string(line_no) + ": " + what,
-                 hint);
+    return Error(Errc::config, m_path.string() + ":" + std::to_string(line_no) + ": " + what, hint);
   }
   std::vector<Node>& current() { return m_open.empty() ? m_top : m_open.back().children; }
 
@@ -200,9 +202,10 @@ class Parser {
     while (name_end < end && !is_space(t[name_end]) && t[name_end] != '>') ++name_end;
     std::size_t gt = t.rfind('>', end == 0 ? 0 : end - 1);
     if (gt == std::string::npos || gt < name_end) {
-      return error(out.line_no, "<" + t.substr(p + 1, name_end - p - 1) +
-                                    "> directive is missing its closing '>'",
-                   "end the section's first line with '>'");
+      return error(
+          out.line_no,
+          "<" + t.substr(p + 1, name_end - p - 1) + "> directive is missing its closing '>'",
+          "end the section's first line with '>'");
     }
     out.words.push_back(Word{"", raw(p, name_end), t.substr(p, name_end - p)});
     m_last_end = name_end;
@@ -374,8 +377,9 @@ std::string quote_word(std::string_view value) {
   std::string out = "\"";
   for (std::size_t i = 0; i < value.size(); ++i) {
     char c = value[i];
-    bool escape = c == '"' ||
-                  (c == '\\' && (i + 1 == value.size() || value[i + 1] == '\\' || value[i + 1] == '"'));
+    bool escape =
+        c == '"' ||
+        (c == '\\' && (i + 1 == value.size() || value[i + 1] == '\\' || value[i + 1] == '"'));
     if (escape) out.push_back('\\');
     out.push_back(c);
   }

@@ -4,7 +4,9 @@ namespace acmed::plugins::apache {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool match_from(std::string_view p, std::string_view n) {
   // Iterative glob with single-star backtracking: linear in practice, no recursion depth.
@@ -56,13 +58,13 @@ Result<std::size_t> select_vhost(const Config& config, std::string_view name,
       if (name_matches(alias, name)) return i;
     }
   }
-  return Error(Errc::not_found,
-               "no apache VirtualHost on port " + std::string(port) + " has ServerName or " +
-                   "ServerAlias " + std::string(name) +
-                   (seen.empty() ? std::string(" (none has a name)") : " (names found:" + seen + ")"),
-               "add `ServerName " + std::string(name) +
-                   "` to the site's <VirtualHost *:" + std::string(port) +
-                   "> and run acmed again, or use --webroot");
+  return Error(
+      Errc::not_found,
+      "no apache VirtualHost on port " + std::string(port) + " has ServerName or " +
+          "ServerAlias " + std::string(name) +
+          (seen.empty() ? std::string(" (none has a name)") : " (names found:" + seen + ")"),
+      "add `ServerName " + std::string(name) + "` to the site's <VirtualHost *:" +
+          std::string(port) + "> and run acmed again, or use --webroot");
 }
 
 }  // namespace acmed::plugins::apache

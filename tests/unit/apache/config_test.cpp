@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path multiple_vhosts() {
-  return test::data_path("corpus/apache/certbot-testdata/debian_apache_2_4/multiple_vhosts/apache2");
+  return test::data_path(
+      "corpus/apache/certbot-testdata/debian_apache_2_4/multiple_vhosts/apache2");
 }
 
 void write(const fs::path& p, std::string_view text) {
@@ -42,7 +43,8 @@ TEST_CASE("a Debian layout loads in apache's order and follows sites-enabled sym
   CHECK(names[1] == "mods-enabled/authz_svn.load");  // *.load sorted, before *.conf
   CHECK(std::find(names.begin(), names.end(), "ports.conf") != names.end());
   CHECK(names.back() == "sites-enabled/wildcard.conf");
-  std::size_t certbot = cfg->find_file(fs::canonical(multiple_vhosts() / "sites-available/certbot.conf"));
+  std::size_t certbot =
+      cfg->find_file(fs::canonical(multiple_vhosts() / "sites-available/certbot.conf"));
   REQUIRE(certbot < cfg->files.size());
   CHECK(cfg->files[certbot].path == multiple_vhosts() / "sites-enabled/certbot.conf");
   // envvars gave APACHE_LOG_DIR; mod_ssl is not enabled, so the <IfModule mod_ssl.c> vhosts are not
@@ -62,8 +64,8 @@ TEST_CASE("vhost selection follows ServerName, then ServerAlias with wildcards, 
   CHECK(pick("WWW.Certbot.Demo") == "certbot.conf");
   CHECK(pick("nonsym.link") == "non-symlink.conf");
   CHECK(pick("a.blue.purple.com") == "wildcard.conf");
-  CHECK(pick("blue.purple.com") == "none");  // "*." needs a label in front
-  CHECK(pick("ip-172-30-0-17") == "000-default.conf");  // first of two with the same name
+  CHECK(pick("blue.purple.com") == "none");                      // "*." needs a label in front
+  CHECK(pick("ip-172-30-0-17") == "000-default.conf");           // first of two with the same name
   CHECK(pick("duplicate.example.com") == "duplicatehttp.conf");  // not its :443 twin
   CHECK(pick("encryption-example.demo") == "encryption-example.conf");  // <Virtualhost> spelling
 }
@@ -100,11 +102,12 @@ TEST_CASE("wildcard matching is case-insensitive and anchored") {
 
 TEST_CASE("Define and ${VAR} decide which files an Include loads; unknown variables do not break") {
   test::TempDir dir;
-  write(dir / "apache2.conf",
-        "Define SITES sites\nInclude ${SITES}-on/*.conf\nIncludeOptional ${NOPE}/x.conf\n"
-        "<IfDefine SITES>\nInclude extra.conf\n</IfDefine>\n<IfDefine !SITES>\nInclude missing.conf\n"
-        "</IfDefine>\n<IfModule !mod_nothing.c>\nInclude dir\n</IfModule>\n"
-        "ErrorLog ${APACHE_LOG_DIR}/error.log\n");
+  write(
+      dir / "apache2.conf",
+      "Define SITES sites\nInclude ${SITES}-on/*.conf\nIncludeOptional ${NOPE}/x.conf\n"
+      "<IfDefine SITES>\nInclude extra.conf\n</IfDefine>\n<IfDefine !SITES>\nInclude missing.conf\n"
+      "</IfDefine>\n<IfModule !mod_nothing.c>\nInclude dir\n</IfModule>\n"
+      "ErrorLog ${APACHE_LOG_DIR}/error.log\n");
   write(dir / "sites-on/b.conf", "<VirtualHost *:80>\nServerName b.test\n</VirtualHost>\n");
   write(dir / "sites-on/a.conf", "<VirtualHost *:80>\nServerName a.test\n</VirtualHost>\n");
   write(dir / "sites-on/.hidden.conf", "this is not loaded\n<Broken\n");
@@ -197,8 +200,9 @@ TEST_CASE("apache2ctl dumps are parsed and compared with what acmed loaded") {
   auto cfg = load(LoadOptions{dir.path(), {}, {}, {}});
   REQUIRE(cfg);
   std::string root = dir.path().string();
-  std::string includes = "Included configuration files:\n  (*) " + root + "/apache2.conf\n    (1) " +
-                         root + "/sites/a.confAH00558: apache2: Could not reliably determine\n";
+  std::string includes = "Included configuration files:\n  (*) " + root +
+                         "/apache2.conf\n    (1) " + root +
+                         "/sites/a.confAH00558: apache2: Could not reliably determine\n";
   auto files = parse_dump_includes(includes);
   REQUIRE(files.size() == 2);
   CHECK(files[1] == dir / "sites/a.conf");

@@ -55,7 +55,8 @@ TEST_CASE("apache2ctl runs with APACHE_CONFDIR naming the server root") {
 TEST_CASE("a failing configtest is Errc::server with apache's message") {
   FakeRunner runner;
   runner.answer = [](const auto&) {
-    return result(1, "", "AH00526: Syntax error on line 3 of /x/y.conf:\nInvalid command 'Bogus'\n");
+    return result(1, "",
+                  "AH00526: Syntax error on line 3 of /x/y.conf:\nInvalid command 'Bogus'\n");
   };
   ApacheControl control(Options{}, runner);
   auto st = control.config_test();
@@ -99,7 +100,8 @@ TEST_CASE("a file apache loads that acmed did not see stops the plan") {
   std::string r = root.string();
   runner.answer = [&](const std::vector<std::string>& argv) {
     if (argv.back() == "DUMP_INCLUDES")
-      return result(0, "Included configuration files:\n  (*) " + r + "/apache2.conf\n    (9) /etc/hidden.conf\n");
+      return result(0, "Included configuration files:\n  (*) " + r +
+                           "/apache2.conf\n    (9) /etc/hidden.conf\n");
     return result(0, "VirtualHost configuration:\n");
   };
   Options o;
@@ -111,7 +113,8 @@ TEST_CASE("a file apache loads that acmed did not see stops the plan") {
   CHECK(cfg.error().message.find("/etc/hidden.conf") != std::string::npos);
 }
 
-TEST_CASE("the installer's dry-run diff shows the new files, the edit and the links, changing nothing") {
+TEST_CASE(
+    "the installer's dry-run diff shows the new files, the edit and the links, changing nothing") {
   test::TempDir dir;
   fs::path root = test::make_debian_tree(dir.path(), 18080, 18443);
   FakeRunner runner;
@@ -131,7 +134,8 @@ TEST_CASE("the installer's dry-run diff shows the new files, the edit and the li
   auto plan = installer->plan_deploy(req);
   REQUIRE_MESSAGE(plan, (plan ? "" : plan.error().describe()));
   std::string d = install::diff(*plan);
-  CHECK(d.find("+++ " + (root / "sites-available/example-le-ssl.conf").string()) != std::string::npos);
+  CHECK(d.find("+++ " + (root / "sites-available/example-le-ssl.conf").string()) !=
+        std::string::npos);
   CHECK(d.find("--- " + (root / "sites-available/example.conf").string()) != std::string::npos);
   CHECK(d.find("new symlink " + (root / "mods-enabled/ssl.load").string()) != std::string::npos);
   CHECK_FALSE(fs::exists(root / "sites-available/example-le-ssl.conf"));

@@ -33,10 +33,10 @@ inline std::filesystem::path make_debian_tree(const std::filesystem::path& dir, 
   ::chmod(dir.c_str(), 0755);
   for (const char* sub : {"mods-enabled", "conf-enabled", "sites-enabled", "run", "lock", "log"})
     REQUIRE(sys::make_dirs(root / sub));
-  const char* mods[] = {"access_compat", "alias", "auth_basic", "authn_core", "authn_file",
-                        "authz_core",    "authz_host", "authz_user", "autoindex", "deflate",
-                        "dir",           "env",   "filter",     "mime",       "mpm_event",
-                        "negotiation",   "reqtimeout", "setenvif", "status"};
+  const char* mods[] = {"access_compat", "alias",      "auth_basic", "authn_core", "authn_file",
+                        "authz_core",    "authz_host", "authz_user", "autoindex",  "deflate",
+                        "dir",           "env",        "filter",     "mime",       "mpm_event",
+                        "negotiation",   "reqtimeout", "setenvif",   "status"};
   for (const char* m : mods) {
     for (const char* ext : {".load", ".conf"}) {
       std::string name = std::string(m) + ext;
@@ -44,8 +44,8 @@ inline std::filesystem::path make_debian_tree(const std::filesystem::path& dir, 
         fs::create_symlink("../mods-available/" + name, root / "mods-enabled" / name);
     }
   }
-  for (const char* c : {"charset", "localized-error-pages", "other-vhosts-access-log", "security",
-                        "serve-cgi-bin"})
+  for (const char* c :
+       {"charset", "localized-error-pages", "other-vhosts-access-log", "security", "serve-cgi-bin"})
     fs::create_symlink(std::string("../conf-available/") + c + ".conf",
                        root / "conf-enabled" / (std::string(c) + ".conf"));
   // A global ServerName keeps apache from warning (AH00558) on every start and configtest.
@@ -54,27 +54,37 @@ inline std::filesystem::path make_debian_tree(const std::filesystem::path& dir, 
   std::string r = root.string();
   write_text(root / "envvars",
              "# envvars for a test tree\nunset HOME\nexport APACHE_RUN_USER=www-data\n"
-             "export APACHE_RUN_GROUP=www-data\nexport APACHE_PID_FILE=" + r + "/run/apache2.pid\n"
-             "export APACHE_RUN_DIR=" + r + "/run\nexport APACHE_LOCK_DIR=" + r + "/lock\n"
-             "export APACHE_LOG_DIR=" + r + "/log\nexport LANG=C\n");
+             "export APACHE_RUN_GROUP=www-data\nexport APACHE_PID_FILE=" +
+                 r +
+                 "/run/apache2.pid\n"
+                 "export APACHE_RUN_DIR=" +
+                 r + "/run\nexport APACHE_LOCK_DIR=" + r +
+                 "/lock\n"
+                 "export APACHE_LOG_DIR=" +
+                 r + "/log\nexport LANG=C\n");
   std::string hp = std::to_string(http_port);
   std::string sp = std::to_string(https_port);
-  write_text(root / "ports.conf", "Listen 127.0.0.1:" + hp + "\n\n<IfModule ssl_module>\n\tListen 127.0.0.1:" +
-                                      sp + "\n</IfModule>\n\n<IfModule mod_gnutls.c>\n\tListen 127.0.0.1:" + sp +
-                                      "\n</IfModule>\n");
+  write_text(root / "ports.conf",
+             "Listen 127.0.0.1:" + hp + "\n\n<IfModule ssl_module>\n\tListen 127.0.0.1:" + sp +
+                 "\n</IfModule>\n\n<IfModule mod_gnutls.c>\n\tListen 127.0.0.1:" + sp +
+                 "\n</IfModule>\n");
   // The default site, on the test port.
   auto def = *sys::read_file(root / "sites-available/000-default.conf");
   def.replace(def.find("*:80"), 4, "*:" + hp);
   write_text(root / "sites-available/000-default.conf", def);
-  fs::create_symlink("../sites-available/000-default.conf", root / "sites-enabled/000-default.conf");
+  fs::create_symlink("../sites-available/000-default.conf",
+                     root / "sites-enabled/000-default.conf");
   write_text(dir / "www/index.html", "hello from example.test\n");
   ::chmod((dir / "www").c_str(), 0755);
   ::chmod((dir / "www/index.html").c_str(), 0644);
-  write_text(root / "sites-available/example.conf",
-             "<VirtualHost *:" + hp + ">\n\tServerName example.test\n\tServerAlias www.example.test\n"
-             "\tDocumentRoot " + (dir / "www").string() + "\n\t<Directory " + (dir / "www").string() +
-             ">\n\t\tRequire all granted\n\t</Directory>\n\n\tErrorLog ${APACHE_LOG_DIR}/error.log\n"
-             "</VirtualHost>\n");
+  write_text(
+      root / "sites-available/example.conf",
+      "<VirtualHost *:" + hp +
+          ">\n\tServerName example.test\n\tServerAlias www.example.test\n"
+          "\tDocumentRoot " +
+          (dir / "www").string() + "\n\t<Directory " + (dir / "www").string() +
+          ">\n\t\tRequire all granted\n\t</Directory>\n\n\tErrorLog ${APACHE_LOG_DIR}/error.log\n"
+          "</VirtualHost>\n");
   fs::create_symlink("../sites-available/example.conf", root / "sites-enabled/example.conf");
   return root;
 }

@@ -115,15 +115,17 @@ TEST_CASE("the redirect goes into the port-80 vhost's real file and changes only
   const auto* site = change_for(plan, s.root / "sites-available/example.conf");
   REQUIRE(site);
   std::string d = install::diff(plan);
-  CHECK(d.find("+\t# acmed: redirect to HTTPS, ACME challenges excepted\n"
-               "+\tRewriteEngine on\n"
-               "+\tRewriteCond %{SERVER_NAME} =example.test\n"
-               "+\tRewriteCond %{REQUEST_URI} !^/\\.well-known/acme-challenge/\n"
-               "+\tRewriteRule ^ https://%{SERVER_NAME}:18443%{REQUEST_URI} [END,NE,R=permanent]\n") !=
+  CHECK(d.find(
+            "+\t# acmed: redirect to HTTPS, ACME challenges excepted\n"
+            "+\tRewriteEngine on\n"
+            "+\tRewriteCond %{SERVER_NAME} =example.test\n"
+            "+\tRewriteCond %{REQUEST_URI} !^/\\.well-known/acme-challenge/\n"
+            "+\tRewriteRule ^ https://%{SERVER_NAME}:18443%{REQUEST_URI} [END,NE,R=permanent]\n") !=
         std::string::npos);
   // every removed line of the user's file is none: only additions
   std::string only_site = install::unified_diff(*site->before, site->after, "a", "b");
-  for (std::size_t p = only_site.find("\n-"); p != std::string::npos; p = only_site.find("\n-", p + 1))
+  for (std::size_t p = only_site.find("\n-"); p != std::string::npos;
+       p = only_site.find("\n-", p + 1))
     FAIL("a line of the user's file was changed: " << only_site);
   // the new lines follow the last line of the body, right before </VirtualHost>
   CHECK(site->after.find("error.log\n\t# acmed: redirect") != std::string::npos);
@@ -131,7 +133,8 @@ TEST_CASE("the redirect goes into the port-80 vhost's real file and changes only
 
 TEST_CASE("a second deploy after the first was applied plans nothing") {
   Setup s;
-  auto r = s.request({"example.test", "www.example.test"}, {Enhancement::redirect, Enhancement::hsts});
+  auto r =
+      s.request({"example.test", "www.example.test"}, {Enhancement::redirect, Enhancement::hsts});
   s.apply(s.plan(r));
   CHECK(fs::is_symlink(s.root / "sites-enabled/example-le-ssl.conf"));
   CHECK(fs::read_symlink(s.root / "mods-enabled/ssl.load") == "../mods-available/ssl.load");
@@ -142,11 +145,13 @@ TEST_CASE("a second deploy after the first was applied plans nothing") {
 
 TEST_CASE("the HTTPS vhost leaves out the port-80 redirects and SSL lines but keeps the rest") {
   Setup s;
-  test::write_text(s.root / "sites-available/example.conf",
-                   "<VirtualHost *:18080>\n  ServerName example.test\n  DocumentRoot /srv\n"
-                   "  RewriteEngine on\n  RewriteCond %{HTTPS} off\n  RewriteRule ^/(.*) https://example.test/$1 [R]\n"
-                   "  RewriteRule ^/old$ /new [PT]\n  Redirect permanent /x https://example.test/x\n"
-                   "  SSLEngine off\n  Alias /static /srv/static\n</VirtualHost>\n");
+  test::write_text(
+      s.root / "sites-available/example.conf",
+      "<VirtualHost *:18080>\n  ServerName example.test\n  DocumentRoot /srv\n"
+      "  RewriteEngine on\n  RewriteCond %{HTTPS} off\n  RewriteRule ^/(.*) "
+      "https://example.test/$1 [R]\n"
+      "  RewriteRule ^/old$ /new [PT]\n  Redirect permanent /x https://example.test/x\n"
+      "  SSLEngine off\n  Alias /static /srv/static\n</VirtualHost>\n");
   auto plan = s.plan(s.request({"example.test"}, {}));
   const auto* ssl = change_for(plan, s.root / "sites-available/example-le-ssl.conf");
   REQUIRE(ssl);
@@ -273,9 +278,12 @@ TEST_CASE("a name already served by an HTTPS vhost gets its certificate lines up
   REQUIRE(mine);
   CHECK(mine->after ==
         "<IfModule mod_ssl.c>\n  <VirtualHost *:18443>\n    ServerName example.test\n"
-        "    SSLEngine on\n    SSLCertificateFile " + r.fullchain_path.string() + "\n"
-        "    SSLCertificateKeyFile " + r.key_path.string() + "\n    Include " +
-        (s.dir / "le/acmed-apache-tls.conf").string() + "\n  </VirtualHost>\n</IfModule>\n");
+        "    SSLEngine on\n    SSLCertificateFile " +
+            r.fullchain_path.string() +
+            "\n"
+            "    SSLCertificateKeyFile " +
+            r.key_path.string() + "\n    Include " + (s.dir / "le/acmed-apache-tls.conf").string() +
+            "\n  </VirtualHost>\n</IfModule>\n");
   CHECK(plan.links.empty());
   s.apply(plan);
   CHECK(s.plan(r).empty());

@@ -68,7 +68,8 @@ class Apache {
     std::string cmd = ". '" + root.string() + "/envvars' && exec /usr/sbin/apache2 -d '" +
                       root.string() + "' -D FOREGROUND";
     const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
-    REQUIRE(::posix_spawn(&m_pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
+    REQUIRE(::posix_spawn(&m_pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) ==
+            0);
     for (int i = 0; i < 100 && !port_open(port); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     REQUIRE_MESSAGE(port_open(port), "apache did not start; see " << root / "log/error.log");
@@ -107,9 +108,15 @@ struct Curl {
 // curl (the real client) for one URL; `resolve` pins the name to 127.0.0.1.
 Curl curl(const std::string& url, const std::string& host, int port,
           std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {"curl", "-s", "-k", "--max-time", "5", "--resolve",
+  std::vector<std::string> argv = {"curl",
+                                   "-s",
+                                   "-k",
+                                   "--max-time",
+                                   "5",
+                                   "--resolve",
                                    host + ":" + std::to_string(port) + ":127.0.0.1",
-                                   "-w", "\n%{http_code} %{redirect_url}"};
+                                   "-w",
+                                   "\n%{http_code} %{redirect_url}"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back(url);
   auto r = sys::run_process(argv);
@@ -128,7 +135,8 @@ Curl curl(const std::string& url, const std::string& host, int port,
 // Every file and link under `root` (link targets, not followed), except apache's runtime dirs.
 std::map<std::string, std::string> snapshot(const fs::path& root) {
   std::map<std::string, std::string> out;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
     std::string rel = it->path().lexically_relative(root).string();
     if (rel == "run" || rel == "log" || rel == "lock") {
       it.disable_recursion_pending();
@@ -164,11 +172,11 @@ struct Site {
     options.reload_settle = std::chrono::milliseconds(500);
     fs::path live = dir / "le/live/example.test";
     REQUIRE(sys::make_dirs(live));
-    auto r = sys::run_process({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                               "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                               (live / "privkey.pem").string(), "-out", (live / "fullchain.pem").string(),
-                               "-days", "2", "-subj", "/CN=example.test", "-addext",
-                               "subjectAltName=DNS:example.test,DNS:www.example.test"});
+    auto r = sys::run_process(
+        {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", (live / "privkey.pem").string(), "-out",
+         (live / "fullchain.pem").string(), "-days", "2", "-subj", "/CN=example.test", "-addext",
+         "subjectAltName=DNS:example.test,DNS:www.example.test"});
     REQUIRE(r);
     REQUIRE(r->exit_code == 0);
     request.lineage = "example.test";
@@ -219,10 +227,12 @@ TEST_CASE("real apache: deploy serves the certificate on https, redirects http, 
   CHECK(tls.body == "hello from example.test\n");
   // only TLS 1.2 and 1.3 are offered
   CHECK(curl(s.https_url(), "example.test", s.https, {"--tlsv1.0", "--tls-max", "1.1"}).code == 0);
-  CHECK(curl(s.https_url(), "example.test", s.https, {"--tlsv1.2", "--tls-max", "1.2"}).code == 200);
+  CHECK(curl(s.https_url(), "example.test", s.https, {"--tlsv1.2", "--tls-max", "1.2"}).code ==
+        200);
   // the served certificate is ours: curl verifies it against the file as a CA
-  CHECK(curl(s.https_url(), "example.test", s.https, {"--cacert", s.request.fullchain_path.string()})
-            .code == 200);
+  CHECK(
+      curl(s.https_url(), "example.test", s.https, {"--cacert", s.request.fullchain_path.string()})
+          .code == 200);
   Curl redirect = curl(s.http_url("/page?q=1"), "example.test", s.http);
   CHECK(redirect.code == 301);
   CHECK(redirect.location == "https://example.test:" + std::to_string(s.https) + "/page?q=1");
@@ -288,7 +298,8 @@ TEST_CASE("real apache: a module whose .so is missing fails the configtest and c
   CHECK(curl(s.http_url(), "example.test", s.http).code == 200);
 }
 
-TEST_CASE("real apache: with apache stopped the deploy is refused, nothing changes, nothing starts") {
+TEST_CASE(
+    "real apache: with apache stopped the deploy is refused, nothing changes, nothing starts") {
   if (!have_apache()) {
     MESSAGE("apache2 not installed: skipped");
     return;
@@ -327,7 +338,8 @@ TEST_CASE("real apache: http-01 answers through apache and cleanup restores the 
   CHECK(got.code == 200);
   CHECK(got.body == "tok_123-abc.thumbprint");
   // also through the default vhost (any name the CA may ask for)
-  CHECK(curl("http://other.test:" + std::to_string(s.http) + "/.well-known/acme-challenge/tok_123-abc",
+  CHECK(curl("http://other.test:" + std::to_string(s.http) +
+                 "/.well-known/acme-challenge/tok_123-abc",
              "other.test", s.http)
             .body == "tok_123-abc.thumbprint");
   auth->cleanup(tasks);
@@ -367,10 +379,13 @@ TEST_CASE("real apache: http-01 gets past a vhost's own front-controller rewrite
   std::string www = (s.dir / "www").string();
   fs::create_symlink("../mods-available/rewrite.load", s.root / "mods-enabled/rewrite.load");
   test::write_text(s.root / "sites-available/example.conf",
-                   "<VirtualHost *:" + std::to_string(s.http) + ">\n    ServerName example.test\n"
-                   "    DocumentRoot " + www + "\n    <Directory " + www + ">\n        Require all granted\n"
-                   "    </Directory>\n    RewriteEngine on\n    RewriteRule ^ /index.html [L]\n"
-                   "</VirtualHost>\n");
+                   "<VirtualHost *:" + std::to_string(s.http) +
+                       ">\n    ServerName example.test\n"
+                       "    DocumentRoot " +
+                       www + "\n    <Directory " + www +
+                       ">\n        Require all granted\n"
+                       "    </Directory>\n    RewriteEngine on\n    RewriteRule ^ /index.html [L]\n"
+                       "</VirtualHost>\n");
   Apache apache(s.root, s.http);
   CHECK(curl(s.http_url("/.well-known/acme-challenge/t1"), "example.test", s.http).body ==
         "hello from example.test\n");  // the rule really catches everything
@@ -383,12 +398,15 @@ TEST_CASE("real apache: http-01 gets past a vhost's own front-controller rewrite
   tasks[0].key_authorization = "t1.key";
   auto st = auth->perform(tasks);
   REQUIRE_MESSAGE(st, (st ? "" : st.error().describe()));
-  CHECK(curl(s.http_url("/.well-known/acme-challenge/t1"), "example.test", s.http).body == "t1.key");
+  CHECK(curl(s.http_url("/.well-known/acme-challenge/t1"), "example.test", s.http).body ==
+        "t1.key");
   auth->cleanup(tasks);
   CHECK(snapshot(s.root) == before);
 }
 
-TEST_CASE("real apache: a snippet left by a killed acmed is replaced, a user's file of that name is not") {
+TEST_CASE(
+    "real apache: a snippet left by a killed acmed is replaced, a user's file of that name is "
+    "not") {
   if (!have_apache()) {
     MESSAGE("apache2 not installed: skipped");
     return;
@@ -405,7 +423,8 @@ TEST_CASE("real apache: a snippet left by a killed acmed is replaced, a user's f
   auto auth = make_authenticator(s.options, s.runner);
   auto st = auth->perform(tasks);
   REQUIRE_MESSAGE(st, (st ? "" : st.error().describe()));
-  CHECK(curl(s.http_url("/.well-known/acme-challenge/t2"), "example.test", s.http).body == "t2.key");
+  CHECK(curl(s.http_url("/.well-known/acme-challenge/t2"), "example.test", s.http).body ==
+        "t2.key");
   auth->cleanup(tasks);
   CHECK_FALSE(fs::exists(s.root / "conf-enabled/acmed-http01.conf"));
 

@@ -35,8 +35,8 @@ TEST_CASE("every config file in the apache corpus parses and prints back byte fo
   //    would be read as a section tag).
   //  - magic: mod_mime_magic's data file, read by that module, not by the config parser.
   //  - envvars: a shell script sourced by apache2ctl (we read it separately for ${APACHE_*}).
-  const std::set<std::string> not_config = {"LICENSE.txt", "SOURCE.txt", "README.md",
-                                            "README.modules", "magic", "envvars"};
+  const std::set<std::string> not_config = {"LICENSE.txt",    "SOURCE.txt", "README.md",
+                                            "README.modules", "magic",      "envvars"};
   // Files apache itself rejects (checked with apache2 -t): they must fail with file:line.
   const std::map<std::string, std::string> rejected = {
       {"bad_conf_file.conf", ":1: <VirtualHost> is not closed"}};
@@ -81,8 +81,9 @@ TEST_CASE("a hash inside arguments is data, a hash at line start is a comment") 
 }
 
 TEST_CASE("sections nest to any depth and close tags match case-insensitively") {
-  std::string text = "<IfModule a>\n <Directory \"/x y\">\n  <Files *.php>\n   <If \"%{A} > 1\">\n"
-                     "    Require all denied\n   </if>\n  </FILES>\n </Directory>\n</IfModule>\n";
+  std::string text =
+      "<IfModule a>\n <Directory \"/x y\">\n  <Files *.php>\n   <If \"%{A} > 1\">\n"
+      "    Require all denied\n   </if>\n  </FILES>\n </Directory>\n</IfModule>\n";
   auto cfg = must_parse(text);
   REQUIRE(cfg.nodes.size() == 1);
   const Node& d = cfg.nodes[0].children[0];
@@ -97,8 +98,9 @@ TEST_CASE("sections nest to any depth and close tags match case-insensitively") 
 }
 
 TEST_CASE("a trailing backslash continues a directive, a comment and an empty line") {
-  std::string text = "RewriteRule ^a \\\n    /b [L]\n# comment \\\nServerName swallowed\n"
-                     "Require all granted \\\n   \n\\\n\nServerAdmin x\\\r\ny\r\n";
+  std::string text =
+      "RewriteRule ^a \\\n    /b [L]\n# comment \\\nServerName swallowed\n"
+      "Require all granted \\\n   \n\\\n\nServerAdmin x\\\r\ny\r\n";
   auto cfg = must_parse(text);
   CHECK(print(cfg) == text);
   std::vector<const Node*> lines;
@@ -113,7 +115,8 @@ TEST_CASE("a trailing backslash continues a directive, a comment and an empty li
 }
 
 TEST_CASE("two close tags on one line close two sections") {
-  std::string text = "<IfModule ssl>\n  <VirtualHost *:443>\n  SSLEngine on\n  </VirtualHost> </IfModule>\n";
+  std::string text =
+      "<IfModule ssl>\n  <VirtualHost *:443>\n  SSLEngine on\n  </VirtualHost> </IfModule>\n";
   auto cfg = must_parse(text);
   REQUIRE(cfg.nodes.size() == 1);
   CHECK(cfg.nodes[0].head.is("IfModule"));
@@ -167,8 +170,9 @@ TEST_CASE("a tag without its closing angle bracket is an error") {
 }
 
 TEST_CASE("garbage input gives an error or a tree, never a crash") {
-  const char* inputs[] = {"<", "</>", "<>", "<<<>>>", "\"", "'\\", "\\\\\\\n\\", "<a>\n</a></a>",
-                          "</a> </b>", "<a>\n</a> </b>\n"};
+  const char* inputs[] = {
+      "<",          "</>",           "<>",        "<<<>>>",          "\"", "'\\",
+      "\\\\\\\n\\", "<a>\n</a></a>", "</a> </b>", "<a>\n</a> </b>\n"};
   for (const char* in : inputs) {
     auto r = parse(in, "g.conf");
     if (r) CHECK(print(*r) == in);
@@ -181,10 +185,13 @@ TEST_CASE("new lines use the file's indentation and end of line") {
   CHECK(indent_unit(cfg) == "\t");
   Node& vh = cfg.nodes[0];
   std::string ind = child_indent(vh, indent_unit(cfg));
-  append_node(vh.children, Node{make_directive(ind, "Redirect", {"permanent", "/", "https://a/"}, "\r\n"), {}, {}},
-              "\r\n");
+  append_node(
+      vh.children,
+      Node{make_directive(ind, "Redirect", {"permanent", "/", "https://a/"}, "\r\n"), {}, {}},
+      "\r\n");
   CHECK(print(cfg) ==
-        "<VirtualHost *:80>\r\n\tServerName a\r\n\tRedirect permanent / https://a/\r\n</VirtualHost>\r\n");
+        "<VirtualHost *:80>\r\n\tServerName a\r\n\tRedirect permanent / "
+        "https://a/\r\n</VirtualHost>\r\n");
 }
 
 TEST_CASE("quote_word quotes only when apache would otherwise split or unescape") {

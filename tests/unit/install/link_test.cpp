@@ -15,7 +15,9 @@ namespace {
 class OkServer final : public ServerControl {
  public:
   std::string name() const override { return "ok"; }
-  Status config_test() override { return fail_test ? Status(Error(Errc::server, "bad")) : Status(); }
+  Status config_test() override {
+    return fail_test ? Status(Error(Errc::server, "bad")) : Status();
+  }
   Status reload() override { return {}; }
   bool fail_test = false;
 };
