@@ -232,6 +232,16 @@ struct Client::State {
         log(LogLevel::debug, std::string(to_string(call.method)) + " " + call.url + " -> " +
                                  std::to_string(sent->status));
         remember_nonce(sent->headers);
+        if (sent->status >= 300 && sent->status < 400) {
+          // ACME never redirects (RFC 8555 section 6.1 names every URL); following one could
+          // send signed requests somewhere else, so say where it points instead.
+          auto to = sent->headers.get("Location");
+          return context(Error(Errc::protocol,
+                               call.url + " redirects (HTTP " + std::to_string(sent->status) +
+                                   ") to " + (to ? *to : std::string("nowhere")) +
+                                   "; acmed does not follow redirects",
+                               "use the final URL, e.g. as --server"));
+        }
         if (sent->status < 400) return sent;
         Error error = http_error(*sent, call.url);
         if (error.code == Errc::bad_nonce && call.signer != Signer::none) {
@@ -495,6 +505,7 @@ struct Client::State {
   // RFC 8555 section 7.4: finalize with a CSR, then wait while the order is "processing".
   Result<Order> finalize(Order order, const crypto::PrivateKey& cert_key,
                          const crypto::Identifiers& ids) {
+    std::optional<seconds> wait;
     if (order.status == "ready") {
       ACMED_TRY(std::string der, crypto::make_csr_der(cert_key, ids));
       HttpResponse response;
@@ -504,10 +515,11 @@ struct Client::State {
                                         &response));
       ACMED_TRY(Order finalized, Order::from_json(doc, order.url));
       order = std::move(finalized);
-      if (order.status == "processing") {
-        ACMED_TRY(Order polled, poll_order(order.url, {"processing"}, retry_after_of(response)));
-        order = std::move(polled);
-      }
+      wait = retry_after_of(response);
+    }
+    if (order.status == "processing") {
+      ACMED_TRY(Order polled, poll_order(order.url, {"processing"}, wait));
+      order = std::move(polled);
     }
     if (order.status == "invalid") return explain_invalid_order(order);
     if (order.status != "valid")

@@ -852,3 +852,27 @@ TEST_CASE("an account Location off https is refused") {
   CHECK(account.error().code == Errc::protocol);
   CHECK(account.error().message.find("http://evil.example/a/1") != std::string::npos);
 }
+
+TEST_CASE("a redirected directory URL is reported with its target, not followed") {
+  FakeCa ca;
+  HttpResponse moved = raw_response(301, "", "text/html");
+  moved.headers.add("Location", k_ca + "/directory");
+  ca.transport->on(HttpMethod::get, k_dir_url, moved);
+  auto client = ca.client();
+  auto d = client.directory();
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.error().code == Errc::protocol);
+  CHECK(contains(d.error().message, "redirects (HTTP 301) to " + k_ca + "/directory"));
+  CHECK(ca.transport->sent.size() == 1);
+}
+
+TEST_CASE("an order already processing is polled until valid without finalizing again") {
+  FakeCa ca;
+  ca.script();
+  ca.poll_answers({"processing", "valid"});
+  auto client = ca.client();
+  client.use_account(FakeCa::account_key(), ca.account_url);
+  FakeAuthenticator auth;
+  REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
+  CHECK(ca.transport->count(HttpMethod::post, ca.order_url + "/finalize") == 0);
+}
