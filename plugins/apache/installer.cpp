@@ -366,6 +366,12 @@ class Planner {
     fs::path real = fs::weakly_canonical(path, ec);
     if (m_config.find_file(real) == m_config.files.size() && !would_include(m_config, path)) {
       fs::path link = m_config.server_root / "sites-enabled" / path.filename();
+      if (!fs::is_directory(link.parent_path(), ec) || !would_include(m_config, link)) {
+        return Error(Errc::config,
+                     "apache would not load " + path.string() + ": no Include covers it and " +
+                         link.parent_path().string() + " is not an included directory",
+                     "give --apache-vhost-root a directory apache includes");
+      }
       fs::path target =
           m_options.vhost_root.empty() ? fs::path("../sites-available") / path.filename() : path;
       m_plan.links.push_back(install::LinkChange{link, target});

@@ -288,3 +288,17 @@ TEST_CASE("a name already served by an HTTPS vhost gets its certificate lines up
   s.apply(plan);
   CHECK(s.plan(r).empty());
 }
+
+TEST_CASE("a vhost root apache would never load is refused at planning time") {
+  Setup s;
+  fs::remove_all(s.root / "sites-enabled");
+  test::write_text(s.root / "apache2.conf",
+                   *sys::read_file(s.root / "apache2.conf") +
+                       "Include sites-available/example.conf\n");
+  Config c = s.config();
+  auto r = s.request({"example.test"}, {});
+  auto p = plan_changes(c, s.options, r.names, &r, r.enhancements);
+  REQUIRE_FALSE(p);
+  CHECK(p.error().code == Errc::config);
+  CHECK(p.error().message.find("would not load") != std::string::npos);
+}
