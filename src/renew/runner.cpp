@@ -22,13 +22,6 @@ seconds rate_limit_backoff(int failures) {
   return std::min(seconds(3600) * (1 << shift), seconds(24 * 3600));
 }
 
-bool is_already_replaced(const Error& error) {
-  if (!error.problem || !error.problem->is_object()) return false;
-  auto it = error.problem->find("type");
-  return it != error.problem->end() && it->is_string() &&
-         it->get<std::string>() == "urn:ietf:params:acme:error:alreadyReplaced";
-}
-
 std::string urgency_text(Urgency u, const crypto::CertInfo& cert, sys::TimePoint now) {
   auto left = std::chrono::duration_cast<seconds>(cert.not_after - now);
   std::string when = left > seconds::zero() ? "expires in " + format_duration(left)
@@ -213,8 +206,8 @@ void Run::renew(Work& w) {
   attempt.params = apply_overrides(lin.conf.params, m_opt);
   attempt.replaces = w.replaces;
   attempt.dry_run = m_opt.dry_run;
-  log(LogLevel::info, w.name + ": renewing " + (dry() ? "(dry run) " : "") +
-                          (attempt.replaces.empty() ? "" : "replacing " + attempt.replaces));
+  log(LogLevel::info, w.name + ": renewing" + (dry() ? " (dry run)" : "") +
+                          (attempt.replaces.empty() ? "" : ", replacing " + attempt.replaces));
   std::string key = m_ctx.serial_key ? m_ctx.serial_key(lin) : default_serial_key(lin);
   std::unique_lock<std::mutex> serial;
   if (!key.empty()) {
@@ -227,14 +220,8 @@ void Run::renew(Work& w) {
     }
     serial = std::unique_lock<std::mutex>(*m);
   }
+  // (alreadyReplaced is handled by the ACME client: it orders again without `replaces`.)
   auto result = m_ctx.renew(lin, attempt);
-  if (!result && !attempt.replaces.empty() && is_already_replaced(result.error())) {
-    // RFC 9773 section 5: the certificate was already replaced (by an earlier, interrupted
-    // run); order again without claiming to replace it.
-    log(LogLevel::info, w.name + ": the CA says it was already replaced; ordering without it");
-    attempt.replaces.clear();
-    result = m_ctx.renew(lin, attempt);
-  }
   if (serial.owns_lock()) serial.unlock();
   sys::TimePoint now = m_ctx.clock->now();
   if (!result) {

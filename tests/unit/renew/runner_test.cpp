@@ -557,36 +557,6 @@ TEST_CASE("ARI: a malformed answer falls back to the lifetime rule without sendi
   CHECK(f.ari_requests == 4);
 }
 
-TEST_CASE("ARI: alreadyReplaced is retried once without replaces") {
-  Fixture f;
-  test::make_lineage(f.paths, "a", k_due);
-  f.ari_answer = [](const store::Lineage&) -> Result<acme::RenewalInfo> {
-    acme::RenewalInfo info;
-    info.window_start = at("2026-05-01T00:00:00Z");
-    info.window_end = at("2026-05-02T00:00:00Z");
-    return info;
-  };
-  int calls = 0;
-  f.issuer.override_fn = [&](const store::Lineage& l) -> Result<renew::RenewedCert> {
-    ++calls;
-    if (calls == 1) {
-      Error e(Errc::ca_problem, "already replaced");
-      e.problem = nlohmann::json{{"type", "urn:ietf:params:acme:error:alreadyReplaced"}};
-      return e;
-    }
-    renew::RenewedCert r;
-    r.cert = l.cert;
-    r.names = l.names;
-    return r;
-  };
-  auto s = f.run();
-  CHECK(calls == 2);
-  REQUIRE(f.issuer.attempts.size() == 2);
-  CHECK_FALSE(f.issuer.attempts[0].replaces.empty());
-  CHECK(f.issuer.attempts[1].replaces.empty());
-  CHECK(s.count(renew::Outcome::renewed) == 1);
-}
-
 TEST_CASE("a failing certificate close to expiry is reported as critical") {
   Fixture f;
   auto spec = k_due;
