@@ -104,4 +104,31 @@ mv "$TEST_DIR/key.good" "$ACMED_LOCAL_CAROOT/rootCA-key.pem"
 
 "$ACMED_BIN" local uninstall --delete-ca 2>/dev/null || fail "uninstall --delete-ca"
 [ ! -e "$ACMED_LOCAL_CAROOT" ] || fail "CA dir still there"
+
+# As an ordinary user everything but the system store works, and the skip is explained. (Only
+# testable when this runs as root, which can switch to the user "nobody".)
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+  log "as an ordinary user: the system store is skipped with an explanation"
+  chmod 0711 "$TEST_DIR"
+  NB="$TEST_DIR/nobody"
+  mkdir -p "$NB/home" "$NB/out"
+  chown -R nobody "$NB"
+  ls -l /usr/local/share/ca-certificates >"$TEST_DIR/system-before"
+  as_nobody() {
+    (cd "$NB/out" && setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+      env -i PATH="$PATH" HOME="$NB/home" "$ACMED_BIN" "$@")
+  }
+  as_nobody local install 2>"$TEST_DIR/nobody-install.out" \
+    || { cat "$TEST_DIR/nobody-install.out" >&2; fail "install as nobody"; }
+  cat "$TEST_DIR/nobody-install.out" >&2
+  grep -q "skipped system store.*needs root; run \`sudo ACMED_LOCAL_CAROOT=$NB/home/.local/share/acmed acmed local install\`" \
+    "$TEST_DIR/nobody-install.out" || fail "the system store skip is not explained"
+  grep -q "added to NSS database $NB/home/.pki/nssdb" "$TEST_DIR/nobody-install.out" || fail "NSS as nobody"
+  as_nobody local cert localhost 2>/dev/null || fail "cert as nobody"
+  [ -f "$NB/out/localhost.pem" ] || fail "no certificate written as nobody"
+  as_nobody local uninstall --delete-ca 2>/dev/null || fail "uninstall as nobody"
+  [ ! -e "$NB/home/.pki" ] && [ ! -e "$NB/home/.local/share/acmed" ] || fail "uninstall as nobody left files"
+  ls -l /usr/local/share/ca-certificates >"$TEST_DIR/system-after"
+  diff "$TEST_DIR/system-before" "$TEST_DIR/system-after" >&2 || fail "nobody changed the system store"
+fi
 log "OK"
