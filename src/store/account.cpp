@@ -70,6 +70,24 @@ void remove_temporaries(const fs::path& server_dir) {
   }
 }
 
+// Ids of the complete accounts in `server_dir`, sorted; empty if it does not exist.
+Result<std::vector<std::string>> account_ids_in(const fs::path& server_dir) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  fs::directory_iterator it(server_dir, ec);
+  if (ec == std::errc::no_such_file_or_directory) return ids;
+  if (ec) return Error(Errc::io, "cannot list " + server_dir.string() + ": " + ec.message());
+  for (fs::directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) return Error(Errc::io, "cannot list " + server_dir.string() + ": " + ec.message());
+    std::string name = it->path().filename().string();
+    // Only account dirs: skip temporaries and the path segments of other servers below this one.
+    if (name.starts_with(".") || !fs::exists(it->path() / "private_key.json", ec)) continue;
+    ids.push_back(name);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 }  // namespace
 
 Result<fs::path> account_server_dir(const Paths& paths, std::string_view server_url) {
@@ -100,6 +118,27 @@ Result<fs::path> account_server_dir(const Paths& paths, std::string_view server_
   if (host == "." || host == "..") return bad_url(server_url, "its host is '.' or '..'");
   return dir;
 }
+
+namespace {
+
+// Where accounts of `server_url` are looked for: its own dir, then (for Let's Encrypt) the dir
+// of the ACME v1 endpoint whose accounts certbot lets the v2 endpoint reuse.
+Result<std::vector<fs::path>> search_dirs(const Paths& paths, std::string_view server_url) {
+  static constexpr std::pair<std::string_view, std::string_view> k_reuse[] = {
+      {"acme-v02.api.letsencrypt.org/directory", "acme-v01.api.letsencrypt.org/directory"},
+      {"acme-staging-v02.api.letsencrypt.org/directory",
+       "acme-staging.api.letsencrypt.org/directory"},
+  };
+  ACMED_TRY(fs::path dir, account_server_dir(paths, server_url));
+  std::vector<fs::path> dirs{dir};
+  std::string relative = dir.lexically_relative(paths.accounts_dir()).string();
+  for (const auto& [current, previous] : k_reuse) {
+    if (relative == current) dirs.push_back(paths.accounts_dir() / std::string(previous));
+  }
+  return dirs;
+}
+
+}  // namespace
 
 Result<std::string> save_account(const Paths& paths, std::string_view server_url,
                                  const crypto::PrivateKey& key, std::string_view account_url,
@@ -139,36 +178,31 @@ Result<std::string> save_account(const Paths& paths, std::string_view server_url
 }
 
 Result<std::vector<std::string>> list_accounts(const Paths& paths, std::string_view server_url) {
-  ACMED_TRY(fs::path server_dir, account_server_dir(paths, server_url));
+  ACMED_TRY(auto dirs, search_dirs(paths, server_url));
   std::vector<std::string> ids;
-  std::error_code ec;
-  fs::directory_iterator it(server_dir, ec);
-  if (ec == std::errc::no_such_file_or_directory) return ids;
-  if (ec) return Error(Errc::io, "cannot list " + server_dir.string() + ": " + ec.message());
-  for (fs::directory_iterator end; it != end; it.increment(ec)) {
-    if (ec) return Error(Errc::io, "cannot list " + server_dir.string() + ": " + ec.message());
-    std::string name = it->path().filename().string();
-    // Only account dirs: skip temporaries and the path segments of other servers below this one.
-    if (name.starts_with(".") || !fs::exists(it->path() / "private_key.json", ec)) continue;
-    ids.push_back(name);
+  for (const auto& server_dir : dirs) {
+    ACMED_TRY(ids, account_ids_in(server_dir));
+    if (!ids.empty()) break;
   }
-  std::sort(ids.begin(), ids.end());
   return ids;
 }
 
 Result<Account> load_account(const Paths& paths, std::string_view server_url, std::string_view id) {
-  ACMED_TRY(fs::path server_dir, account_server_dir(paths, server_url));
+  ACMED_TRY(auto dirs, search_dirs(paths, server_url));
   if (!validate_lineage_name(id)) {
     return Error(Errc::invalid_input, "'" + std::string(id) + "' is not an account id");
   }
-  fs::path dir = server_dir / std::string(id);
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
+  auto found = std::find_if(dirs.begin(), dirs.end(), [&](const fs::path& d) {
+    return fs::is_directory(d / std::string(id), ec);
+  });
+  if (found == dirs.end()) {
     return Error(Errc::not_found,
                  "no account " + std::string(id) + " for " + std::string(server_url) + " in " +
-                     server_dir.string(),
+                     dirs.front().string(),
                  "register one, or check --server and --config-dir");
   }
+  fs::path dir = *found / std::string(id);
   ACMED_TRY(json jwk, read_json(dir / "private_key.json"));
   auto key = crypto::PrivateKey::from_private_jwk(jwk);
   if (!key) {

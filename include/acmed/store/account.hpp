@@ -50,7 +50,10 @@ Result<std::string> save_account(const Paths& paths, std::string_view server_url
                                  const crypto::PrivateKey& key, std::string_view account_url,
                                  const nlohmann::json& registration, sys::TimePoint now);
 
-// Ids of the accounts stored for `server_url`, sorted; empty if there are none.
+// Ids of the accounts stored for `server_url`, sorted; empty if there are none. Like certbot, Let's
+// Encrypt's v2 endpoints fall back to the accounts of their v1 endpoints
+// (acme-v01.api.letsencrypt.org/directory, acme-staging.api.letsencrypt.org/directory) when they
+// have none of their own; load_account looks there too. Nothing is linked or moved.
 Result<std::vector<std::string>> list_accounts(const Paths& paths, std::string_view server_url);
 
 // Loads account `id` of `server_url`. Errc::not_found if it does not exist; Errc::config naming

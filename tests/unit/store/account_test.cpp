@@ -175,3 +175,26 @@ TEST_CASE("a half-saved account is not listed and is cleaned up by the next save
   CHECK_FALSE(fs::exists(server_dir / ".abc.acmed-tmp-XYZ123"));
   CHECK(*list_accounts(p, k_le) == std::vector<std::string>{key.certbot_account_id()});
 }
+
+TEST_CASE("Let's Encrypt v2 finds the accounts certbot made for v1, as certbot does") {
+  test::TempDir root;
+  Paths p = paths_in(root);
+  crypto::PrivateKey key = new_key();
+  const std::string v1 = "https://acme-v01.api.letsencrypt.org/directory";
+  auto id = save_account(p, v1, key, "https://acme-v01.api.letsencrypt.org/acme/reg/7",
+                         json::object(), at("2017-01-02T03:04:05Z"));
+  REQUIRE(id);
+  CHECK(*list_accounts(p, k_le) == std::vector<std::string>{*id});
+  auto account = load_account(p, k_le, *id);
+  REQUIRE_MESSAGE(account, account.error().describe());
+  CHECK(account->dir == p.accounts_dir() / "acme-v01.api.letsencrypt.org/directory" / *id);
+  CHECK(account->key.public_jwk() == key.public_jwk());
+  CHECK_FALSE(fs::exists(p.accounts_dir() / "acme-v02.api.letsencrypt.org"));
+  // once v2 has its own account, that one is used; other servers never fall back
+  crypto::PrivateKey key2 = new_key();
+  auto id2 = save_account(p, k_le, key2, "https://acme-v02.api.letsencrypt.org/acme/acct/8",
+                          json::object(), at("2026-01-02T03:04:05Z"));
+  REQUIRE(id2);
+  CHECK(*list_accounts(p, k_le) == std::vector<std::string>{*id2});
+  CHECK(list_accounts(p, "https://acme.example/directory")->empty());
+}
