@@ -138,7 +138,7 @@ command -v nginx >/dev/null || { log "PASS (webroot part skipped: no nginx)"; ex
 ACMED_CONFIG_DIR="$TEST_DIR/etc-webroot"
 ROOT="$TEST_DIR/nginx"
 mkdir -p "$ROOT" "$TEST_DIR/www"
-printf '%s\n' "worker_processes 1;" "pid $ROOT/nginx.pid;" "error_log $ROOT/error.log;" \
+printf '%s\n' "user root;" "worker_processes 1;" "pid $ROOT/nginx.pid;" "error_log $ROOT/error.log;" \
   "events { worker_connections 64; }" \
   "http { access_log off; server { listen 127.0.0.1:$HTTP01_PORT; root $TEST_DIR/www; } }" \
   >"$ROOT/nginx.conf"
@@ -151,7 +151,7 @@ done
 acmed_pebble certonly --webroot -w "$TEST_DIR/www" -d broken.test >/dev/null 2>&1 || fail "certonly broken"
 # w1.test is also served over TLS by nginx and names nginx as its installer: renewal must reload it.
 TLS_PORT=$(free_port)
-printf '%s\n' "worker_processes 1;" "pid $ROOT/nginx.pid;" "error_log $ROOT/error.log;" \
+printf '%s\n' "user root;" "worker_processes 1;" "pid $ROOT/nginx.pid;" "error_log $ROOT/error.log;" \
   "events { worker_connections 64; }" \
   "http { access_log off; server { listen 127.0.0.1:$HTTP01_PORT; root $TEST_DIR/www; }" \
   "  server { listen 127.0.0.1:$TLS_PORT ssl; server_name w1.test;" \
