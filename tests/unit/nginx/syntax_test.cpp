@@ -203,3 +203,37 @@ TEST_CASE("the nginx -T file list is parsed from the dump") {
       "# configuration file /x/nginx.conf:\nhttp {}\n\n# configuration file /x/a b.conf:\n");
   CHECK(files == std::vector<std::string>{"/x/nginx.conf", "/x/a b.conf"});
 }
+
+TEST_CASE("truncated corpus files and random bytes never crash the parser and round-trip when ok") {
+  fs::path root = test::data_path("corpus/nginx");
+  int checked = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    auto text = sys::read_file(entry.path());
+    REQUIRE(text.ok());
+    for (int cut = 1; cut <= 16; ++cut) {  // 16 cut points per file, bounded
+      std::string_view prefix = std::string_view(*text).substr(0, text->size() * cut / 17);
+      auto tree = parse(prefix, "cut.conf");
+      if (tree.ok()) {
+        CHECK(print(*tree) == prefix);
+      } else {
+        CHECK(tree.error().message.rfind("cut.conf:", 0) == 0);
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked > 2000);
+  std::uint32_t state = 12345;  // fixed seed: the same inputs every run
+  const std::string alphabet = "ab $#{};'\"\\\n\t()_-~";
+  for (int i = 0; i < 3000; ++i) {
+    std::string input;
+    std::size_t len = (state >> 8) % 64;
+    for (std::size_t k = 0; k < len; ++k) {
+      state = state * 1664525u + 1013904223u;
+      input += alphabet[(state >> 16) % alphabet.size()];
+    }
+    state = state * 1664525u + 1013904223u;
+    auto tree = parse(input, "rnd.conf");
+    if (tree.ok()) CHECK(print(*tree) == input);
+  }
+}
