@@ -90,13 +90,4 @@ void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlag
   set_body(show, [&globals, &flags] { return show_account(globals, flags); });
 }
 
-Status run_install_flow(const GlobalOptions&, IssueFlags& f) {
-  if (!f.nginx && !f.apache) {
-    return Error(Errc::usage, "'acmed' without a subcommand obtains and installs a certificate, "
-                              "which needs an installer",
-                 "use --nginx or --apache, or 'acmed certonly' to only obtain the certificate");
-  }
-  return Error(Errc::internal, "installers are not wired yet");
-}
-
 }  // namespace acmed::cli

@@ -95,6 +95,8 @@ Result<renew::IssueRequest> build_issue_request(const GlobalOptions& globals, co
     for (const auto& [name, dir] : map) p.webroot_map.emplace_back(name, dir.string());
   }
   if (f.standalone || f.nginx || f.apache) p.http01_port = f.http01_port;
+  if (f.nginx) p.nginx_server_root = f.nginx_server_root;
+  if (f.apache) p.apache_server_root = f.apache_server_root;
   if (!f.http01_address.empty()) p.http01_address = f.http01_address;
   p.pre_hook = f.pre_hook;
   p.post_hook = f.post_hook;
@@ -145,7 +147,7 @@ Result<std::optional<renew::IssueOutcome>> obtain_for_flags(const GlobalOptions&
 
 Status run_certonly(const GlobalOptions& globals, IssueFlags& f) {
   ACMED_CHECK(check_flag_conflicts(f));
-  ACMED_TRY(auto auth, make_authenticator(f));
+  ACMED_TRY(auto auth, make_authenticator(f, globals));
   std::string lineage;
   ACMED_TRY(auto outcome, obtain_for_flags(globals, f, *auth, lineage));
   if (!outcome) return {};

@@ -45,6 +45,7 @@ void add_local_commands(CLI::App& app, const GlobalOptions& globals);
 void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_certificates_command(CLI::App& app, const GlobalOptions& globals);
+void add_install_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 
 // `acmed` without a subcommand (certbot's `run`): obtain, then install with --nginx/--apache.
 Status run_install_flow(const GlobalOptions& globals, IssueFlags& flags);

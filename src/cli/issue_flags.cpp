@@ -1,5 +1,7 @@
 #include "cli/issue_flags.hpp"
 
+#include "plugins/apache/apache.hpp"
+#include "plugins/nginx/nginx.hpp"
 #include "plugins/standalone/standalone.hpp"
 #include "plugins/webroot/webroot.hpp"
 
@@ -87,6 +89,27 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
       ->capture_default_str()->check(CLI::IsMember({"secp256r1", "secp384r1"}))->group(g_key);
   app.add_flag("--reuse-key", f.reuse_key, "Keep the lineage's private key when renewing")->group(g_key);
 
+  const char* g_inst = "Installers";
+  app.add_option("--nginx-server-root", f.nginx_server_root, "nginx configuration root")
+      ->capture_default_str()->group(g_inst);
+  app.add_option("--nginx-ctl", f.nginx_ctl, "nginx binary (run as NGINX -c ROOT/nginx.conf -t)")
+      ->capture_default_str()->group(g_inst);
+  app.add_option("--apache-server-root", f.apache_server_root, "apache configuration root")
+      ->capture_default_str()->group(g_inst);
+  app.add_option("--apache-vhost-root", f.apache_vhost_root,
+                 "Where new vhost files go (default: ROOT/sites-available)")->group(g_inst);
+  app.add_option("--apache-ctl", f.apache_ctl, "apache control program")
+      ->capture_default_str()->group(g_inst);
+  app.add_option("--apache-enmod", f.apache_enmod, "Program that enables modules (a2enmod)")
+      ->group(g_inst);
+  app.add_option("--apache-ensite", f.apache_ensite, "Program that enables sites (a2ensite)")
+      ->group(g_inst);
+  app.add_flag("--redirect", f.redirect, "Redirect port 80 to HTTPS (the default)")->group(g_inst);
+  app.add_flag("--no-redirect", f.no_redirect, "Leave port 80 serving the site")->group(g_inst);
+  app.add_flag("--hsts", f.hsts, "Add a Strict-Transport-Security header")->group(g_inst);
+  app.add_flag("--uir", f.uir, "Add Content-Security-Policy: upgrade-insecure-requests")
+      ->group(g_inst);
+
   const char* g_hooks = "Hooks (stored for renewal)";
   app.add_option("--pre-hook", f.pre_hook, "Shell command run before obtaining certificates")
       ->group(g_hooks);
@@ -164,6 +187,9 @@ Status check_flag_conflicts(const IssueFlags& f) {
   if (!f.emails.empty() && f.no_email) {
     return Error(Errc::usage, "--email and --register-unsafely-without-email contradict each other");
   }
+  if (f.redirect && f.no_redirect) {
+    return Error(Errc::usage, "--redirect and --no-redirect contradict each other");
+  }
   if (f.eab_kid.empty() != f.eab_hmac_key.empty()) {
     return Error(Errc::usage, "--eab-kid and --eab-hmac-key must be given together");
   }
@@ -176,7 +202,35 @@ Status check_flag_conflicts(const IssueFlags& f) {
   return {};
 }
 
-Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(const IssueFlags& f) {
+sys::ProcessRunner& process_runner() {
+  static sys::RealProcessRunner runner;
+  return runner;
+}
+
+plugins::nginx::Options nginx_options(const IssueFlags& f, const GlobalOptions& g) {
+  plugins::nginx::Options o;
+  o.server_root = f.nginx_server_root;
+  o.ctl = f.nginx_ctl;
+  o.config_dir = g.config_dir;
+  o.http01_port = f.http01_port;
+  return o;
+}
+
+plugins::apache::Options apache_options(const IssueFlags& f, const GlobalOptions& g) {
+  plugins::apache::Options o;
+  o.server_root = f.apache_server_root;
+  o.vhost_root = f.apache_vhost_root;
+  o.ctl = f.apache_ctl;
+  o.enmod = f.apache_enmod;
+  o.ensite = f.apache_ensite;
+  o.http01_port = std::to_string(f.http01_port);
+  o.config_dir = g.config_dir;
+  o.work_dir = g.work_dir;
+  return o;
+}
+
+Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(const IssueFlags& f,
+                                                                     const GlobalOptions& globals) {
   if (f.webroot) {
     ACMED_TRY(auto map, plugins::webroot::map_from_arguments(f.ordered_webroot_args));
     if (map.empty()) {
@@ -185,6 +239,8 @@ Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(const Issue
     return std::unique_ptr<challenge::Authenticator>(
         std::make_unique<plugins::webroot::WebrootAuthenticator>(std::move(map)));
   }
+  if (f.nginx) return plugins::nginx::make_authenticator(nginx_options(f, globals), process_runner());
+  if (f.apache) return plugins::apache::make_authenticator(apache_options(f, globals), process_runner());
   if (f.standalone) {
     return std::unique_ptr<challenge::Authenticator>(
         std::make_unique<plugins::standalone::StandaloneAuthenticator>(

@@ -4,7 +4,10 @@
 
 #include "acmed/challenge/authenticator.hpp"
 #include "acmed/renew/issue.hpp"
+#include "acmed/sys/process.hpp"
 #include "cli/context.hpp"
+#include "plugins/apache/apache.hpp"
+#include "plugins/nginx/nginx.hpp"
 
 #include <memory>
 #include <optional>
@@ -46,6 +49,19 @@ struct IssueFlags {
   bool expand = false;
   std::string pre_hook, post_hook, deploy_hook;
 
+  // Installers (certbot's names).
+  std::string nginx_server_root = "/etc/nginx";
+  std::string nginx_ctl = "nginx";
+  std::string apache_server_root = "/etc/apache2";
+  std::string apache_vhost_root;
+  std::string apache_ctl = "apache2ctl";
+  std::string apache_enmod;
+  std::string apache_ensite;
+  bool redirect = false;
+  bool no_redirect = false;
+  bool hsts = false;
+  bool uir = false;
+
   // (flag, value) for -w and -d in command-line order, for the webroot map.
   std::vector<std::pair<std::string, std::string>> ordered_webroot_args;
 };
@@ -70,7 +86,15 @@ Result<std::vector<util::Identifier>> parsed_identifiers(const IssueFlags& flags
 Status check_flag_conflicts(const IssueFlags& flags);
 
 // The authenticator the flags choose (webroot, standalone; nginx/apache through their plugins).
-Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(const IssueFlags& flags);
+Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(const IssueFlags& flags,
+                                                                     const GlobalOptions& globals);
+
+// Plugin options from the flags.
+plugins::nginx::Options nginx_options(const IssueFlags& flags, const GlobalOptions& globals);
+plugins::apache::Options apache_options(const IssueFlags& flags, const GlobalOptions& globals);
+
+// The process runner used for web-server programs; lives for the whole process.
+sys::ProcessRunner& process_runner();
 
 // Store paths from the global options.
 store::Paths store_paths(const GlobalOptions& globals);

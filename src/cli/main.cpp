@@ -73,6 +73,7 @@ int main_impl(int argc, char** argv) {
 
   add_account_commands(app, globals, issue_flags);
   add_certificates_command(app, globals);
+  add_install_commands(app, globals, issue_flags);
   add_local_commands(app, globals);
   add_renew_command(app, globals, issue_flags);
 

@@ -15,6 +15,7 @@ start_pebble 80
 
 log "starting nginx with a demo site for $NAME on 127.0.0.1:80"
 NGX="$TEST_DIR/nginx"
+chmod 755 "$TEST_DIR"  # nginx's workers (www-data) read the demo site from here
 mkdir -p "$NGX/conf/sites-enabled" "$NGX/www" "$NGX/logs"
 echo "<h1>Hello from the acmed sandbox</h1>" >"$NGX/www/index.html"
 cat >"$NGX/conf/nginx.conf" <<CONF

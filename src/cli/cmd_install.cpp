@@ -1,0 +1,204 @@
+// Installing certificates into nginx/apache: `acmed --nginx|--apache` (run), `install`, `enhance`
+// and `rollback`. Every change goes through install::Transaction (checkpoint, config test,
+// reload, TLS check, byte-for-byte rollback).
+#include "acmed/install/transaction.hpp"
+#include "acmed/store/lineage.hpp"
+#include "acmed/sys/lock.hpp"
+#include "cli/context.hpp"
+#include "cli/issue_flags.hpp"
+#include "plugins/nginx/tls_check.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+
+namespace acmed::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path backup_root(const GlobalOptions& g) { return fs::path(g.work_dir) / "backups"; }
+
+// The post-reload check for apache: the one TLS check implementation (kept with nginx today).
+plugins::apache::TlsCheck apache_tls_check() {
+  return [](const std::string& name, const fs::path& fullchain) -> Status {
+    ACMED_TRY(auto want, plugins::nginx::leaf_der_from_pem_file(fullchain));
+    ACMED_TRY(auto got, plugins::nginx::served_leaf_der("127.0.0.1", 443, name,
+                                                        std::chrono::milliseconds(5000)));
+    if (got != want) {
+      return Error(Errc::server, "apache serves another certificate for " + name + " (" +
+                                     plugins::nginx::der_fingerprint(got) + ")");
+    }
+    return {};
+  };
+}
+
+Result<std::unique_ptr<install::Installer>> make_installer(const IssueFlags& f, const GlobalOptions& g) {
+  if (f.nginx) return plugins::nginx::make_installer(nginx_options(f, g), process_runner());
+  if (f.apache) {
+    return plugins::apache::make_installer(apache_options(f, g), process_runner(), apache_tls_check());
+  }
+  return Error(Errc::usage, "no installer chosen", "use --nginx or --apache");
+}
+
+std::vector<install::Enhancement> enhancements(const IssueFlags& f, bool redirect_by_default) {
+  std::vector<install::Enhancement> out;
+  if (f.redirect || (redirect_by_default && !f.no_redirect)) out.push_back(install::Enhancement::redirect);
+  if (f.hsts) out.push_back(install::Enhancement::hsts);
+  if (f.uir) out.push_back(install::Enhancement::uir);
+  return out;
+}
+
+install::DeployRequest deploy_request(const GlobalOptions& g, const std::string& lineage,
+                                      const std::vector<std::string>& names,
+                                      std::vector<install::Enhancement> enh) {
+  auto live = store_paths(g).live_dir(lineage);
+  return install::DeployRequest{lineage, names, live / "fullchain.pem", live / "privkey.pem",
+                                std::move(enh)};
+}
+
+// Applies `plan` in a transaction (or prints it for --dry-run).
+Status apply_plan(const install::Plan& plan, install::Installer& installer, const GlobalOptions& g,
+                  bool dry_run, const std::string& description,
+                  const std::function<Status()>& check) {
+  if (plan.empty()) {
+    spdlog::info("{}: nothing to change; the configuration already has it.", installer.name());
+    return {};
+  }
+  for (const auto& note : plan.notes) spdlog::debug("{}", note);
+  if (dry_run) {
+    std::string text = install::diff(plan);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    spdlog::info("dry run: {} would be changed as shown; nothing was written.", installer.name());
+    return {};
+  }
+  ACMED_TRY(auto checkpoint, install::execute(plan, installer, backup_root(g), description, check));
+  spdlog::info("{} now {}; undo with 'acmed rollback' (checkpoint {}).", installer.name(), description,
+               checkpoint.string());
+  return {};
+}
+
+std::vector<std::string> dns_names(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    std::string canonical;
+    if (!util::parse_ip(n, canonical)) out.push_back(n);
+  }
+  return out;
+}
+
+Status deploy_lineage(const GlobalOptions& g, const IssueFlags& f, install::Installer& installer,
+                      const std::string& lineage, const std::vector<std::string>& names) {
+  auto request = deploy_request(g, lineage, dns_names(names), enhancements(f, true));
+  ACMED_TRY(auto plan, installer.plan_deploy(request));
+  return apply_plan(plan, installer, g, f.dry_run, "serves " + lineage + " over HTTPS",
+                    [&] { return installer.check_deployed(request); });
+}
+
+struct InstallFlags {
+  bool force = false;
+};
+
+Status run_install(const GlobalOptions& g, IssueFlags& f) {
+  ACMED_CHECK(check_flag_conflicts(f));
+  if (f.cert_name.empty()) {
+    return Error(Errc::usage, "install needs --cert-name NAME", "see the names with 'acmed certificates'");
+  }
+  ACMED_TRY(auto installer, make_installer(f, g));
+  ACMED_TRY(auto lock, sys::DirLock::acquire(g.config_dir));
+  ACMED_TRY(auto lineage, store::load_lineage(store_paths(g), f.cert_name));
+  ACMED_CHECK(installer->config_test());
+  return deploy_lineage(g, f, *installer, lineage.name, lineage.names);
+}
+
+Status run_enhance(const GlobalOptions& g, IssueFlags& f) {
+  ACMED_CHECK(check_flag_conflicts(f));
+  auto wanted = enhancements(f, false);
+  if (wanted.empty()) return Error(Errc::usage, "enhance needs --redirect, --hsts or --uir");
+  ACMED_TRY(auto installer, make_installer(f, g));
+  std::vector<std::string> names;
+  if (!f.cert_name.empty()) {
+    ACMED_TRY(auto lineage, store::load_lineage(store_paths(g), f.cert_name));
+    names = dns_names(lineage.names);
+  } else {
+    ACMED_TRY(auto ids, parsed_identifiers(f));
+    for (const auto& id : ids) names.push_back(id.value);
+  }
+  ACMED_TRY(auto lock, sys::DirLock::acquire(g.config_dir));
+  ACMED_CHECK(installer->config_test());
+  ACMED_TRY(auto plan, installer->plan_enhance(names, wanted));
+  return apply_plan(plan, *installer, g, f.dry_run, "has the requested enhancements", nullptr);
+}
+
+Status run_rollback(const GlobalOptions& g, IssueFlags& f, const InstallFlags& flags) {
+  ACMED_TRY(auto server, install::last_checkpoint_server(backup_root(g)));
+  if (server == "nginx") f.nginx = true;
+  else if (server == "apache") f.apache = true;
+  else return Error(Errc::config, "the last checkpoint belongs to an unknown server '" + server + "'");
+  ACMED_TRY(auto installer, make_installer(f, g));
+  ACMED_TRY(auto lock, sys::DirLock::acquire(g.config_dir));
+  ACMED_TRY(auto restored, install::rollback_last(backup_root(g), *installer,
+                                                  flags.force ? install::Force::yes : install::Force::no));
+  spdlog::info("Rolled back {}: {}", server, restored);
+  return {};
+}
+
+}  // namespace
+
+Status run_install_flow(const GlobalOptions& g, IssueFlags& f) {
+  if (!f.nginx && !f.apache) {
+    return Error(Errc::usage,
+                 "'acmed' without a subcommand obtains and installs a certificate, which needs an "
+                 "installer",
+                 "use --nginx or --apache, or 'acmed certonly' to only obtain the certificate");
+  }
+  ACMED_CHECK(check_flag_conflicts(f));
+  ACMED_TRY(auto installer, make_installer(f, g));
+  // A config the server itself rejects is reported and left alone, before anything is asked of
+  // the CA; so is one where no server block serves the names.
+  ACMED_CHECK(installer->config_test());
+  ACMED_TRY(auto ids, parsed_identifiers(f));
+  std::vector<std::string> names;
+  for (const auto& id : ids) names.push_back(id.value);
+  ACMED_CHECK(installer->plan_deploy(deploy_request(g, "acmed-precheck", dns_names(names), {})));
+
+  ACMED_TRY(auto auth, make_authenticator(f, g));
+  std::string lineage;
+  ACMED_TRY(auto outcome, obtain_for_flags(g, f, *auth, lineage));
+  if (f.dry_run) {
+    spdlog::info("The dry run was successful: the CA issued a test certificate (not saved).");
+    if (lineage.empty()) return {};
+  } else if (outcome) {
+    spdlog::info("Successfully received certificate for {}.", lineage);
+    // Record the installer so renewals reload it.
+    ACMED_TRY(auto conf, store::read_renewal_conf(store_paths(g), lineage));
+    conf.params.installer = f.nginx ? "nginx" : "apache";
+    ACMED_CHECK(store::save_renewal_conf(store_paths(g), lineage, std::move(conf)));
+  }
+  ACMED_TRY(auto lock, sys::DirLock::acquire(g.config_dir));
+  ACMED_TRY(auto stored, store::load_lineage(store_paths(g), lineage));
+  return deploy_lineage(g, f, *installer, stored.name, stored.names);
+}
+
+void add_install_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags) {
+  auto* install = app.add_subcommand(
+      "install", "Install an existing certificate (--cert-name) into nginx or apache;\n"
+                 "--dry-run prints the diff instead");
+  install->fallthrough();
+  set_body(install, [&globals, &flags] { return run_install(globals, flags); });
+
+  auto* enhance = app.add_subcommand(
+      "enhance", "Add --redirect, --hsts or --uir to an installed certificate's servers");
+  enhance->fallthrough();
+  set_body(enhance, [&globals, &flags] { return run_enhance(globals, flags); });
+
+  auto* rollback = app.add_subcommand("rollback", "Undo the last change acmed made to nginx or apache");
+  rollback->fallthrough();
+  auto rb = std::make_shared<InstallFlags>();
+  rollback->add_flag("--force", rb->force, "Restore even files that changed since acmed wrote them");
+  set_body(rollback, [&globals, &flags, rb] { return run_rollback(globals, flags, *rb); });
+}
+
+}  // namespace acmed::cli
