@@ -127,10 +127,14 @@ Result<int> next_version(const fs::path& archive) {
 }
 
 // Removes temp files of interrupted atomic writes (".x.acmed-tmp-..."), best effort.
-void remove_temporaries(const fs::path& dir) {
+// `only_file` limits the cleanup to temporaries of that one file: the renewal dir is shared by
+// lineages that `acmed renew --jobs N` writes at the same time.
+void remove_temporaries(const fs::path& dir, const std::string& only_file = {}) {
   std::error_code ec;
+  std::string own = "." + only_file + std::string(k_tmp_marker);
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string file = it->path().filename().string();
+    if (!only_file.empty() && !file.starts_with(own)) continue;
     if (file.starts_with(".") && file.find(k_tmp_marker) != std::string::npos) {
       fs::remove(it->path(), ec);
     }
@@ -376,7 +380,7 @@ Result<int> add_version(const Paths& paths, std::string_view name, const CertFil
     ACMED_CHECK(check_files(files));
     ACMED_CHECK(make_lineage_dirs(paths, name));
     remove_temporaries(paths.archive_dir(name));
-    remove_temporaries(paths.renewal_dir());
+    remove_temporaries(paths.renewal_dir(), std::string(name) + ".conf");
     ACMED_TRY(version, next_version(paths.archive_dir(name)));
     ACMED_CHECK(write_archive(paths, name, version, files, hook));
     ACMED_CHECK(run_hook(hook, WriteStep::renewal_conf));

@@ -593,3 +593,38 @@ TEST_CASE("for_each_parallel visits every item exactly once") {
   CHECK(std::all_of(seen.begin(), seen.end(), [](const auto& n) { return n == 1; }));
   renew::for_each_parallel(0, 3, [](std::size_t, std::size_t) { FAIL("no items"); });
 }
+
+TEST_CASE("renewing one lineage leaves another lineage's in-flight conf write alone") {
+  // With --jobs N, two lineages write renewal/<name>.conf at the same time through temp files in
+  // the one renewal dir; the cleanup of leftovers must only touch the lineage's own temporaries.
+  Fixture f;
+  test::make_lineage(f.paths, "a", k_due);
+  test::make_lineage(f.paths, "b", k_due);
+  auto other = f.paths.renewal_dir() / ".b.conf.acmed-tmp-inflight";
+  auto own = f.paths.renewal_dir() / ".a.conf.acmed-tmp-leftover";
+  REQUIRE(sys::write_file_atomic(other, "being written"));
+  REQUIRE(sys::write_file_atomic(own, "left by a crash"));
+  f.options.cert_names = {"a"};
+  f.run();
+  CHECK(fs::exists(other));
+  CHECK_FALSE(fs::exists(own));
+}
+
+TEST_CASE("a due lineage whose key does not match its certificate fails; a not-due one is only checked") {
+  Fixture f;
+  test::make_lineage(f.paths, "due", k_due);
+  test::make_lineage(f.paths, "fresh", k_fresh);
+  test::make_lineage(f.paths, "ok", k_due);
+  auto other_key = crypto::PrivateKey::generate({});
+  REQUIRE(other_key);
+  for (const char* name : {"due", "fresh"}) {
+    REQUIRE(sys::write_file_atomic(f.paths.archive_dir(name) / "privkey1.pem", other_key->to_pem()));
+  }
+  auto s = f.run();
+  CHECK(f.issuer.calls == std::vector<std::string>{"ok"});
+  REQUIRE(s.lineages.size() == 3);
+  CHECK(s.lineages[0].outcome == renew::Outcome::failed);
+  CHECK(s.lineages[0].reason.find("cannot load the lineage") != std::string::npos);
+  CHECK(s.lineages[1].outcome == renew::Outcome::not_due);
+  CHECK(s.lineages[2].outcome == renew::Outcome::renewed);
+}
