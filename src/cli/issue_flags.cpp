@@ -46,8 +46,9 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_flag("--webroot", f.webroot, "Write challenge files into a running server's document root")
       ->group(g_auth);
   app.add_option("-w,--webroot-path", "Document root for the -d names that follow it")
-      ->group(g_auth)->type_name("DIR")->take_all()->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->trigger_on_parse();
+      ->group(g_auth)->type_name("DIR")->take_all()->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  // No trigger_on_parse(): CLI11 2.3 then keeps only the last -w value in results(), and
+  // collect_webroot_order() needs every occurrence to pair -w DIR with the -d names after it.
   app.add_flag("--standalone", f.standalone, "Run a temporary built-in web server on port 80")
       ->group(g_auth);
   app.add_flag("--nginx", f.nginx, "Use and configure the running nginx")->group(g_auth);

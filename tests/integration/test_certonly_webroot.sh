@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# `acmed certonly --webroot` against Pebble with a real nginx serving two docroots on loopback:
+# per-domain -w mapping, challenge files (and the dirs acmed created) removed afterwards, the
+# [[webroot_map]] in the renewal conf, and a CA-side validation failure that exits non-zero with a
+# one-line error naming the domain and still removes the challenge files.
+. "$(dirname "$0")/lib.sh"
+
+command -v nginx >/dev/null || { echo "SKIP: no nginx"; exit 0; }
+
+PORT=$(free_port)
+NG="$TEST_DIR/nginx"
+D1="$TEST_DIR/www-a"
+D2="$TEST_DIR/www-b"
+UNSERVED="$TEST_DIR/www-unserved"
+mkdir -p "$NG" "$D1" "$D2" "$UNSERVED"
+cat >"$NG/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+pid $NG/nginx.pid;
+error_log $NG/error.log;
+events { worker_connections 64; }
+http {
+  log_format h "\$host \$request \$status \$request_filename";
+  access_log $NG/access.log h;
+  server { listen 127.0.0.1:$PORT default_server; server_name _; return 404; }
+  server { listen 127.0.0.1:$PORT; server_name a.test; root $D1; }
+  server { listen 127.0.0.1:$PORT; server_name b.test; root $D2; }
+}
+CONF
+nginx -p "$NG" -e "$NG/error.log" -c "$NG/nginx.conf" || fail "nginx does not start"
+on_exit 'stop_pid "$(cat "$NG/nginx.pid")"'
+wait_for_port "$PORT"
+
+start_pebble "$PORT"
+pebble_root "$TEST_DIR/root.pem"
+C=$ACMED_CONFIG_DIR
+
+log "certonly --webroot -w D1 -d a.test -w D2 -d b.test"
+acmed_pebble certonly --webroot -w "$D1" -d a.test -w "$D2" -d b.test >"$TEST_DIR/ok.out" 2>&1 \
+  || { cat "$TEST_DIR/ok.out"; fail "webroot issuance"; }
+verify_chain "$C/live/a.test/fullchain.pem" "$TEST_DIR/root.pem"
+san=$(openssl x509 -in "$C/live/a.test/cert.pem" -noout -ext subjectAltName)
+echo "$san" | grep -q "DNS:a.test" && echo "$san" | grep -q "DNS:b.test" || fail "SAN: $san"
+grep -q "GET /.well-known/acme-challenge/" "$NG/access.log" || fail "nginx never served a challenge"
+
+log "challenge files and the dirs acmed created are gone"
+for d in "$D1" "$D2"; do
+  [ -z "$(find "$d" -type f)" ] || { find "$d"; fail "challenge files left in $d"; }
+  [ ! -e "$d/.well-known" ] || { find "$d"; fail "acmed left $d/.well-known behind"; }
+done
+
+log "renewal conf has authenticator webroot and a [[webroot_map]] with both names"
+conf="$C/renewal/a.test.conf"
+grep -qx "authenticator = webroot" "$conf" || fail "authenticator not webroot"
+grep -qx "\[\[webroot_map\]\]" "$conf" || { cat "$conf"; fail "no [[webroot_map]]"; }
+map=$(sed -n '/^\[\[webroot_map\]\]/,/^\[/p' "$conf")
+echo "$map" | grep -q "^a.test = $D1\$" || { cat "$conf"; fail "webroot_map lacks a.test = $D1"; }
+echo "$map" | grep -q "^b.test = $D2\$" || { cat "$conf"; fail "webroot_map lacks b.test = $D2"; }
+
+log "a pre-existing .well-known dir is kept (only acmed's files go)"
+mkdir -p "$D2/.well-known/acme-challenge"
+echo keep >"$D2/.well-known/acme-challenge/keep.txt"
+acmed_pebble certonly --webroot -w "$D2" -d b.test >/dev/null 2>&1 || fail "second webroot issuance"
+[ "$(find "$D2" -type f)" = "$D2/.well-known/acme-challenge/keep.txt" ] \
+  || { find "$D2"; fail "unexpected files in $D2 after issuance"; }
+
+log "CA-side failure: a webroot nginx does not serve"
+before_live=$(cd "$C" && find live archive -printf '%p %l\n' | LC_ALL=C sort | sha256sum)
+expect_fail acmed_pebble certonly --webroot -w "$UNSERVED" -d a.test --cert-name fails
+[ "$LAST_RC" != 2 ] || fail "a CA-side failure exited 2 (usage)"
+first=$(echo "$LAST_ERR" | grep -v '^hint' | grep -iv '^\(\[\|[0-9]\{4\}-\)' | head -1)
+echo "$LAST_ERR" | grep -q "a.test" || fail "error does not name a.test"
+[ -z "$(find "$UNSERVED" -type f)" ] || { find "$UNSERVED"; fail "challenge files left after the failure"; }
+[ ! -e "$UNSERVED/.well-known" ] || fail "acmed left .well-known in the unserved webroot after the failure"
+[ ! -e "$C/live/fails" ] && [ ! -e "$C/archive/fails" ] && [ ! -e "$C/renewal/fails.conf" ] \
+  || fail "a failed issuance left a lineage behind"
+[ "$(cd "$C" && find live archive -printf '%p %l\n' | LC_ALL=C sort | sha256sum)" = "$before_live" ] \
+  || fail "the failed issuance changed live/ or archive/"
+echo "first error line: $first" >&2
+echo "PASS"
