@@ -59,14 +59,13 @@ Status write_regr(const fs::path& dir, std::string_view account_url, const json&
   return sys::write_file_atomic(dir / "regr.json", dump(regr), 0644);
 }
 
-// Removes temporary account dirs left by an interrupted save, best effort.
-void remove_temporaries(const fs::path& server_dir) {
+// Removes temporary dirs left by an interrupted save of account `id`, best effort. Temporaries of
+// other ids are left alone: another process may be saving that account right now.
+void remove_temporaries(const fs::path& server_dir, const std::string& id) {
+  std::string own = "." + id + std::string(k_tmp_marker);
   std::error_code ec;
   for (fs::directory_iterator it(server_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string file = it->path().filename().string();
-    if (file.starts_with(".") && file.find(k_tmp_marker) != std::string::npos) {
-      fs::remove_all(it->path(), ec);
-    }
+    if (it->path().filename().string().starts_with(own)) fs::remove_all(it->path(), ec);
   }
 }
 
@@ -148,7 +147,7 @@ Result<std::string> save_account(const Paths& paths, std::string_view server_url
   ACMED_CHECK(validate_lineage_name(id));
   fs::path dir = server_dir / id;
   ACMED_CHECK(make_private_dirs(paths, server_dir));
-  remove_temporaries(server_dir);
+  remove_temporaries(server_dir, id);
   std::error_code ec;
   if (fs::is_directory(dir, ec)) {
     ACMED_CHECK(write_regr(dir, account_url, registration));

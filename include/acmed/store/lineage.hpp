@@ -16,7 +16,8 @@
 // (list_lineages reads renewal/*.conf), so an interrupted first issuance never shows up as a
 // broken lineage; its orphaned archive/live dirs only make the next name get a "-0001" suffix.
 //
-// Callers hold the config dir lock (sys::DirLock) while writing.
+// Writes to different lineages may run at the same time (each only cleans up its own temporaries);
+// writes to one lineage, and creating lineages, must be serialised by the caller (sys::DirLock).
 #pragma once
 
 #include "acmed/crypto/key.hpp"

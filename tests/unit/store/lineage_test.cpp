@@ -250,6 +250,17 @@ TEST_CASE("leftover temporaries and a half-written version are ignored by the ne
   CHECK(entries(p.live_dir()) == std::set<std::string>{"a.example"});
 }
 
+TEST_CASE("a write leaves other lineages' temporary files alone (renewals may run in parallel)") {
+  test::TempDir scratch, root;
+  Paths p = paths_in(root);
+  CertFiles f = make_cert(scratch.path(), "f", {"DNS:a.example"});
+  REQUIRE(create_lineage(p, "a.example", f, webroot_conf()));
+  const fs::path busy = p.renewal_dir() / ".b.example.conf.acmed-tmp-0123456789";
+  REQUIRE(sys::write_file_atomic(busy, "being written by another worker"));
+  REQUIRE(add_version(p, "a.example", f, *read_renewal_conf(p, "a.example")));
+  CHECK(fs::exists(busy));
+}
+
 TEST_CASE("files a user put into the live dir survive the switch to a new version") {
   test::TempDir scratch, root;
   Paths p = paths_in(root);
