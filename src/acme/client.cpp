@@ -610,6 +610,16 @@ struct Client::State {
 
 namespace {
 
+// "a.example, b.example and 3 more": the names of an order for messages.
+std::string name_list(const crypto::Identifiers& ids) {
+  std::vector<std::string> all = ids.dns;
+  all.insert(all.end(), ids.ip.begin(), ids.ip.end());
+  constexpr std::size_t k_shown = 4;
+  if (all.size() <= k_shown) return join(all, ", ");
+  std::vector<std::string> shown(all.begin(), all.begin() + k_shown);
+  return join(shown, ", ") + " and " + std::to_string(all.size() - k_shown) + " more";
+}
+
 json contact_list(const std::vector<std::string>& emails) {
   json contact = json::array();
   for (const std::string& email : emails)
@@ -759,16 +769,16 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
   const bool replacing = !request.replaces.empty() && !d.renewal_info.empty();
   if (replacing) payload["replaces"] = request.replaces;  // RFC 9773 section 5
 
+  const std::string ordering = "ordering a certificate for " + name_list(request.identifiers);
   HttpResponse response;
-  auto created =
-      m->exchange_json(signed_post(d.new_order, payload, "creating the order"), &response);
+  auto created = m->exchange_json(signed_post(d.new_order, payload, ordering), &response);
   if (!created && replacing &&
       problem_type(created.error()) == "urn:ietf:params:acme:error:alreadyReplaced") {
     // RFC 9773 section 5: the old certificate was already replaced by another order; a plain
     // order is still allowed, so renewal must not get stuck on it.
     m->log(LogLevel::warning, "the CA says the certificate was already replaced; ordering anew");
     payload.erase("replaces");
-    created = m->exchange_json(signed_post(d.new_order, payload, "creating the order"), &response);
+    created = m->exchange_json(signed_post(d.new_order, payload, ordering), &response);
   }
   if (!created) return std::move(created).error();
   ACMED_TRY(std::string order_url, m->location(response, d.new_order));

@@ -221,6 +221,7 @@ TEST_CASE("a rate limit on newOrder is rate_limited with the Retry-After delay")
   CHECK(issued.error().code == Errc::rate_limited);
   CHECK(acme::retry_after(issued.error()) == seconds(1800));
   CHECK(contains(issued.error().hint, "1800 seconds"));
+  CHECK(contains(issued.error().describe(), "while ordering a certificate for example.com"));
   CHECK(ca.transport->count(HttpMethod::post, k_ca + "/order") == 1);
   CHECK(auth.perform_calls == 0);
 }
