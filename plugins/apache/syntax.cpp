@@ -107,6 +107,9 @@ std::size_t get_word(std::string_view text, std::size_t p, std::size_t limit, st
   return e;
 }
 
+// Printing and walking recurse once per section level: bound it far above any real config.
+constexpr std::size_t k_max_depth = 500;
+
 class Parser {
  public:
   Parser(std::string_view bytes, const std::filesystem::path& path)
@@ -223,6 +226,10 @@ class Parser {
     out.eol = eol;
     if (out.name().empty()) {
       return error(out.line_no, "a section tag without a name", "write <Name arguments>");
+    }
+    if (m_open.size() >= k_max_depth) {
+      return error(out.line_no, "sections nest deeper than " + std::to_string(k_max_depth),
+                   "this is not a configuration apache would accept");
     }
     m_open.push_back(Node{std::move(out), {}, {}});
     return ok_status();

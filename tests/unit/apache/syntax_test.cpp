@@ -236,3 +236,17 @@ TEST_CASE("a line that starts with a continuation keeps it once, in its indentat
   CHECK(cfg.nodes[0].head.is("ServerName"));
   CHECK(cfg.nodes[1].head.args() == std::vector<std::string>{"b"});
 }
+
+TEST_CASE("absurdly deep nesting is an error, not a stack overflow") {
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "<If a>\n";
+  auto r = parse(deep, "deep.conf");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("deep.conf:501:") == 0);
+  std::string ok;
+  for (int i = 0; i < 400; ++i) ok += "<If a>\n";
+  for (int i = 0; i < 400; ++i) ok += "</If>\n";
+  auto fine = parse(ok, "ok.conf");
+  REQUIRE(fine);
+  CHECK(print(*fine) == ok);
+}
