@@ -45,6 +45,9 @@ class NginxInstaller final : public install::Installer {
       : m_options(options), m_control(options, runner) {}
 
   std::string name() const override { return "nginx"; }
+  std::map<std::string, std::string> settings() const override {
+    return {{"server_root", m_options.server_root.string()}, {"ctl", m_options.ctl}};
+  }
   Status config_test() override { return m_control.config_test(); }
   Status reload() override { return m_control.reload(); }
 

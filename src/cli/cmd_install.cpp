@@ -133,10 +133,24 @@ Status run_enhance(const GlobalOptions& g, IssueFlags& f) {
 }
 
 Status run_rollback(const GlobalOptions& g, IssueFlags& f, const InstallFlags& flags) {
-  ACMED_TRY(auto server, install::last_checkpoint_server(backup_root(g)));
-  if (server == "nginx") f.nginx = true;
-  else if (server == "apache") f.apache = true;
-  else return Error(Errc::config, "the last checkpoint belongs to an unknown server '" + server + "'");
+  ACMED_TRY(auto checkpoint, install::last_checkpoint(backup_root(g)));
+  const std::string& server = checkpoint.server;
+  // Reach the server the checkpoint was made for, unless told otherwise on the command line.
+  auto setting = [&](const char* key, std::string& into, const std::string& default_value) {
+    auto it = checkpoint.settings.find(key);
+    if (it != checkpoint.settings.end() && !it->second.empty() && into == default_value) into = it->second;
+  };
+  if (server == "nginx") {
+    f.nginx = true;
+    setting("server_root", f.nginx_server_root, "/etc/nginx");
+    setting("ctl", f.nginx_ctl, "nginx");
+  } else if (server == "apache") {
+    f.apache = true;
+    setting("server_root", f.apache_server_root, "/etc/apache2");
+    setting("ctl", f.apache_ctl, "apache2ctl");
+  } else {
+    return Error(Errc::config, "the last checkpoint belongs to an unknown server '" + server + "'");
+  }
   ACMED_TRY(auto installer, make_installer(f, g));
   ACMED_TRY(auto lock, sys::DirLock::acquire(g.config_dir));
   ACMED_TRY(auto restored, install::rollback_last(backup_root(g), *installer,

@@ -324,6 +324,7 @@ Status Transaction::persist_manifest(std::string_view state, std::string_view de
   for (const auto& d : m_created_dirs) dirs.push_back(d.string());
   nlohmann::json manifest = {{"version", 1},
                              {"server", m_server.name()},
+                             {"settings", m_server.settings()},
                              {"state", state},
                              {"description", description},
                              {"files", files},
@@ -374,10 +375,22 @@ Result<fs::path> newest_checkpoint(const fs::path& backup_root) {
 }  // namespace
 
 Result<std::string> last_checkpoint_server(const fs::path& backup_root) {
+  ACMED_TRY(auto info, last_checkpoint(backup_root));
+  return info.server;
+}
+
+Result<CheckpointInfo> last_checkpoint(const fs::path& backup_root) {
   ACMED_TRY(fs::path dir, newest_checkpoint(backup_root));
   ACMED_TRY(std::string text, sys::read_file(dir / "manifest.json"));
   try {
-    return nlohmann::json::parse(text).at("server").get<std::string>();
+    auto m = nlohmann::json::parse(text);
+    CheckpointInfo info;
+    info.dir = dir;
+    info.server = m.at("server").get<std::string>();
+    if (m.contains("settings")) {
+      info.settings = m.at("settings").get<std::map<std::string, std::string>>();
+    }
+    return info;
   } catch (const nlohmann::json::exception& e) {
     return Error(Errc::io, "cannot read checkpoint " + dir.string() + ": " + e.what());
   }

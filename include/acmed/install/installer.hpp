@@ -5,6 +5,7 @@
 #include "acmed/install/plan.hpp"
 #include "acmed/util/result.hpp"
 
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ class ServerControl {
   // Makes the running server load its config (nginx -s reload, apache2ctl graceful).
   // Errc::server when the server is not running or refuses.
   virtual Status reload() = 0;
+  // How this server is controlled (config root, control program...), saved with each checkpoint
+  // so that `acmed rollback` can reach the same server without being told again.
+  virtual std::map<std::string, std::string> settings() const { return {}; }
 };
 
 enum class Enhancement {

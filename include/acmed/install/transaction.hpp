@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,5 +101,13 @@ Result<std::string> rollback_last(const fs::path& backup_root, ServerControl& se
 // Name of the server ("nginx", "apache") whose checkpoint rollback_last() would restore, so the
 // CLI can pick the plugin for `acmed rollback`. Errc::not_found when there is none.
 Result<std::string> last_checkpoint_server(const fs::path& backup_root);
+
+// The newest checkpoint rollback_last() would restore: its server and ServerControl::settings().
+struct CheckpointInfo {
+  fs::path dir;
+  std::string server;
+  std::map<std::string, std::string> settings;
+};
+Result<CheckpointInfo> last_checkpoint(const fs::path& backup_root);
 
 }  // namespace acmed::install
