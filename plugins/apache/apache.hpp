@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -54,6 +55,10 @@ class ApacheControl : public install::ServerControl {
   // `ctl graceful`, refusing (Errc::server) when apache is not running: a reload must never be
   // the thing that starts a stopped server. Waits Options::reload_settle afterwards.
   Status reload() override;
+  // server_root and ctl, saved with checkpoints so `acmed rollback` reloads this same apache.
+  std::map<std::string, std::string> settings() const override {
+    return {{"server_root", m_options.server_root.string()}, {"ctl", m_options.ctl}};
+  }
 
   // `ctl <args...>` with the environment that selects Options::server_root.
   Result<sys::ProcessResult> run(const std::vector<std::string>& args);

@@ -542,10 +542,7 @@ class ApacheInstaller final : public install::Installer {
       : m_control(options, runner), m_check(std::move(check)) {}
 
   std::string name() const override { return "apache"; }
-  std::map<std::string, std::string> settings() const override {
-    const Options& o = m_control.options();
-    return {{"server_root", o.server_root.string()}, {"ctl", o.ctl}};
-  }
+  std::map<std::string, std::string> settings() const override { return m_control.settings(); }
   Status config_test() override { return m_control.config_test(); }
   Status reload() override { return m_control.reload(); }
 

@@ -8,7 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v apache2 >/dev/null || { echo "SKIP: apache2 is not installed"; exit 0; }
-if ! "$ACMED_BIN" --help 2>&1 | grep -q -- --apache-server-root; then
+HELP=$("$ACMED_BIN" --help 2>&1 || true)  # not piped: grep -q would SIGPIPE acmed under pipefail
+if [[ "$HELP" != *--apache-server-root* ]]; then
   echo "SKIP: this acmed build has no --apache-server-root yet (CLI wiring pending)"
   exit 0
 fi
@@ -16,6 +17,7 @@ fi
 start_pebble
 HTTPS_PORT=443
 ROOT="$TEST_DIR/apache2"
+RUN="$TEST_DIR/apache-run"  # pid, locks, logs: outside ROOT, whose digest must not move
 WWW="$TEST_DIR/www"
 
 # Debian's tree with the package's default modules/confs enabled, on our ports and dirs.
@@ -23,7 +25,7 @@ make_apache_tree() {
   cp -r "$ACMED_SOURCE_DIR/tests/data/corpus/apache/debian-apache2-2.4" "$ROOT"
   chmod -R u+w "$ROOT"
   chmod 755 "$TEST_DIR"
-  mkdir -p "$ROOT"/{mods-enabled,conf-enabled,sites-enabled,run,lock,log} "$WWW"
+  mkdir -p "$ROOT"/{mods-enabled,conf-enabled,sites-enabled} "$RUN"/{run,lock,log} "$WWW"
   local m e
   for m in access_compat alias auth_basic authn_core authn_file authz_core authz_host authz_user \
            autoindex deflate dir env filter mime mpm_event negotiation reqtimeout setenvif status; do
@@ -40,10 +42,10 @@ make_apache_tree() {
 unset HOME
 export APACHE_RUN_USER=www-data
 export APACHE_RUN_GROUP=www-data
-export APACHE_PID_FILE=$ROOT/run/apache2.pid
-export APACHE_RUN_DIR=$ROOT/run
-export APACHE_LOCK_DIR=$ROOT/lock
-export APACHE_LOG_DIR=$ROOT/log
+export APACHE_PID_FILE=$RUN/run/apache2.pid
+export APACHE_RUN_DIR=$RUN/run
+export APACHE_LOCK_DIR=$RUN/lock
+export APACHE_LOG_DIR=$RUN/log
 export LANG=C
 EOF
   cat >"$ROOT/ports.conf" <<EOF

@@ -141,3 +141,15 @@ TEST_CASE(
   CHECK_FALSE(fs::exists(root / "sites-available/example-le-ssl.conf"));
   CHECK(runner.calls.empty());  // planning runs nothing when the cross-check is off
 }
+
+TEST_CASE("checkpoints remember which apache to reload on rollback") {
+  FakeRunner runner;
+  runner.answer = [](const auto&) { return result(0, ""); };
+  Options o;
+  o.server_root = "/srv/apache2";
+  o.ctl = "/opt/bin/apachectl";
+  auto installer = make_installer(o, runner);
+  auto s = installer->settings();
+  CHECK(s.at("server_root") == "/srv/apache2");
+  CHECK(s.at("ctl") == "/opt/bin/apachectl");
+}

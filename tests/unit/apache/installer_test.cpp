@@ -292,9 +292,8 @@ TEST_CASE("a name already served by an HTTPS vhost gets its certificate lines up
 TEST_CASE("a vhost root apache would never load is refused at planning time") {
   Setup s;
   fs::remove_all(s.root / "sites-enabled");
-  test::write_text(s.root / "apache2.conf",
-                   *sys::read_file(s.root / "apache2.conf") +
-                       "Include sites-available/example.conf\n");
+  test::write_text(s.root / "apache2.conf", *sys::read_file(s.root / "apache2.conf") +
+                                                "Include sites-available/example.conf\n");
   Config c = s.config();
   auto r = s.request({"example.test"}, {});
   auto p = plan_changes(c, s.options, r.names, &r, r.enhancements);
