@@ -125,6 +125,13 @@ acmed rollback || fail "rollback failed"
 [ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "rollback did not restore $ROOT"
 [ "$(http_get "http://example.test:$HTTP01_PORT/")" = "hello from example.test" ] || fail "site gone after rollback"
 
+log "--no-redirect: HTTPS added, plain HTTP keeps serving the site"
+acmed_apache -d example.test --no-redirect || fail "acmed --apache --no-redirect failed"
+[ "$(https_get "https://example.test/")" = "hello from example.test" ] || fail "https not served"
+[ "$(http_get "http://example.test:$HTTP01_PORT/")" = "hello from example.test" ] || fail "port $HTTP01_PORT redirects"
+acmed rollback || fail "second rollback failed"
+[ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "rollback after --no-redirect did not restore $ROOT"
+
 log "with apache stopped, install is refused and nothing changes"
 stop_pid "$APACHE_PID"
 expect_fail acmed_apache install --cert-name example.test
