@@ -68,7 +68,7 @@ timed() {
   if [ "$rc" != 0 ]; then cat "$TEST_DIR/out.txt" >&2; fail "$client failed for $*"; fi
   T_REQ=$(( $(pebble_requests) - r0 ))
   read -r T_WALL T_RSS < <(tail -1 "$TEST_DIR/time.txt")
-  T_SELF=$(sed -n 's/.* \([0-9][0-9]*\) HTTP requests sent to the CA.*/\1/p' "$TEST_DIR/out.txt" | tail -1)
+  T_SELF=$(grep -o '[0-9][0-9]* HTTP requests sent to the CA' "$TEST_DIR/out.txt" | tail -1 | cut -d' ' -f1 || true)
   T_SELF=${T_SELF:--}
 }
 
