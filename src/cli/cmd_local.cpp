@@ -31,11 +31,16 @@ struct CertFlags {
 
 const char* action_word(local::StoreAction action) {
   switch (action) {
-    case local::StoreAction::added: return "added to";
-    case local::StoreAction::already_present: return "already in";
-    case local::StoreAction::removed: return "removed from";
-    case local::StoreAction::skipped: return "skipped";
-    case local::StoreAction::failed: return "FAILED";
+    case local::StoreAction::added:
+      return "added to";
+    case local::StoreAction::already_present:
+      return "already in";
+    case local::StoreAction::removed:
+      return "removed from";
+    case local::StoreAction::skipped:
+      return "skipped";
+    case local::StoreAction::failed:
+      return "FAILED";
   }
   return "?";
 }
@@ -54,7 +59,9 @@ void print_outcomes(const local::StoreReport& report) {
   }
 }
 
-Result<local::Environment> environment() { return local::detect_environment(local::process_env); }
+Result<local::Environment> environment() {
+  return local::detect_environment(local::process_env);
+}
 
 Status run_install() {
   ACMED_TRY(auto env, environment());
@@ -77,8 +84,8 @@ Status run_install() {
 Status run_uninstall(bool delete_ca) {
   ACMED_TRY(auto env, environment());
   sys::RealProcessRunner runner;
-  ACMED_TRY(auto report, local::uninstall(env, runner,
-                                          delete_ca ? local::DeleteCa::yes : local::DeleteCa::no));
+  ACMED_TRY(auto report,
+            local::uninstall(env, runner, delete_ca ? local::DeleteCa::yes : local::DeleteCa::no));
   if (report.stores.empty()) spdlog::info("The local CA was not installed in any trust store.");
   print_outcomes(report);
   if (report.any_failed()) {
@@ -141,7 +148,8 @@ Status run_cert(const GlobalOptions& globals, const CertFlags& flags) {
   }
   std::error_code ec;
   if (!std::filesystem::exists(env.ca_root / local::k_install_record_file, ec)) {
-    spdlog::warn("The local CA is not installed in any trust store yet: run `acmed local install`.");
+    spdlog::warn(
+        "The local CA is not installed in any trust store yet: run `acmed local install`.");
   }
   return ok_status();
 }
@@ -150,14 +158,16 @@ Status run_cert(const GlobalOptions& globals, const CertFlags& flags) {
 
 void add_local_commands(CLI::App& app, const GlobalOptions& globals) {
   auto* local_cmd = app.add_subcommand(
-      "local", "A trusted local CA for development (like mkcert): HTTPS for localhost and\n"
-               "test names. The CA lives in $ACMED_LOCAL_CAROOT (default\n"
-               "$XDG_DATA_HOME/acmed or ~/.local/share/acmed).");
+      "local",
+      "A trusted local CA for development (like mkcert): HTTPS for localhost and\n"
+      "test names. The CA lives in $ACMED_LOCAL_CAROOT (default\n"
+      "$XDG_DATA_HOME/acmed or ~/.local/share/acmed).");
   local_cmd->require_subcommand(1);
 
   auto* install = local_cmd->add_subcommand(
-      "install", "Create the local CA (once) and add it to the system store (needs root), the\n"
-                 "NSS databases of Chromium and Firefox, and the Java keystore in $JAVA_HOME.");
+      "install",
+      "Create the local CA (once) and add it to the system store (needs root), the\n"
+      "NSS databases of Chromium and Firefox, and the Java keystore in $JAVA_HOME.");
   set_body(install, [] { return run_install(); });
 
   auto delete_ca = std::make_shared<bool>(false);
@@ -168,9 +178,10 @@ void add_local_commands(CLI::App& app, const GlobalOptions& globals) {
 
   auto flags = std::make_shared<CertFlags>();
   auto* cert = local_cmd->add_subcommand(
-      "cert", "Issue a certificate signed by the local CA for host names, wildcards\n"
-              "(*.app.test), IPv4 and IPv6 addresses; files go to the current directory\n"
-              "(localhost+2.pem and localhost+2-key.pem for three names).");
+      "cert",
+      "Issue a certificate signed by the local CA for host names, wildcards\n"
+      "(*.app.test), IPv4 and IPv6 addresses; files go to the current directory\n"
+      "(localhost+2.pem and localhost+2-key.pem for three names).");
   cert->add_option("NAME", flags->names, "Host names and IP addresses")->required();
   cert->add_option("--key-type", flags->key_type, "ecdsa (P-256, default) or rsa (2048 bits)")
       ->check(CLI::IsMember({"ecdsa", "rsa"}))

@@ -44,7 +44,8 @@ Result<X509Ptr> parse_pem_cert(std::string_view pem, const char* what) {
 
 Result<std::string> to_pem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return openssl_error("writing certificate PEM");
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1)
+    return openssl_error("writing certificate PEM");
   return detail::bio_contents(bio.get());
 }
 
@@ -77,9 +78,8 @@ Status set_validity(X509* cert, TimePoint not_before, TimePoint not_after) {
 Status add_name_entry(X509_NAME* name, const char* field, std::string_view value) {
   if (value.empty()) return ok_status();
   if (value.size() > 64) {  // RFC 5280 appendix A upper bounds (ub-common-name etc.)
-    return Error(Errc::invalid_input,
-                 std::string("subject ") + field + " is longer than 64 characters: " +
-                     std::string(value));
+    return Error(Errc::invalid_input, std::string("subject ") + field +
+                                          " is longer than 64 characters: " + std::string(value));
   }
   if (X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, detail::uchar(value),
                                  static_cast<int>(value.size()), -1, 0) != 1) {
@@ -207,12 +207,12 @@ Result<std::string> sign_leaf_certificate(const PrivateKey& ca_key, std::string_
   ACMED_CHECK(add_ext(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE"));
   // keyEncipherment only matters for RSA key transport (TLS 1.2 RSA key exchange).
   bool rsa = leaf_key.spec().type == KeyType::rsa;
-  ACMED_CHECK(add_ext(cert.get(), &ctx, NID_key_usage,
-                      rsa ? "critical,digitalSignature,keyEncipherment"
-                          : "critical,digitalSignature"));
-  ACMED_CHECK(add_ext(cert.get(), &ctx, NID_ext_key_usage,
-                      spec.usage == LeafUsage::server_and_client ? "serverAuth,clientAuth"
-                                                                 : "serverAuth"));
+  ACMED_CHECK(
+      add_ext(cert.get(), &ctx, NID_key_usage,
+              rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"));
+  ACMED_CHECK(
+      add_ext(cert.get(), &ctx, NID_ext_key_usage,
+              spec.usage == LeafUsage::server_and_client ? "serverAuth,clientAuth" : "serverAuth"));
   ACMED_CHECK(add_ext(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   ACMED_CHECK(add_ext(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
   ACMED_TRY(GeneralNamesPtr san, make_san(spec));

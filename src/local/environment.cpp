@@ -24,7 +24,9 @@ std::string host_name() {
   return buf;
 }
 
-fs::path tool(const char* name) { return sys::find_in_path(name); }
+fs::path tool(const char* name) {
+  return sys::find_in_path(name);
+}
 
 }  // namespace
 

@@ -8,8 +8,8 @@
 namespace acmed::local {
 
 Result<LeafCert> make_leaf(const LocalCa& ca, std::span<const std::string> names,
-                           crypto::KeyType key_type, Purpose purpose,
-                           std::string_view user_at_host, crypto::TimePoint now) {
+                           crypto::KeyType key_type, Purpose purpose, std::string_view user_at_host,
+                           crypto::TimePoint now) {
   ACMED_TRY(LeafNames parsed, parse_names(names));
   crypto::KeySpec key_spec;
   key_spec.type = key_type;
@@ -20,15 +20,16 @@ Result<LeafCert> make_leaf(const LocalCa& ca, std::span<const std::string> names
   crypto::LeafSpec spec;
   spec.dns_names = parsed.dns;
   spec.ips = parsed.ips;
-  spec.usage = purpose == Purpose::client ? crypto::LeafUsage::server_and_client
-                                          : crypto::LeafUsage::server;
+  spec.usage =
+      purpose == Purpose::client ? crypto::LeafUsage::server_and_client : crypto::LeafUsage::server;
   spec.organization = "acmed development certificate";
   spec.organizational_unit = std::string(user_at_host).substr(0, 64);
   // Backdated an hour against small clock differences; the whole span stays k_leaf_validity.
   spec.not_before = now - std::chrono::hours(1);
   spec.not_after = spec.not_before + k_leaf_validity;
   if (spec.not_after > ca.info().not_after) spec.not_after = ca.info().not_after;
-  ACMED_TRY(std::string cert_pem, crypto::sign_leaf_certificate(ca.key(), ca.cert_pem(), key, spec));
+  ACMED_TRY(std::string cert_pem,
+            crypto::sign_leaf_certificate(ca.key(), ca.cert_pem(), key, spec));
   return LeafCert{std::move(parsed), std::move(cert_pem), key.to_pem(), spec.not_after};
 }
 
@@ -44,7 +45,8 @@ Result<IssuedFiles> issue_certificate(const LocalCa& ca, const CertRequest& requ
   IssuedFiles out;
 
   if (request.format == OutputFormat::pkcs12) {
-    out.cert_file = request.cert_file.empty() ? request.out_dir / (base + ".p12") : request.cert_file;
+    out.cert_file =
+        request.cert_file.empty() ? request.out_dir / (base + ".p12") : request.cert_file;
     ACMED_TRY(auto key, crypto::PrivateKey::from_pem(leaf.key_pem));
     ACMED_TRY(std::string p12, crypto::make_pkcs12(key, leaf.cert_pem, ca.cert_pem(),
                                                    k_pkcs12_password, leaf.names.all.front()));
@@ -54,10 +56,11 @@ Result<IssuedFiles> issue_certificate(const LocalCa& ca, const CertRequest& requ
   }
 
   out.cert_file = request.cert_file.empty() ? request.out_dir / (base + ".pem") : request.cert_file;
-  out.key_file = request.key_file.empty() ? request.out_dir / (base + "-key.pem") : request.key_file;
+  out.key_file =
+      request.key_file.empty() ? request.out_dir / (base + "-key.pem") : request.key_file;
   if (fs::absolute(out.cert_file) == fs::absolute(out.key_file)) {
-    return Error(Errc::usage, "the certificate and the key would go to the same file " +
-                                  out.cert_file.string());
+    return Error(Errc::usage,
+                 "the certificate and the key would go to the same file " + out.cert_file.string());
   }
   // Both files are staged before either is renamed into place, so a full disk or a missing
   // directory leaves nothing behind.

@@ -55,8 +55,8 @@ bool is_local_lineage(const store::RenewalConf& conf) {
   return conf.params.server == k_local_server;
 }
 
-Result<std::string> save_lineage(const store::Paths& paths, const LocalCa& ca,
-                                 const LeafCert& leaf, crypto::KeyType key_type, Purpose purpose) {
+Result<std::string> save_lineage(const store::Paths& paths, const LocalCa& ca, const LeafCert& leaf,
+                                 crypto::KeyType key_type, Purpose purpose) {
   store::CertFiles files = files_of(ca, leaf);
   ACMED_TRY(auto existing, store::list_lineages(paths));
   for (const auto& entry : existing) {
@@ -72,10 +72,10 @@ Result<std::string> save_lineage(const store::Paths& paths, const LocalCa& ca,
 }
 
 Result<store::CertFiles> renew_lineage_files(const LocalCa& ca, const store::Lineage& lineage,
-                                             std::string_view user_at_host,
-                                             crypto::TimePoint now) {
+                                             std::string_view user_at_host, crypto::TimePoint now) {
   if (!is_local_lineage(lineage.conf)) {
-    return Error(Errc::invalid_input, "lineage " + lineage.name + " was not issued by the local CA");
+    return Error(Errc::invalid_input,
+                 "lineage " + lineage.name + " was not issued by the local CA");
   }
   ACMED_TRY(LeafCert leaf, make_leaf(ca, lineage.names, lineage.key.type, purpose_of(lineage.conf),
                                      user_at_host, now));

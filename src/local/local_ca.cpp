@@ -41,8 +41,9 @@ Result<LocalCa> LocalCa::load(const fs::path& dir, crypto::TimePoint now) {
   bool have_cert = fs::exists(cert_file, ec);
   bool have_key = fs::exists(key_file, ec);
   if (!have_cert && !have_key) {
-    return Error(Errc::not_found, "there is no local CA in " + dir.string(),
-                 "run `acmed local install` first (or set ACMED_LOCAL_CAROOT to your CA directory)");
+    return Error(
+        Errc::not_found, "there is no local CA in " + dir.string(),
+        "run `acmed local install` first (or set ACMED_LOCAL_CAROOT to your CA directory)");
   }
   if (!have_cert) return corrupt(cert_file, "is missing (the key is there)", dir);
   if (!have_key) return corrupt(key_file, "is missing (the certificate is there)", dir);
@@ -64,9 +65,10 @@ Result<LocalCa> LocalCa::load(const fs::path& dir, crypto::TimePoint now) {
     return corrupt(cert_file, "is not a CA certificate", dir);
   }
   if (now < info->not_before || now >= info->not_after) {
-    return corrupt(cert_file, "is outside its validity period (" +
-                                  sys::format_rfc3339(info->not_before) + " to " +
-                                  sys::format_rfc3339(info->not_after) + ")", dir);
+    return corrupt(cert_file,
+                   "is outside its validity period (" + sys::format_rfc3339(info->not_before) +
+                       " to " + sys::format_rfc3339(info->not_after) + ")",
+                   dir);
   }
   return LocalCa(dir, std::move(*cert_pem), std::move(*key), std::move(*info));
 }

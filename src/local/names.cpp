@@ -43,8 +43,10 @@ Result<LeafNames> parse_names(std::span<const std::string> names) {
     }
     out.dns.push_back(id.value);
     if (id.is_wildcard() && id.value.find('.', 2) == std::string::npos) {
-      out.warnings.push_back("many browsers refuse a wildcard directly below a top-level name, "
-                             "such as " + id.value + "; prefer *.myapp." + id.value.substr(2));
+      out.warnings.push_back(
+          "many browsers refuse a wildcard directly below a top-level name, "
+          "such as " +
+          id.value + "; prefer *.myapp." + id.value.substr(2));
     }
   }
   return out;

@@ -38,8 +38,8 @@ ToolRun run_tool(sys::ProcessRunner& runner, const std::vector<std::string>& arg
   auto result = runner.run(argv, options);
   std::string name = fs::path(argv.front()).filename().string();
   if (!result) return {false, name + ": " + result.error().message};
-  if (result->timed_out) return {false, name + " did not finish within " +
-                                            std::to_string(k_tool_timeout.count()) + "s"};
+  if (result->timed_out)
+    return {false, name + " did not finish within " + std::to_string(k_tool_timeout.count()) + "s"};
   if (result->exit_code != 0) {
     std::string why = first_line(result->err);
     if (why.empty()) why = first_line(result->out);
@@ -69,7 +69,9 @@ std::string sudo_hint(const Environment& env) {
 
 // --- the record of what install added -----------------------------------------------------
 
-fs::path record_path(const Environment& env) { return env.ca_root / k_install_record_file; }
+fs::path record_path(const Environment& env) {
+  return env.ca_root / k_install_record_file;
+}
 
 // Two record entries name the same place in the same store.
 bool same_place(const json& a, const json& b) {
@@ -157,7 +159,8 @@ StoreOutcome remove_java(Session& s, const json& entry) {
   std::string keytool = entry.value("keytool", "");
   std::string keystore = entry.value("keystore", "");
   std::string alias = entry.value("alias", "");
-  StoreOutcome out{"Java keystore " + keystore + " (alias " + alias + ")", StoreAction::removed, {}};
+  StoreOutcome out{
+      "Java keystore " + keystore + " (alias " + alias + ")", StoreAction::removed, {}};
   std::error_code ec;
   if (!fs::exists(keystore, ec)) {
     out.detail = "the keystore is gone";
@@ -194,7 +197,9 @@ StoreOutcome install_java(Session& s, const LocalCa& ca) {
   std::string alias = "acmed-development-ca-" + ca.serial_hex();
   std::transform(alias.begin(), alias.end(), alias.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  json entry = {{"kind", "java"}, {"keytool", keytool.string()}, {"keystore", keystore.string()},
+  json entry = {{"kind", "java"},
+                {"keytool", keytool.string()},
+                {"keystore", keystore.string()},
                 {"alias", alias}};
   StoreOutcome out{"Java keystore " + keystore.string(), StoreAction::added, {}};
   if (::access(keystore.c_str(), W_OK) != 0) {
@@ -208,7 +213,8 @@ StoreOutcome install_java(Session& s, const LocalCa& ca) {
                                    keystore.string(), "-storepass", k_java_storepass, "-alias",
                                    alias, "-file", ca.cert_path().string()});
   if (!run.ok) return {out.store, StoreAction::failed, run.why};
-  if (auto st = s.remember(entry); !st) return {out.store, StoreAction::failed, st.error().describe()};
+  if (auto st = s.remember(entry); !st)
+    return {out.store, StoreAction::failed, st.error().describe()};
   return out;
 }
 
@@ -217,7 +223,9 @@ StoreOutcome install_java(Session& s, const LocalCa& ca) {
 fs::path system_local_dir(const fs::path& root) {
   return root / "usr" / "local" / "share" / "ca-certificates";
 }
-fs::path system_etc_dir(const fs::path& root) { return root / "etc" / "ssl" / "certs"; }
+fs::path system_etc_dir(const fs::path& root) {
+  return root / "etc" / "ssl" / "certs";
+}
 
 std::vector<std::string> update_command(const Environment& env, const fs::path& root) {
   std::vector<std::string> argv{env.update_ca_certificates.string()};
@@ -276,7 +284,8 @@ StoreOutcome install_system(Session& s, const LocalCa& ca) {
   }
   // Recorded before running the tool: if anything below fails, uninstall still cleans up.
   bool was_recorded = s.recorded(entry);
-  if (auto st = s.remember(entry); !st) return {out.store, StoreAction::failed, st.error().describe()};
+  if (auto st = s.remember(entry); !st)
+    return {out.store, StoreAction::failed, st.error().describe()};
   auto run = run_tool(s.runner(), update_command(env, root));
   if (!run.ok) {
     // Nothing is left half-installed: the file goes again and the record forgets it.
@@ -287,12 +296,15 @@ StoreOutcome install_system(Session& s, const LocalCa& ca) {
   auto bundle = sys::read_file(system_etc_dir(root) / "ca-certificates.crt");
   if (!bundle || bundle->find(pem_body(ca.cert_pem())) == std::string::npos) {
     return {out.store, StoreAction::failed,
-            "update-ca-certificates ran but " + (system_etc_dir(root) / "ca-certificates.crt").string() +
+            "update-ca-certificates ran but " +
+                (system_etc_dir(root) / "ca-certificates.crt").string() +
                 " does not contain the CA"};
   }
   if (watch_hook && java_has_alias(s, env.keytool.string(), hook_keystore.string(), hook_alias)) {
-    json hook_entry = {{"kind", "java"}, {"keytool", env.keytool.string()},
-                       {"keystore", hook_keystore.string()}, {"alias", hook_alias}};
+    json hook_entry = {{"kind", "java"},
+                       {"keytool", env.keytool.string()},
+                       {"keystore", hook_keystore.string()},
+                       {"alias", hook_alias}};
     if (auto st = s.remember(hook_entry); !st) {
       return {out.store, StoreAction::failed, st.error().describe()};
     }
@@ -314,7 +326,8 @@ StoreOutcome remove_system(Session& s, const json& entry) {
             "removing " + file.string() + " needs root; run `sudo ACMED_LOCAL_CAROOT=" +
                 env.ca_root.string() + " acmed local uninstall`"};
   }
-  if (auto st = sys::remove_file(file); !st) return {out.store, StoreAction::failed, st.error().describe()};
+  if (auto st = sys::remove_file(file); !st)
+    return {out.store, StoreAction::failed, st.error().describe()};
   // update-ca-certificates linked <etc>/<stem>.pem to the file and `openssl rehash` linked
   // <hash>.N to that; it only prunes dangling links when something else changed, so the links
   // that point at our certificate are removed here (and nothing else).
@@ -329,7 +342,8 @@ StoreOutcome remove_system(Session& s, const json& entry) {
   }
   std::sort(links.begin(), links.end());
   for (const auto& link : links) {
-    if (auto st = sys::remove_file(link); !st) return {out.store, StoreAction::failed, st.error().describe()};
+    if (auto st = sys::remove_file(link); !st)
+      return {out.store, StoreAction::failed, st.error().describe()};
   }
   auto run = run_tool(s.runner(), update_command(env, root));
   if (!run.ok) return {out.store, StoreAction::failed, run.why};
@@ -340,7 +354,9 @@ StoreOutcome remove_system(Session& s, const json& entry) {
 
 constexpr const char* k_nss_files[] = {"cert9.db", "key4.db", "pkcs11.txt"};
 
-std::string nss_nickname(const LocalCa& ca) { return "acmed development CA " + ca.serial_hex(); }
+std::string nss_nickname(const LocalCa& ca) {
+  return "acmed development CA " + ca.serial_hex();
+}
 
 bool nss_has(Session& s, const fs::path& db, const std::string& nickname) {
   return run_tool(s.runner(),
@@ -354,8 +370,9 @@ std::vector<fs::path> nss_databases(const Environment& env) {
   std::error_code ec;
   fs::path snap_chromium = env.home / "snap" / "chromium" / "current" / ".pki" / "nssdb";
   if (fs::exists(snap_chromium / "cert9.db", ec)) dbs.push_back(snap_chromium);
-  for (const fs::path& profiles : {env.home / ".mozilla" / "firefox",
-                                   env.home / "snap" / "firefox" / "common" / ".mozilla" / "firefox"}) {
+  for (const fs::path& profiles :
+       {env.home / ".mozilla" / "firefox",
+        env.home / "snap" / "firefox" / "common" / ".mozilla" / "firefox"}) {
     std::vector<fs::path> found;
     for (const auto& de : fs::directory_iterator(profiles, ec)) {
       if (de.is_directory(ec) && fs::exists(de.path() / "cert9.db", ec)) found.push_back(de.path());
@@ -426,7 +443,8 @@ std::vector<StoreOutcome> install_nss(Session& s, const LocalCa& ca) {
 bool nss_is_empty(Session& s, const fs::path& db) {
   sys::ProcessOptions options;
   options.timeout = k_tool_timeout;
-  auto result = s.runner().run({s.env().certutil.string(), "-L", "-d", "sql:" + db.string()}, options);
+  auto result =
+      s.runner().run({s.env().certutil.string(), "-L", "-d", "sql:" + db.string()}, options);
   if (!result || result->exit_code != 0) return false;
   const std::string& text = result->out;
   auto header = text.find("SSL,S/MIME,JAR/XPI");
@@ -439,8 +457,9 @@ StoreOutcome remove_nss(Session& s, const json& entry) {
   std::string nickname = entry.value("nickname", "");
   StoreOutcome out{"NSS database " + db.string(), StoreAction::removed, {}};
   if (s.env().certutil.empty()) {
-    return {out.store, StoreAction::failed,
-            "certutil was not found; install it (apt install libnss3-tools) and run uninstall again"};
+    return {
+        out.store, StoreAction::failed,
+        "certutil was not found; install it (apt install libnss3-tools) and run uninstall again"};
   }
   std::error_code ec;
   if (!fs::exists(db / "cert9.db", ec)) {
@@ -448,8 +467,8 @@ StoreOutcome remove_nss(Session& s, const json& entry) {
     return out;
   }
   if (nss_has(s, db, nickname)) {
-    auto run = run_tool(s.runner(), {s.env().certutil.string(), "-D", "-d", "sql:" + db.string(),
-                                     "-n", nickname});
+    auto run = run_tool(
+        s.runner(), {s.env().certutil.string(), "-D", "-d", "sql:" + db.string(), "-n", nickname});
     if (!run.ok) return {out.store, StoreAction::failed, run.why};
   } else {
     out.detail = "it was no longer there";
@@ -469,7 +488,8 @@ StoreOutcome remove_nss(Session& s, const json& entry) {
 // --- the CA directory -------------------------------------------------------------------
 
 Status delete_ca_files(const Environment& env) {
-  for (const char* name : {k_root_key_file, k_root_cert_file, k_install_record_file, ".acmed.lock"}) {
+  for (const char* name :
+       {k_root_key_file, k_root_cert_file, k_install_record_file, ".acmed.lock"}) {
     ACMED_CHECK(sys::remove_file(env.ca_root / name));
   }
   std::error_code ec;
@@ -535,7 +555,8 @@ Result<StoreReport> uninstall(const Environment& env, sys::ProcessRunner& runner
     } else if (kind == "java") {
       out = remove_java(session, entry);
     } else {
-      out = {"unknown store '" + kind + "'", StoreAction::failed, "left in " + record_path(env).string()};
+      out = {"unknown store '" + kind + "'", StoreAction::failed,
+             "left in " + record_path(env).string()};
     }
     if (out.action == StoreAction::failed) {
       session.entries().insert(session.entries().begin(), entry);  // kept, in install order

@@ -36,8 +36,8 @@ struct LeafSpec {
   std::vector<std::string> dns_names;  // dNSName entries, already validated ("*.app.test" ok)
   std::vector<std::string> ips;        // iPAddress entries as IPv4 / IPv6 text
   LeafUsage usage = LeafUsage::server;
-  std::string organization;            // O
-  std::string organizational_unit;     // OU (may be empty)
+  std::string organization;         // O
+  std::string organizational_unit;  // OU (may be empty)
   TimePoint not_before;
   TimePoint not_after;
 };
@@ -63,14 +63,14 @@ Result<std::string> make_pkcs12(const PrivateKey& key, std::string_view cert_pem
 // What a certificate may be used for (the extensions that make a CA a CA and a leaf a leaf).
 struct CertUsage {
   bool is_ca = false;
-  int path_len = -1;              // basicConstraints pathLenConstraint; -1 when absent
-  bool key_cert_sign = false;     // keyUsage bits
+  int path_len = -1;           // basicConstraints pathLenConstraint; -1 when absent
+  bool key_cert_sign = false;  // keyUsage bits
   bool crl_sign = false;
   bool digital_signature = false;
-  bool server_auth = false;       // extendedKeyUsage purposes
+  bool server_auth = false;  // extendedKeyUsage purposes
   bool client_auth = false;
   bool has_name_constraints = false;
-  std::string organization;       // subject O
+  std::string organization;         // subject O
   std::string organizational_unit;  // subject OU
 };
 

@@ -20,14 +20,14 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 std::optional<std::string> process_env(const std::string& name);
 
 struct Environment {
-  fs::path ca_root;              // holds rootCA.pem, rootCA-key.pem and installed.json
-  fs::path home;                 // the user's home: NSS databases live below it
-  fs::path system_root{"/"};     // prefix of the Debian system store (scratch root in tests)
-  fs::path java_home;            // empty when JAVA_HOME is unset
-  std::string user_at_host;      // "alice@laptop", shown in the CA's name
-  fs::path certutil;             // full path, empty when not installed (libnss3-tools)
+  fs::path ca_root;                 // holds rootCA.pem, rootCA-key.pem and installed.json
+  fs::path home;                    // the user's home: NSS databases live below it
+  fs::path system_root{"/"};        // prefix of the Debian system store (scratch root in tests)
+  fs::path java_home;               // empty when JAVA_HOME is unset
+  std::string user_at_host;         // "alice@laptop", shown in the CA's name
+  fs::path certutil;                // full path, empty when not installed (libnss3-tools)
   fs::path update_ca_certificates;  // full path, empty when not installed (ca-certificates)
-  fs::path keytool;              // keytool on PATH (for the system Java keystore), or empty
+  fs::path keytool;                 // keytool on PATH (for the system Java keystore), or empty
 };
 
 // The CA directory: $ACMED_LOCAL_CAROOT, else $XDG_DATA_HOME/acmed (when absolute), else

@@ -24,14 +24,14 @@ inline constexpr const char* k_pkcs12_password = "changeit";
 enum class OutputFormat { pem, pkcs12 };
 
 struct CertRequest {
-  std::vector<std::string> names;    // as given on the command line
+  std::vector<std::string> names;                     // as given on the command line
   crypto::KeyType key_type = crypto::KeyType::ecdsa;  // ECDSA P-256, or RSA 2048
   Purpose purpose = Purpose::server;
   OutputFormat format = OutputFormat::pem;
-  fs::path out_dir;                  // where default-named files go
-  fs::path cert_file;                // overrides <base>.pem (or <base>.p12 with pkcs12)
-  fs::path key_file;                 // overrides <base>-key.pem (not with pkcs12)
-  std::string user_at_host;          // shown in the certificate's OU
+  fs::path out_dir;          // where default-named files go
+  fs::path cert_file;        // overrides <base>.pem (or <base>.p12 with pkcs12)
+  fs::path key_file;         // overrides <base>-key.pem (not with pkcs12)
+  std::string user_at_host;  // shown in the certificate's OU
 };
 
 struct LeafCert {
@@ -50,8 +50,8 @@ struct IssuedFiles {
 // A new key and a certificate for `names`, signed by `ca`, valid from an hour before `now` for
 // k_leaf_validity. Errc::invalid_input / Errc::usage for bad names (see parse_names).
 Result<LeafCert> make_leaf(const LocalCa& ca, std::span<const std::string> names,
-                           crypto::KeyType key_type, Purpose purpose,
-                           std::string_view user_at_host, crypto::TimePoint now);
+                           crypto::KeyType key_type, Purpose purpose, std::string_view user_at_host,
+                           crypto::TimePoint now);
 
 // Issues a leaf for `request` and writes its files (key and .p12 0600, certificate 0644), each
 // atomically; nothing is written when validation or signing fails, and a key written before a

@@ -26,8 +26,8 @@ bool is_local_lineage(const store::RenewalConf& conf);
 // when there is one, else a new lineage named after the first name as certbot names them
 // ("localhost", "localhost-0001", ...). chain.pem is the local root. The caller holds the config
 // dir lock. Returns the lineage name.
-Result<std::string> save_lineage(const store::Paths& paths, const LocalCa& ca,
-                                 const LeafCert& leaf, crypto::KeyType key_type, Purpose purpose);
+Result<std::string> save_lineage(const store::Paths& paths, const LocalCa& ca, const LeafCert& leaf,
+                                 crypto::KeyType key_type, Purpose purpose);
 
 // A new version for local lineage `lineage` (same names, key type and purpose), signed by `ca`,
 // ready for store::add_version. Errc::invalid_input when the lineage is not local.

@@ -45,7 +45,9 @@ class LocalCa {
 
  private:
   LocalCa(fs::path dir, std::string cert_pem, crypto::PrivateKey key, crypto::CertInfo info)
-      : m_dir(std::move(dir)), m_cert_pem(std::move(cert_pem)), m_key(std::move(key)),
+      : m_dir(std::move(dir)),
+        m_cert_pem(std::move(cert_pem)),
+        m_key(std::move(key)),
         m_info(std::move(info)) {}
 
   fs::path m_dir;

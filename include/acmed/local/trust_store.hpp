@@ -36,9 +36,9 @@ struct StoreOutcome {
 
 struct StoreReport {
   fs::path ca_root;
-  std::string ca_name;        // subject CN of the root
-  bool created_ca = false;    // install made a new CA
-  bool deleted_ca = false;    // uninstall --delete-ca removed the CA files
+  std::string ca_name;      // subject CN of the root
+  bool created_ca = false;  // install made a new CA
+  bool deleted_ca = false;  // uninstall --delete-ca removed the CA files
   std::vector<StoreOutcome> stores;
   bool any_failed() const;
 };

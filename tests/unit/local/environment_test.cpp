@@ -19,12 +19,16 @@ local::EnvLookup lookup(std::map<std::string, std::string> vars) {
 
 }  // namespace
 
-TEST_CASE("the CA directory is $ACMED_LOCAL_CAROOT, else $XDG_DATA_HOME/acmed, else ~/.local/share/acmed") {
-  CHECK(*local::ca_root_dir(lookup({{"ACMED_LOCAL_CAROOT", "/ca"}, {"XDG_DATA_HOME", "/xdg"},
-                                    {"HOME", "/home/a"}})) == fs::path("/ca"));
+TEST_CASE(
+    "the CA directory is $ACMED_LOCAL_CAROOT, else $XDG_DATA_HOME/acmed, else "
+    "~/.local/share/acmed") {
+  CHECK(*local::ca_root_dir(lookup(
+            {{"ACMED_LOCAL_CAROOT", "/ca"}, {"XDG_DATA_HOME", "/xdg"}, {"HOME", "/home/a"}})) ==
+        fs::path("/ca"));
   CHECK(*local::ca_root_dir(lookup({{"XDG_DATA_HOME", "/xdg"}, {"HOME", "/home/a"}})) ==
         fs::path("/xdg/acmed"));
-  CHECK(*local::ca_root_dir(lookup({{"HOME", "/home/a"}})) == fs::path("/home/a/.local/share/acmed"));
+  CHECK(*local::ca_root_dir(lookup({{"HOME", "/home/a"}})) ==
+        fs::path("/home/a/.local/share/acmed"));
   // a relative XDG_DATA_HOME is invalid per the XDG spec and ignored
   CHECK(*local::ca_root_dir(lookup({{"XDG_DATA_HOME", "rel"}, {"HOME", "/home/a"}})) ==
         fs::path("/home/a/.local/share/acmed"));
@@ -50,9 +54,8 @@ TEST_CASE("the system store root and JAVA_HOME come from the environment; the de
   CHECK(env->home == fs::path("/home/a"));
   CHECK(env->user_at_host.find('@') != std::string::npos);
 
-  env = local::detect_environment(lookup({{"HOME", "/home/a"},
-                                          {"ACMED_LOCAL_SYSTEM_ROOT", "/scratch"},
-                                          {"JAVA_HOME", "/opt/jdk"}}));
+  env = local::detect_environment(lookup(
+      {{"HOME", "/home/a"}, {"ACMED_LOCAL_SYSTEM_ROOT", "/scratch"}, {"JAVA_HOME", "/opt/jdk"}}));
   REQUIRE(env.ok());
   CHECK(env->system_root == fs::path("/scratch"));
   CHECK(env->java_home == fs::path("/opt/jdk"));

@@ -1,5 +1,5 @@
-#include "acmed/crypto/ca.hpp"
 #include "acmed/local/leaf.hpp"
+#include "acmed/crypto/ca.hpp"
 #include "local_test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -85,17 +85,21 @@ TEST_CASE("openssl verifies a leaf against the root for TLS server use and the n
   CHECK(issued->cert_file.filename() == "_wildcard.app.test+1.pem");
   auto root = (f.dir / "ca" / "rootCA.pem").string();
   auto cert = issued->cert_file.string();
-  CHECK(test::run({"openssl", "verify", "-purpose", "sslserver", "-CAfile", root, "-verify_hostname",
-                   "x.app.test", cert}).exit_code == 0);
-  CHECK(test::run({"openssl", "verify", "-purpose", "sslserver", "-CAfile", root, "-verify_hostname",
-                   "localhost", cert}).exit_code == 0);
+  CHECK(test::run({"openssl", "verify", "-purpose", "sslserver", "-CAfile", root,
+                   "-verify_hostname", "x.app.test", cert})
+            .exit_code == 0);
+  CHECK(test::run({"openssl", "verify", "-purpose", "sslserver", "-CAfile", root,
+                   "-verify_hostname", "localhost", cert})
+            .exit_code == 0);
   // a wildcard covers one label only
   CHECK(test::run({"openssl", "verify", "-CAfile", root, "-verify_hostname", "a.b.app.test", cert})
             .exit_code != 0);
   CHECK(test::run({"openssl", "verify", "-CAfile", root, "-verify_hostname", "other.test", cert})
             .exit_code != 0);
   // not usable as a client certificate without --client
-  CHECK(test::run({"openssl", "verify", "-purpose", "sslclient", "-CAfile", root, cert}).exit_code != 0);
+  CHECK(
+      test::run({"openssl", "verify", "-purpose", "sslclient", "-CAfile", root, cert}).exit_code !=
+      0);
 }
 
 TEST_CASE("--client adds clientAuth and names the files -client") {
@@ -112,7 +116,8 @@ TEST_CASE("--client adds clientAuth and names the files -client") {
   CHECK(usage->server_auth);
   auto root = (f.dir / "ca" / "rootCA.pem").string();
   CHECK(test::run({"openssl", "verify", "-purpose", "sslclient", "-CAfile", root,
-                   issued->cert_file.string()}).exit_code == 0);
+                   issued->cert_file.string()})
+            .exit_code == 0);
 }
 
 TEST_CASE("--key-type rsa gives an RSA 2048 key with keyEncipherment") {
@@ -126,7 +131,8 @@ TEST_CASE("--key-type rsa gives an RSA 2048 key with keyEncipherment") {
   CHECK(key->spec().type == crypto::KeyType::rsa);
   CHECK(key->spec().rsa_bits == 2048);
   auto text = test::run({"openssl", "x509", "-noout", "-ext", "keyUsage", "-in",
-                         issued->cert_file.string()}).out;
+                         issued->cert_file.string()})
+                  .out;
   CHECK(text.find("Key Encipherment") != std::string::npos);
   CHECK(crypto::verify_chain(*sys::read_file(issued->cert_file), f.ca.cert_pem()).ok());
 }
@@ -161,11 +167,13 @@ TEST_CASE("--pkcs12 writes one .p12 with key, certificate and root under the pas
   REQUIRE(certs.exit_code == 0);
   CHECK(certs.out.find("subject=O = acmed development certificate") != std::string::npos);
   CHECK(certs.out.find("subject=O = acmed development CA") != std::string::npos);
-  auto keys = test::run({"openssl", "pkcs12", "-in", p12, "-passin", "pass:changeit", "-nocerts",
-                         "-nodes"});
+  auto keys = test::run(
+      {"openssl", "pkcs12", "-in", p12, "-passin", "pass:changeit", "-nocerts", "-nodes"});
   REQUIRE(keys.exit_code == 0);
   CHECK(keys.out.find("PRIVATE KEY") != std::string::npos);
-  CHECK(test::run({"openssl", "pkcs12", "-in", p12, "-passin", "pass:wrong", "-nokeys"}).exit_code != 0);
+  CHECK(
+      test::run({"openssl", "pkcs12", "-in", p12, "-passin", "pass:wrong", "-nokeys"}).exit_code !=
+      0);
 }
 
 TEST_CASE("Java's keytool reads the .p12") {

@@ -1,5 +1,5 @@
-#include "acmed/crypto/ca.hpp"
 #include "acmed/local/lineage.hpp"
+#include "acmed/crypto/ca.hpp"
 #include "local_test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -20,7 +20,8 @@ struct Fixture {
     REQUIRE(created.ok());
     return std::move(*created);
   }
-  local::LeafCert leaf(std::vector<std::string> names, local::Purpose purpose = local::Purpose::server) {
+  local::LeafCert leaf(std::vector<std::string> names,
+                       local::Purpose purpose = local::Purpose::server) {
     auto made = local::make_leaf(ca, names, crypto::KeyType::ecdsa, purpose, "a@b", now);
     REQUIRE(made.ok());
     return std::move(*made);
@@ -32,7 +33,8 @@ struct Fixture {
 TEST_CASE("--save stores the leaf as a lineage under the local server, chained to the root") {
   Fixture f;
   auto leaf = f.leaf({"localhost", "127.0.0.1"});
-  auto name = local::save_lineage(f.paths, f.ca, leaf, crypto::KeyType::ecdsa, local::Purpose::server);
+  auto name =
+      local::save_lineage(f.paths, f.ca, leaf, crypto::KeyType::ecdsa, local::Purpose::server);
   REQUIRE_MESSAGE(name.ok(), (name.ok() ? "" : name.error().describe()));
   CHECK(*name == "localhost");
   auto lineage = store::load_lineage(f.paths, *name);
@@ -43,15 +45,17 @@ TEST_CASE("--save stores the leaf as a lineage under the local server, chained t
   CHECK(lineage->conf.check_renewable().ok());
   CHECK(lineage->version == 1);
   CHECK(*sys::read_file(f.paths.live_dir("localhost") / "chain.pem") == f.ca.cert_pem());
-  CHECK(*sys::read_file(f.paths.live_dir("localhost") / "fullchain.pem") == leaf.cert_pem + f.ca.cert_pem());
+  CHECK(*sys::read_file(f.paths.live_dir("localhost") / "fullchain.pem") ==
+        leaf.cert_pem + f.ca.cert_pem());
 }
 
 TEST_CASE("saving the same names again adds a version; other names make a new lineage") {
   Fixture f;
   REQUIRE(local::save_lineage(f.paths, f.ca, f.leaf({"localhost", "::1"}), crypto::KeyType::ecdsa,
-                              local::Purpose::server).ok());
-  auto again = local::save_lineage(f.paths, f.ca, f.leaf({"::1", "localhost"}), crypto::KeyType::ecdsa,
-                                   local::Purpose::server);
+                              local::Purpose::server)
+              .ok());
+  auto again = local::save_lineage(f.paths, f.ca, f.leaf({"::1", "localhost"}),
+                                   crypto::KeyType::ecdsa, local::Purpose::server);
   REQUIRE(again.ok());
   CHECK(*again == "localhost");
   CHECK(store::load_lineage(f.paths, "localhost")->version == 2);
@@ -64,7 +68,8 @@ TEST_CASE("saving the same names again adds a version; other names make a new li
 TEST_CASE("renewing a local lineage gives a fresh certificate for the same names and purpose") {
   Fixture f;
   auto leaf = f.leaf({"app.test", "127.0.0.1"}, local::Purpose::client);
-  REQUIRE(local::save_lineage(f.paths, f.ca, leaf, crypto::KeyType::ecdsa, local::Purpose::client).ok());
+  REQUIRE(local::save_lineage(f.paths, f.ca, leaf, crypto::KeyType::ecdsa, local::Purpose::client)
+              .ok());
   auto lineage = store::load_lineage(f.paths, "app.test");
   REQUIRE(lineage.ok());
   auto files = local::renew_lineage_files(f.ca, *lineage, "a@b", f.now + std::chrono::days(300));
@@ -84,7 +89,8 @@ TEST_CASE("renewing a local lineage gives a fresh certificate for the same names
 TEST_CASE("a lineage from an ACME CA is not renewed by the local CA") {
   Fixture f;
   REQUIRE(local::save_lineage(f.paths, f.ca, f.leaf({"x.test"}), crypto::KeyType::ecdsa,
-                              local::Purpose::server).ok());
+                              local::Purpose::server)
+              .ok());
   auto lineage = store::load_lineage(f.paths, "x.test");
   REQUIRE(lineage.ok());
   lineage->conf.params.server = "https://acme-v02.api.letsencrypt.org/directory";

@@ -1,5 +1,5 @@
-#include "acmed/crypto/ca.hpp"
 #include "acmed/local/local_ca.hpp"
+#include "acmed/crypto/ca.hpp"
 #include "local_test_util.hpp"
 
 #include <doctest/doctest.h>

@@ -41,8 +41,8 @@ inline std::map<std::string, std::string> snapshot(const fs::path& root) {
   std::map<std::string, std::string> out;
   std::error_code ec;
   if (!fs::exists(root, ec)) return out;
-  for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::string rel = fs::relative(it->path(), root, ec).string();
     if (it->is_symlink(ec)) {
       out[rel] = "-> " + fs::read_symlink(it->path(), ec).string();

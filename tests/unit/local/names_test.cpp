@@ -56,10 +56,11 @@ TEST_CASE("bad names are refused with a message naming them") {
   std::string long_name;
   for (int i = 0; i < 5; ++i) long_name += std::string(60, 'b') + ".";
   long_name += "test";  // 309 characters
-  const std::vector<std::string> bad = {"",      "..",         "a..test",   long_label,
-                                        long_name + "", "foo_bar", "foo/bar", "../etc",
-                                        "*",     "*foo.test",  "a.*.test",  "-dash",
-                                        "dash-.test", "héllo.test", "fe80::1%eth0", "a b"};
+  const std::vector<std::string> bad = {
+      "",         "..",      "a..test",    long_label,   long_name + "",
+      "foo_bar",  "foo/bar", "../etc",     "*",          "*foo.test",
+      "a.*.test", "-dash",   "dash-.test", "héllo.test", "fe80::1%eth0",
+      "a b"};
   for (const auto& name : bad) {
     CAPTURE(name);
     std::vector<std::string> names{name};

@@ -1,5 +1,5 @@
-#include "acmed/local/local_ca.hpp"
 #include "acmed/local/trust_store.hpp"
+#include "acmed/local/local_ca.hpp"
 #include "local_test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -22,9 +22,11 @@ void make_system_store(const local::Environment& env, const test::TempDir& dir) 
   fs::create_directories(root / "usr/share/ca-certificates/test");
   fs::create_directories(root / "usr/local/share/ca-certificates");
   fs::create_directories(root / "etc/ssl/certs");
-  REQUIRE(sys::write_file_atomic(root / "usr/share/ca-certificates/test/other.crt", other->cert_pem()));
+  REQUIRE(
+      sys::write_file_atomic(root / "usr/share/ca-certificates/test/other.crt", other->cert_pem()));
   REQUIRE(sys::write_file_atomic(root / "etc/ca-certificates.conf", "test/other.crt\n"));
-  REQUIRE(test::run({env.update_ca_certificates.string(), "--sysroot", root.string()}).exit_code == 0);
+  REQUIRE(test::run({env.update_ca_certificates.string(), "--sysroot", root.string()}).exit_code ==
+          0);
 }
 
 std::string bundle(const local::Environment& env) {
@@ -157,13 +159,16 @@ TEST_CASE("uninstall leaves an NSS database that existed before, minus the CA, a
   auto profile = env.home / ".mozilla" / "firefox" / "abcd.default-release";
   for (const auto& d : {db, profile}) {
     fs::create_directories(d);
-    REQUIRE(test::run({"certutil", "-N", "-d", "sql:" + d.string(), "--empty-password"}).exit_code == 0);
+    REQUIRE(
+        test::run({"certutil", "-N", "-d", "sql:" + d.string(), "--empty-password"}).exit_code ==
+        0);
   }
   // someone else's CA in Chromium's db must survive
   auto other = local::LocalCa::create(dir / "other", "x@y", test::now_seconds());
   REQUIRE(other.ok());
-  REQUIRE(test::run({"certutil", "-A", "-d", "sql:" + db.string(), "-t", "C,,", "-n", "other",
-                     "-i", (dir / "other" / "rootCA.pem").string()}).exit_code == 0);
+  REQUIRE(test::run({"certutil", "-A", "-d", "sql:" + db.string(), "-t", "C,,", "-n", "other", "-i",
+                     (dir / "other" / "rootCA.pem").string()})
+              .exit_code == 0);
 
   auto report = local::install(env, runner, test::now_seconds());
   REQUIRE(report.ok());
@@ -313,9 +318,10 @@ TEST_CASE("install adds the CA to the keystore of $JAVA_HOME and uninstall remov
   auto other = local::LocalCa::create(dir / "other", "x@y", test::now_seconds());
   REQUIRE(other.ok());
   auto cacerts = (env.java_home / "lib" / "security" / "cacerts").string();
-  REQUIRE(test::run({keytool, "-importcert", "-noprompt", "-keystore", cacerts, "-storepass",
-                     "changeit", "-alias", "other", "-file", (dir / "other" / "rootCA.pem").string()})
-              .exit_code == 0);
+  REQUIRE(
+      test::run({keytool, "-importcert", "-noprompt", "-keystore", cacerts, "-storepass",
+                 "changeit", "-alias", "other", "-file", (dir / "other" / "rootCA.pem").string()})
+          .exit_code == 0);
 
   sys::RealProcessRunner runner;
   auto report = local::install(env, runner, test::now_seconds());
