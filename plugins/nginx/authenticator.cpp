@@ -38,6 +38,14 @@ int remove_stale_snippets(std::vector<Node>& nodes) {
   return removed;
 }
 
+// True if the server body has a return or rewrite of its own at server level (acmed's redirect
+// lives inside `if` blocks and lets challenges through).
+bool rewrites_first(const Server& s) {
+  return std::any_of(s.body.begin(), s.body.end(), [](const DirectiveRef& d) {
+    return d.node->name() == "return" || d.node->name() == "rewrite";
+  });
+}
+
 class NginxAuthenticator final : public challenge::Authenticator {
  public:
   NginxAuthenticator(const Options& options, sys::ProcessRunner& runner)
@@ -54,6 +62,7 @@ class NginxAuthenticator final : public challenge::Authenticator {
       remove_stale_snippets(config.file(i).tree.nodes);
     auto servers = http_servers(config);
     std::map<std::size_t, std::vector<std::string>> edits;
+    std::map<std::size_t, std::vector<std::string>> early_edits;
     for (const auto& task : tasks) {
       if (task.type != "http-01") {
         return Error(Errc::usage, "the nginx authenticator answers http-01 only, not " + task.type +
@@ -77,15 +86,25 @@ class NginxAuthenticator final : public challenge::Authenticator {
       std::string line = "location = /.well-known/acme-challenge/" + task.token +
                          " { default_type text/plain; return 200 \"" + task.key_authorization +
                          "\"; }";
+      // A server-level return or rewrite runs before any location is chosen: such a server
+      // also gets the answer as the first rewrite directive of its body.
+      std::string early = "if ($request_uri = /.well-known/acme-challenge/" + task.token +
+                          ") { return 200 \"" + task.key_authorization + "\"; }";
       for (auto t : targets) {
-        auto& lines = edits[t];
-        if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
+        auto add = [](std::vector<std::string>& lines, const std::string& l) {
+          if (std::find(lines.begin(), lines.end(), l) == lines.end()) lines.push_back(l);
+        };
+        add(edits[t], line);
+        if (rewrites_first(servers[t])) add(early_edits[t], early);
       }
     }
     for (auto& [index, lines] : edits) {
       Node& block = *servers[index].block.node;
       ACMED_CHECK(insert_lines(block, position_after_last(block, "listen"), lines,
                                body_indent(block), k_challenge_marker));
+      if (auto early_it = early_edits.find(index); early_it != early_edits.end()) {
+        ACMED_CHECK(insert_lines(block, 0, early_it->second, body_indent(block), k_challenge_marker));
+      }
     }
     install::Plan plan = plan_from(config);
     m_tx = std::make_unique<install::Transaction>(m_control, fs::path(), install::Persist::no);

@@ -148,16 +148,17 @@ acmed rollback || fail "rollback failed"
 [ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "rollback did not restore the tree"
 
 log "the CA rejects validation: the temporary challenge is removed, the tree is byte-identical"
-printf '%s\n' "server {" "	listen 127.0.0.1:$HTTP01_PORT;" "	server_name deny.test;" "	return 403;" "}" \
-  >"$ROOT/sites-available/deny.test"
-ln -s ../sites-available/deny.test "$ROOT/sites-enabled/deny.test"
+# away.test is served on 127.0.0.2 only; the CA (through challtestsrv) connects to 127.0.0.1.
+printf '%s\n' "server {" "	listen 127.0.0.2:$HTTP01_PORT;" "	server_name away.test;" "	return 403;" "}" \
+  >"$ROOT/sites-available/away.test"
+ln -s ../sites-available/away.test "$ROOT/sites-enabled/away.test"
 nginx -c "$ROOT/nginx.conf" -s reload || fail "nginx reload"
-WITH_DENY=$(tree_digest "$ROOT")
-expect_fail acmed_pebble certonly "${NGINX_FLAGS[@]}" -d deny.test
-[ "$(tree_digest "$ROOT")" = "$WITH_DENY" ] || fail "a failed validation left the challenge behind"
-[ ! -e "$ACMED_CONFIG_DIR/live/deny.test" ] || fail "a lineage was created for a failed order"
+WITH_AWAY=$(tree_digest "$ROOT")
+expect_fail acmed_pebble certonly "${NGINX_FLAGS[@]}" -d away.test
+[ "$(tree_digest "$ROOT")" = "$WITH_AWAY" ] || fail "a failed validation left the challenge behind"
+[ ! -e "$ACMED_CONFIG_DIR/live/away.test" ] || fail "a lineage was created for a failed order"
 site_answers
-rm "$ROOT/sites-enabled/deny.test" "$ROOT/sites-available/deny.test"
+rm "$ROOT/sites-enabled/away.test" "$ROOT/sites-available/away.test"
 nginx -c "$ROOT/nginx.conf" -s reload || fail "nginx reload"
 
 log "certonly --nginx proves other.test through nginx and installs nothing"

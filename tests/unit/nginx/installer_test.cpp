@@ -361,3 +361,21 @@ TEST_CASE("malformed nginx -v output gives no version") {
   REQUIRE(v);
   CHECK(v->minor == 27);
 }
+
+TEST_CASE("a server that returns at server level also gets the challenge as its first rewrite") {
+  Site s("server {\n  listen 80;\n  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n");
+  auto auth = nginx::make_authenticator(s.options, s.runner);
+  std::vector<challenge::Task> tasks{{"a.test", "dns", "http-01", "tk", "tk.th", ""}};
+  REQUIRE(auth->perform(tasks));
+  CHECK(*sys::read_file(s.site()) ==
+        "server {\n"
+        "  if ($request_uri = /.well-known/acme-challenge/tk) { return 200 \"tk.th\"; } "
+        "# acmed http-01 challenge (temporary)\n"
+        "  listen 80;\n"
+        "  location = /.well-known/acme-challenge/tk { default_type text/plain; return 200 "
+        "\"tk.th\"; } # acmed http-01 challenge (temporary)\n"
+        "  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n");
+  auth->cleanup(tasks);
+  CHECK(*sys::read_file(s.site()) ==
+        "server {\n  listen 80;\n  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n");
+}

@@ -307,3 +307,23 @@ TEST_CASE("real nginx: when the TLS port is taken the check fails and everything
   CHECK_FALSE(fs::exists(n.dir / "acmed/acmed-nginx-tls.conf"));
   CHECK(n.http_get("/") == "200 hello\n");
 }
+
+TEST_CASE("real nginx: a server that redirects everything still answers the challenge") {
+  RealNginx n;
+  n.site_text.replace(n.site_text.find("    location / {"), 0,
+                      "    return 301 https://$host$request_uri;\n");
+  REQUIRE(sys::write_file_atomic(n.root / "sites-enabled/example.conf", n.site_text));
+  auto started = sys::run_process({"nginx", "-p", n.root.string(), "-c", (n.root / "nginx.conf").string()});
+  REQUIRE(started.ok());
+  REQUIRE(started->exit_code == 0);
+  n.pid = std::stoi(*sys::read_file(n.root / "nginx.pid"));
+  REQUIRE(eventually([&] { return n.http_get("/").rfind("301 ", 0) == 0; }));
+  auto auth = nginx::make_authenticator(n.options, n.runner);
+  std::vector<challenge::Task> tasks{{"example.test", "dns", "http-01", "T0k", "T0k.th", ""}};
+  auto st = auth->perform(tasks);
+  REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().describe()));
+  CHECK(n.http_get("/.well-known/acme-challenge/T0k") == "200 T0k.th");
+  auth->cleanup(tasks);
+  CHECK(*sys::read_file(n.root / "sites-enabled/example.conf") == n.site_text);
+  CHECK(n.http_get("/.well-known/acme-challenge/T0k").rfind("301 ", 0) == 0);
+}
