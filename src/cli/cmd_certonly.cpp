@@ -1,5 +1,6 @@
 // `acmed certonly` and the obtain half of `acmed run`: flags -> renew::IssueRequest -> issue().
 #include "acmed/crypto/x509.hpp"
+#include "acmed/renew/policy.hpp"
 #include "acmed/store/account.hpp"
 #include "acmed/store/lineage.hpp"
 #include "acmed/sys/lock.hpp"
@@ -43,13 +44,14 @@ Result<std::string> matching_lineage(const store::Paths& paths, const IssueFlags
   return std::string();
 }
 
-// Lifetime-based due check for an interactive certonly: renew when less than a third of the
-// certificate's lifetime is left (half for certificates shorter than ten days).
-bool lifetime_due(const crypto::CertInfo& cert, std::chrono::system_clock::time_point now) {
-  auto lifetime = cert.not_after - cert.not_before;
-  auto left = cert.not_after - now;
-  if (lifetime < std::chrono::hours(24 * 10)) return left < lifetime / 2;
-  return left < lifetime / 3;
+// The lineage's own renewal rule without asking the CA (certbot's certonly does the same):
+// renew_before_expiry when set, else a third (or half) of the lifetime.
+bool lifetime_due(const store::Lineage& lineage, sys::TimePoint now) {
+  std::optional<std::chrono::seconds> before;
+  if (!lineage.conf.renew_before_expiry.empty()) {
+    if (auto parsed = store::parse_interval(lineage.conf.renew_before_expiry)) before = *parsed;
+  }
+  return now >= renew::lifetime_due_time(lineage.cert, before);
 }
 
 Status check_challenge_fit(const std::vector<util::Identifier>& ids) {
@@ -125,7 +127,7 @@ Result<std::optional<renew::IssueOutcome>> obtain_for_flags(const GlobalOptions&
     ACMED_TRY(auto existing, store::load_lineage(req.paths, lineage_name));
     bool same_names = names_of(req.identifiers) ==
                       std::set<std::string>(existing.names.begin(), existing.names.end());
-    if (same_names && !f.force_renewal && !lifetime_due(existing.cert, std::chrono::system_clock::now())) {
+    if (same_names && !f.force_renewal && !lifetime_due(existing, std::chrono::system_clock::now())) {
       spdlog::info("Certificate not yet due for renewal; keeping {} (expires {}).", lineage_name,
                    sys::format_rfc3339(existing.cert.not_after));
       return std::optional<renew::IssueOutcome>();

@@ -1,5 +1,6 @@
 #include "cli/issue_flags.hpp"
 
+#include "acmed/renew/reissue.hpp"
 #include "plugins/apache/apache.hpp"
 #include "plugins/nginx/nginx.hpp"
 #include "plugins/standalone/standalone.hpp"
@@ -151,8 +152,8 @@ void collect_webroot_order(CLI::App& app, IssueFlags& f) {
 
 std::string chosen_server(const IssueFlags& f) {
   if (!f.server.empty()) return f.server;
-  if (f.staging || f.dry_run) return k_letsencrypt_staging;
-  return k_letsencrypt_production;
+  if (f.staging || f.dry_run) return renew::k_le_staging;
+  return renew::k_le_production;
 }
 
 acme::TransportOptions transport_options(const IssueFlags& f) {

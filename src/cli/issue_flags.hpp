@@ -17,8 +17,6 @@
 
 namespace acmed::cli {
 
-inline constexpr const char* k_letsencrypt_production = "https://acme-v02.api.letsencrypt.org/directory";
-inline constexpr const char* k_letsencrypt_staging = "https://acme-staging-v02.api.letsencrypt.org/directory";
 
 struct IssueFlags {
   std::vector<std::string> domains;  // as given; comma lists split

@@ -1,3 +1,6 @@
+#include "acmed/local/environment.hpp"
+#include "acmed/local/lineage.hpp"
+#include "acmed/local/local_ca.hpp"
 #include "acmed/renew/reissue.hpp"
 
 #include <map>
@@ -55,10 +58,31 @@ Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewA
   return req;
 }
 
+namespace {
+
+// A lineage saved by `acmed local cert --save` is renewed by the local CA, not by an ACME CA.
+Result<RenewedCert> renew_local(const store::Lineage& lineage, const RenewAttempt& attempt,
+                                const store::Paths& paths) {
+  ACMED_TRY(auto env, local::detect_environment(local::process_env));
+  auto now = std::chrono::system_clock::now();
+  ACMED_TRY(auto ca, local::LocalCa::load(env.ca_root, now));
+  ACMED_TRY(auto files, local::renew_lineage_files(ca, lineage, env.user_at_host, now));
+  RenewedCert out;
+  ACMED_TRY(out.cert, crypto::parse_certificate(files.cert));
+  out.names = out.cert.dns_names;
+  out.names.insert(out.names.end(), out.cert.ips.begin(), out.cert.ips.end());
+  if (attempt.dry_run == DryRun::yes) return out;
+  ACMED_TRY(out.version, store::add_version(paths, lineage.name, files, lineage.conf));
+  return out;
+}
+
+}  // namespace
+
 RenewFn reissue_with(ReissueSettings settings, AuthenticatorFactory make_authenticator) {
   return [settings = std::move(settings), make_authenticator = std::move(make_authenticator)](
              const store::Lineage& lineage,
              const RenewAttempt& attempt) -> Result<RenewedCert> {
+    if (local::is_local_lineage(lineage.conf)) return renew_local(lineage, attempt, settings.paths);
     ACMED_TRY(IssueRequest req, reissue_request(lineage, attempt, settings));
     ACMED_TRY(auto authenticator, make_authenticator(lineage, attempt.params));
     ACMED_TRY(IssueOutcome outcome, issue(req, *authenticator));
@@ -83,6 +107,9 @@ class ClientAriLookup final : public AriLookup {
 
   Result<acme::RenewalInfo> renewal_info(const store::Lineage& lineage,
                                          std::string_view cert_id) override {
+    if (local::is_local_lineage(lineage.conf)) {
+      return Error(Errc::not_found, "the local development CA has no renewal information");
+    }
     std::string server = renewal_server(lineage.conf.params, m_override, DryRun::no);
     auto it = m_clients.find(server);
     if (it == m_clients.end()) {
