@@ -2,6 +2,7 @@
 
 #include "acmed/sys/clock.hpp"
 
+#include <cctype>
 #include <algorithm>
 #include <charconv>
 #include <ctime>
@@ -118,6 +119,11 @@ std::string hint_for(const Problem& p, std::optional<std::chrono::seconds> retry
       h += "wait before trying again (see the CA's rate-limit documentation)";
     return h;
   }
+  // An unauthorized newAccount is about the binding, not about reaching the name.
+  std::string detail = p.detail;
+  for (auto& c : detail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (t == "unauthorized" && !p.identifier && detail.find("external account") != std::string::npos)
+    return "check the --eab-kid and --eab-hmac-key values against your account at the CA";
   if (t == "unauthorized" || t == "connection" || t == "incorrectResponse" || t == "tls")
     return "check that the name points (A/AAAA records) to this machine and that port 80 (or "
            "443 for tls-alpn-01) is reachable from the internet, with no firewall or redirect in "

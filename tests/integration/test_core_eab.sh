@@ -26,6 +26,7 @@ log "a wrong HMAC key is refused"
 wrong=$(printf 'not-the-right-key-at-all-0123456789' | base64 | tr '+/' '-_' | tr -d '=\n')
 expect_fail standalone -d e1.test --eab-kid "$EAB_KID" --eab-hmac-key "$wrong"
 [ -z "$(find "$C/accounts" -type f 2>/dev/null)" ] || fail "an account was stored with a wrong EAB key"
+echo "$LAST_ERR" | grep -q -- "--eab-hmac-key" || fail "a refused EAB key gets no hint to check --eab-hmac-key"
 
 log "with --eab-kid/--eab-hmac-key: success"
 standalone -d e1.test --eab-kid "$EAB_KID" --eab-hmac-key "$EAB_HMAC_KEY" >"$TEST_DIR/ok.out" 2>&1 \
