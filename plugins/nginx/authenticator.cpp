@@ -103,7 +103,8 @@ class NginxAuthenticator final : public challenge::Authenticator {
       ACMED_CHECK(insert_lines(block, position_after_last(block, "listen"), lines,
                                body_indent(block), k_challenge_marker));
       if (auto early_it = early_edits.find(index); early_it != early_edits.end()) {
-        ACMED_CHECK(insert_lines(block, 0, early_it->second, body_indent(block), k_challenge_marker));
+        ACMED_CHECK(
+            insert_lines(block, 0, early_it->second, body_indent(block), k_challenge_marker));
       }
     }
     install::Plan plan = plan_from(config);

@@ -363,7 +363,9 @@ TEST_CASE("malformed nginx -v output gives no version") {
 }
 
 TEST_CASE("a server that returns at server level also gets the challenge as its first rewrite") {
-  Site s("server {\n  listen 80;\n  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n");
+  Site s(
+      "server {\n  listen 80;\n  server_name a.test;\n  return 301 "
+      "https://$host$request_uri;\n}\n");
   auto auth = nginx::make_authenticator(s.options, s.runner);
   std::vector<challenge::Task> tasks{{"a.test", "dns", "http-01", "tk", "tk.th", ""}};
   REQUIRE(auth->perform(tasks));
@@ -377,5 +379,6 @@ TEST_CASE("a server that returns at server level also gets the challenge as its 
         "  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n");
   auth->cleanup(tasks);
   CHECK(*sys::read_file(s.site()) ==
-        "server {\n  listen 80;\n  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n");
+        "server {\n  listen 80;\n  server_name a.test;\n  return 301 "
+        "https://$host$request_uri;\n}\n");
 }

@@ -313,7 +313,8 @@ TEST_CASE("real nginx: a server that redirects everything still answers the chal
   n.site_text.replace(n.site_text.find("    location / {"), 0,
                       "    return 301 https://$host$request_uri;\n");
   REQUIRE(sys::write_file_atomic(n.root / "sites-enabled/example.conf", n.site_text));
-  auto started = sys::run_process({"nginx", "-p", n.root.string(), "-c", (n.root / "nginx.conf").string()});
+  auto started =
+      sys::run_process({"nginx", "-p", n.root.string(), "-c", (n.root / "nginx.conf").string()});
   REQUIRE(started.ok());
   REQUIRE(started->exit_code == 0);
   n.pid = std::stoi(*sys::read_file(n.root / "nginx.pid"));
