@@ -2,6 +2,10 @@
 // and `rollback`. Every change goes through install::Transaction (checkpoint, config test,
 // reload, TLS check, byte-for-byte rollback).
 #include "acmed/install/transaction.hpp"
+#include "acmed/local/environment.hpp"
+#include "acmed/local/leaf.hpp"
+#include "acmed/local/lineage.hpp"
+#include "acmed/local/local_ca.hpp"
 #include "acmed/store/lineage.hpp"
 #include "acmed/sys/lock.hpp"
 #include "cli/context.hpp"
@@ -97,6 +101,32 @@ Status deploy_lineage(const GlobalOptions& g, const IssueFlags& f, install::Inst
                     [&] { return installer.check_deployed(request); });
 }
 
+// Records the installer in the lineage's renewal conf, so renewals reload that server.
+Status record_installer(const GlobalOptions& g, const IssueFlags& f, const std::string& lineage) {
+  ACMED_TRY(auto conf, store::read_renewal_conf(store_paths(g), lineage));
+  conf.params.installer = f.nginx ? "nginx" : "apache";
+  if (f.nginx) conf.params.nginx_server_root = f.nginx_server_root;
+  if (f.apache) conf.params.apache_server_root = f.apache_server_root;
+  return store::save_renewal_conf(store_paths(g), lineage, std::move(conf));
+}
+
+// --local: a certificate from the local development CA, stored as a lineage that `acmed renew`
+// renews with the same CA. No ACME server and no challenge are involved.
+Result<std::string> obtain_local(const GlobalOptions& g, const IssueFlags& f,
+                                 const std::vector<std::string>& names) {
+  if (f.dry_run) return Error(Errc::usage, "--dry-run does not apply to --local");
+  ACMED_TRY(auto env, local::detect_environment(local::process_env));
+  auto now = std::chrono::system_clock::now();
+  ACMED_TRY(auto ca, local::LocalCa::load(env.ca_root, now));
+  auto key_type = f.key_type == "rsa" ? crypto::KeyType::rsa : crypto::KeyType::ecdsa;
+  ACMED_TRY(auto leaf, local::make_leaf(ca, names, key_type, local::Purpose::server,
+                                        env.user_at_host, now));
+  ACMED_TRY(auto lock, sys::DirLock::acquire(g.config_dir));
+  ACMED_TRY(auto lineage, local::save_lineage(store_paths(g), ca, leaf, key_type, local::Purpose::server));
+  spdlog::info("Certificate from the local development CA saved as {}.", lineage);
+  return lineage;
+}
+
 struct InstallFlags {
   bool force = false;
 };
@@ -178,18 +208,22 @@ Status run_install_flow(const GlobalOptions& g, IssueFlags& f) {
   for (const auto& id : ids) names.push_back(id.value);
   ACMED_CHECK(installer->plan_deploy(deploy_request(g, "acmed-precheck", dns_names(names), {})));
 
-  ACMED_TRY(auto auth, make_authenticator(f, g));
   std::string lineage;
+  if (f.local) {
+    ACMED_TRY(lineage, obtain_local(g, f, names));
+    ACMED_CHECK(record_installer(g, f, lineage));
+    ACMED_TRY(auto lock, sys::DirLock::acquire(g.config_dir));
+    ACMED_TRY(auto stored, store::load_lineage(store_paths(g), lineage));
+    return deploy_lineage(g, f, *installer, stored.name, stored.names);
+  }
+  ACMED_TRY(auto auth, make_authenticator(f, g));
   ACMED_TRY(auto outcome, obtain_for_flags(g, f, *auth, lineage));
   if (f.dry_run) {
     spdlog::info("The dry run was successful: the CA issued a test certificate (not saved).");
     if (lineage.empty()) return {};
   } else if (outcome) {
     spdlog::info("Successfully received certificate for {}.", lineage);
-    // Record the installer so renewals reload it.
-    ACMED_TRY(auto conf, store::read_renewal_conf(store_paths(g), lineage));
-    conf.params.installer = f.nginx ? "nginx" : "apache";
-    ACMED_CHECK(store::save_renewal_conf(store_paths(g), lineage, std::move(conf)));
+    ACMED_CHECK(record_installer(g, f, lineage));
   }
   ACMED_TRY(auto lock, sys::DirLock::acquire(g.config_dir));
   ACMED_TRY(auto stored, store::load_lineage(store_paths(g), lineage));

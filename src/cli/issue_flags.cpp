@@ -40,6 +40,9 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
       ->group(g_what);
   app.add_flag("--force-renewal,--renew-by-default", f.force_renewal,
                "Get a new certificate even if the existing one is not due")->group(g_what);
+  app.add_flag("--local", f.local,
+               "Use the local development CA (acmed local install) instead of an ACME CA")
+      ->group(g_what);
   app.add_flag("--dry-run", f.dry_run,
                "Rehearse against the staging CA (or --server) and save nothing")->group(g_what);
 

@@ -43,6 +43,7 @@ struct IssueFlags {
   int http01_port = 80;
   std::string http01_address;
   bool dry_run = false;
+  bool local = false;  // --local: sign with the local development CA instead of an ACME CA
   bool force_renewal = false;
   bool expand = false;
   std::string pre_hook, post_hook, deploy_hook;
