@@ -2,7 +2,7 @@
 # End to end with the real Debian nginx and Pebble: `acmed --nginx` proves example.test through the
 # running nginx (http-01), serves the certificate on 443 with a 301 from plain HTTP, a second run
 # changes nothing, `acmed rollback` restores the tree byte for byte; `--no-redirect`,
-# `certonly --nginx`, `install --dry-run`; and failures (a config nginx already rejects, port 443
+# `certonly --nginx`, `install --dry-run`, `enhance --redirect` (with --dry-run); and failures (a config nginx already rejects, port 443
 # taken so the new config cannot be served, nginx stopped, a read-only site file) leave the tree
 # byte-identical and the old site answering. nginx runs from a config root in the test dir, on
 # loopback, and is stopped by the PID in its pid file, pass or fail.
@@ -144,6 +144,20 @@ log "--no-redirect keeps plain HTTP serving the site"
 acmed install "${NGINX_FLAGS[@]}" --cert-name example.test --no-redirect || fail "install failed"
 [ "$(http_get example.test /)" = "200 " ] || fail "--no-redirect still redirects"
 [ "$(https_body)" = "hello from example.test" ] || fail "HTTPS does not serve the site"
+
+log "enhance --redirect: --dry-run shows the diff only, then the redirect is added"
+NO_REDIRECT=$(tree_digest "$ROOT")
+acmed enhance "${NGINX_FLAGS[@]}" --cert-name example.test --redirect --dry-run >"$TEST_DIR/enh.diff" \
+  || fail "enhance --dry-run failed"
+grep -q '^+.*return 301' "$TEST_DIR/enh.diff" || fail "enhance --dry-run shows no redirect in its diff"
+[ "$(tree_digest "$ROOT")" = "$NO_REDIRECT" ] || fail "enhance --dry-run changed the tree"
+acmed enhance "${NGINX_FLAGS[@]}" --cert-name example.test --redirect || fail "enhance failed"
+[ "$(http_get example.test /)" = "301 https://example.test/" ] || fail "enhance added no redirect"
+acmed enhance "${NGINX_FLAGS[@]}" --cert-name example.test --redirect || fail "second enhance failed"
+expect_fail acmed enhance "${NGINX_FLAGS[@]}" --cert-name example.test
+echo "$LAST_ERR" | grep -q -- "--redirect" || fail "enhance without an enhancement gives no usage hint"
+acmed rollback || fail "rollback of enhance failed"
+[ "$(tree_digest "$ROOT")" = "$NO_REDIRECT" ] || fail "rollback did not undo the enhancement"
 acmed rollback || fail "rollback failed"
 [ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "rollback did not restore the tree"
 
