@@ -107,9 +107,13 @@ class Planner {
                             const install::DeployRequest* deploy,
                             std::span<const install::Enhancement> enhancements) {
     if (names.empty()) return Error(Errc::usage, "no names to install a certificate for");
-    if (!m_options.enmod.empty() || !m_options.ensite.empty()) {
+    // certbot's defaults name Debian's a2enmod/a2ensite, which acmed imitates itself (inside
+    // the transaction, so rollback undoes them); any other program is refused.
+    bool debian_enmod = m_options.enmod.empty() || fs::path(m_options.enmod).filename() == "a2enmod";
+    bool debian_ensite = m_options.ensite.empty() || fs::path(m_options.ensite).filename() == "a2ensite";
+    if (!debian_enmod || !debian_ensite) {
       return Error(
-          Errc::usage, "--apache-enmod/--apache-ensite are not supported",
+          Errc::usage, "--apache-enmod/--apache-ensite accept only a2enmod/a2ensite",
           "leave them out: acmed makes the same symlinks itself, so rollback can undo them");
     }
     bool redirect = has(enhancements, install::Enhancement::redirect);

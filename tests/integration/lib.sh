@@ -95,7 +95,9 @@ make_tls_ca() {
 # PEBBLE_VA_NOSLEEP (default 1), PEBBLE_WFE_NONCEREJECT (default 0), PEBBLE_EAB (set to 1 to
 # require External Account Binding with kid "kid-1" and key $EAB_HMAC_KEY).
 # Exports: PEBBLE_URL (directory), PEBBLE_CA_BUNDLE (trust for Pebble's HTTPS listener),
-# PEBBLE_MGMT (management base URL), DNS_PORT, HTTP01_PORT, PEBBLE_PID.
+# PEBBLE_MGMT (management base URL), DNS_PORT, HTTP01_PORT, PEBBLE_PID, and CHALL_MGMT (the DNS
+# server's management URL: POST /add-a {"host":"x.test.","addresses":[...]} to point a name
+# elsewhere, /clear-a to undo).
 EAB_KID=kid-1
 EAB_HMAC_KEY=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
 start_pebble() {
@@ -133,10 +135,11 @@ JSON
   wait_for_port "$acme_port"
   wait_for_port "$mgmt_port"
   DNS_PORT=$dns_port
+  CHALL_MGMT="http://127.0.0.1:$chall_mgmt"
   PEBBLE_URL="https://127.0.0.1:$acme_port/dir"
   PEBBLE_MGMT="https://127.0.0.1:$mgmt_port"
   PEBBLE_CA_BUNDLE="$TEST_DIR/pebble-tls/ca.pem"
-  export HTTP01_PORT PEBBLE_URL PEBBLE_MGMT PEBBLE_CA_BUNDLE DNS_PORT PEBBLE_PID
+  export HTTP01_PORT PEBBLE_URL PEBBLE_MGMT PEBBLE_CA_BUNDLE DNS_PORT PEBBLE_PID CHALL_MGMT
 }
 
 # pebble_root FILE: saves Pebble's issuing root (which changes every start) to FILE.

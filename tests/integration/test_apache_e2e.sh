@@ -132,6 +132,25 @@ acmed_apache -d example.test --no-redirect || fail "acmed --apache --no-redirect
 acmed rollback || fail "second rollback failed"
 [ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "rollback after --no-redirect did not restore $ROOT"
 
+log "certbot's --apache-enmod a2enmod / --apache-ensite a2ensite are accepted; other programs refused"
+acmed_apache install --cert-name example.test --apache-enmod a2enmod --apache-ensite /usr/sbin/a2ensite \
+  --dry-run >/dev/null || fail "--apache-enmod a2enmod was refused"
+expect_fail acmed_apache install --cert-name example.test --apache-enmod /opt/my-enmod
+[ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "an --apache-enmod check changed the tree"
+
+log "the CA rejects validation: the temporary challenge is removed, the tree is byte-identical"
+# The DNS server now answers 127.0.0.2 for example.test, where apache does not listen.
+curl -sf --max-time 5 -X POST -d '{"host":"example.test.","addresses":["127.0.0.2"]}' \
+  "$CHALL_MGMT/add-a" >/dev/null || fail "cannot change challtestsrv's answer"
+LIVE_BEFORE=$(tree_digest "$ACMED_CONFIG_DIR/live")
+expect_fail acmed_apache certonly -d example.test --force-renewal
+echo "$LAST_ERR" | grep -q "example.test" || fail "the validation error does not name example.test"
+[ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "a rejected validation left changes in $ROOT"
+[ ! -e "$ROOT/conf-enabled/acmed-http01.conf" ] || fail "http-01 snippet left behind after a rejection"
+[ "$(tree_digest "$ACMED_CONFIG_DIR/live")" = "$LIVE_BEFORE" ] || fail "a rejected validation changed live/"
+[ "$(http_get "http://example.test:$HTTP01_PORT/")" = "hello from example.test" ] || fail "site gone"
+curl -sf --max-time 5 -X POST -d '{"host":"example.test."}' "$CHALL_MGMT/clear-a" >/dev/null || true
+
 log "with apache stopped, install is refused and nothing changes"
 stop_pid "$APACHE_PID"
 expect_fail acmed_apache install --cert-name example.test
