@@ -236,11 +236,14 @@ TEST_CASE("a renewed lineage path updates only the certificate lines of the exis
   CHECK(plan.links.empty());
 }
 
-TEST_CASE("--apache-enmod is refused rather than silently ignored") {
+TEST_CASE("--apache-enmod takes certbot's a2enmod and refuses any other program") {
   Setup s;
   s.options.enmod = "/usr/sbin/a2enmod";
+  s.options.ensite = "a2ensite";
   Config c = s.config();
   auto r = s.request({"example.test"});
+  CHECK(plan_changes(c, s.options, r.names, &r, r.enhancements));
+  s.options.enmod = "/opt/bin/my-enmod";
   auto p = plan_changes(c, s.options, r.names, &r, r.enhancements);
   REQUIRE_FALSE(p);
   CHECK(p.error().code == Errc::usage);
