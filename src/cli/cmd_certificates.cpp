@@ -27,7 +27,8 @@ long days_left(const crypto::CertInfo& cert, sys::TimePoint now) {
   return static_cast<long>(std::chrono::floor<std::chrono::hours>(cert.not_after - now).count() / 24);
 }
 
-nlohmann::json lineage_json(const store::Paths& paths, const store::Lineage& l, sys::TimePoint now) {
+nlohmann::json lineage_json(const store::Paths& paths, const store::Lineage& l, sys::TimePoint now,
+                            const store::CheckTimes& checked) {
   nlohmann::json j;
   j["name"] = l.name;
   j["domains"] = l.names;
@@ -46,7 +47,7 @@ nlohmann::json lineage_json(const store::Paths& paths, const store::Lineage& l, 
   j["installer"] = l.conf.params.installer;
   j["certificate_path"] = (paths.live_dir(l.name) / "fullchain.pem").string();
   j["private_key_path"] = (paths.live_dir(l.name) / "privkey.pem").string();
-  if (auto status = store::load_status(paths, l.name); status) {
+  if (auto status = store::load_status(paths, l.name, checked); status) {
     j["status"] = store::status_to_json(*status);
   }
   return j;
@@ -85,11 +86,13 @@ Status list_certificates(const GlobalOptions& globals, const std::string& only, 
   auto paths = store_paths(globals);
   ACMED_TRY(auto entries, store::list_lineages(paths));
   auto now = std::chrono::system_clock::now();
+  // A broken check-times file only loses the "last checked" times; the rest is still worth showing.
+  auto checked = store::load_check_times(paths).value_or(store::CheckTimes{});
   nlohmann::json all = nlohmann::json::array();
   for (auto& entry : entries) {
     if (!only.empty() && entry.name != only) continue;
     if (entry.lineage) {
-      all.push_back(lineage_json(paths, *entry.lineage, now));
+      all.push_back(lineage_json(paths, *entry.lineage, now, checked));
     } else {
       all.push_back({{"name", entry.name}, {"error", entry.lineage.error().describe()}});
     }

@@ -37,18 +37,27 @@ std::string urgency_text(Urgency u, const crypto::CertInfo& cert, sys::TimePoint
 
 // What deciding needs of a lineage: its renewal conf and current certificate. Cheaper than
 // store::load_lineage (no private key parsing, no link checks), which matters for a run over
-// a thousand lineages that are not due; the full load happens before a renewal.
-Result<store::Lineage> load_for_check(const store::Paths& paths, const std::string& name) {
+// a thousand lineages that are not due; the full load happens before a renewal. The certificate
+// is parsed only when its file differs from the one `cache` describes (then `cache` is updated).
+Result<store::Lineage> load_for_check(const store::Paths& paths, const std::string& name,
+                                      std::optional<store::CertCache>& cache) {
   store::Lineage lin;
   lin.name = name;
   lin.conf_path = paths.renewal_conf(name);
   ACMED_TRY(lin.conf, store::read_renewal_conf(paths, name));
   std::filesystem::path cert_path = paths.live_dir(name) / "cert.pem";
-  auto pem = sys::read_file(cert_path);
-  if (!pem) return std::move(pem).error().with_context("while reading lineage " + name);
-  auto cert = crypto::parse_certificate(*pem);
-  if (!cert) return std::move(cert).error().with_context("while reading " + cert_path.string());
-  lin.cert = std::move(*cert);
+  auto stamp = store::stamp_file(cert_path);
+  if (!stamp) return std::move(stamp).error().with_context("while reading lineage " + name);
+  if (cache && cache->file == *stamp) {
+    lin.cert = cache->info;
+  } else {
+    auto pem = sys::read_file(cert_path);
+    if (!pem) return std::move(pem).error().with_context("while reading lineage " + name);
+    auto cert = crypto::parse_certificate(*pem);
+    if (!cert) return std::move(cert).error().with_context("while reading " + cert_path.string());
+    lin.cert = std::move(*cert);
+    cache = store::CertCache{*stamp, lin.cert};
+  }
   lin.names = lin.cert.dns_names;
   lin.names.insert(lin.names.end(), lin.cert.ips.begin(), lin.cert.ips.end());
   return lin;
@@ -59,6 +68,7 @@ struct Work {
   std::string name;
   std::optional<store::Lineage> lineage;
   store::LineageStatus status;
+  store::LineageStatus loaded;  // as read from its file, to skip writing it back unchanged
   std::optional<seconds> renew_before_expiry;
   bool due = false;
   std::string replaces;
@@ -88,6 +98,7 @@ class Run {
   void renew(Work& w);
   void fail(Work& w, const Error& error, std::string_view what);
   void save(Work& w);
+  void save_if_changed(Work& w);
   void record_check_failure(Work& w);
 
   const RenewOptions& m_opt;
@@ -115,6 +126,14 @@ void Run::save(Work& w) {
   }
 }
 
+// A not-due check changes only last_checked, which record_check_times() keeps for the whole run
+// in one file: rewriting a thousand status files would cost a thousand file creations.
+void Run::save_if_changed(Work& w) {
+  store::LineageStatus before = w.loaded;
+  before.last_checked = w.status.last_checked;
+  if (before != w.status) save(w);
+}
+
 void Run::fail(Work& w, const Error& error, std::string_view what) {
   w.report.outcome = Outcome::failed;
   w.report.reason = std::string(what) + ": " + error.describe();
@@ -134,11 +153,12 @@ void Run::check(Work& w, std::size_t worker) {
   auto status = store::load_status(m_ctx.paths, w.name);
   if (status) {
     w.status = std::move(*status);
+    w.loaded = w.status;
   } else {
     log(LogLevel::warning, w.name + ": ignoring its unreadable status file: " +
                                status.error().describe());
   }
-  auto lineage = load_for_check(m_ctx.paths, w.name);
+  auto lineage = load_for_check(m_ctx.paths, w.name, w.status.cert);
   if (!lineage) {
     fail(w, lineage.error(), "cannot load the lineage");
     record_check_failure(w);
@@ -217,7 +237,7 @@ void Run::check(Work& w, std::size_t worker) {
   w.report.outcome = Outcome::not_due;
   w.report.reason = decision.reason;
   log(LogLevel::debug, w.name + ": " + decision.reason);
-  save(w);
+  save_if_changed(w);
 }
 
 void Run::renew(Work& w) {
@@ -284,6 +304,7 @@ void Run::renew(Work& w) {
   w.status.last_error.clear();
   w.status.failure_count = 0;
   w.status.ari.reset();  // that answer was about the old certificate
+  w.status.cert.reset();  // read again from the new file at the next check
   w.status.next_due = next;
   save(w);
 }
@@ -304,14 +325,35 @@ Result<RunSummary> Run::execute() {
     std::sort(names.begin(), names.end());
   }
 
-  std::vector<Work> work(names.size());
-  for (std::size_t i = 0; i < names.size(); ++i) work[i].name = names[i];
+  // A lineage that is due or failed keeps its Work for the later steps; of the others only the
+  // report is kept, so memory does not grow with the number of lineages that are not due.
+  std::vector<std::unique_ptr<Work>> work(names.size());
+  std::vector<LineageReport> reports(names.size());
   int jobs = std::max(1, m_opt.jobs);
   m_lookups.resize(static_cast<std::size_t>(jobs));
-  for_each_parallel(work.size(), jobs, [&](std::size_t i, std::size_t worker) {
-    check(work[i], worker);
+  for_each_parallel(names.size(), jobs, [&](std::size_t i, std::size_t worker) {
+    auto w = std::make_unique<Work>();
+    w->name = names[i];
+    check(*w, worker);
+    if (w->due || w->report.outcome == Outcome::failed) {
+      work[i] = std::move(w);
+    } else {
+      reports[i] = std::move(w->report);
+    }
   });
   m_lookups.clear();
+  if (!dry()) {
+    store::CheckTimes checked;
+    for (const auto& name : names) checked.emplace(name, m_now);
+    auto existing = store::lineage_names(m_ctx.paths);
+    if (!existing) {
+      log(LogLevel::warning, "cannot record when lineages were checked: " +
+                                 existing.error().describe());
+    } else if (auto saved = store::record_check_times(m_ctx.paths, checked, *existing); !saved) {
+      log(LogLevel::warning, "cannot record when lineages were checked: " +
+                                 saved.error().describe());
+    }
+  }
 
   RunSummary summary;
   summary.dry_run = m_opt.dry_run;
@@ -324,7 +366,7 @@ Result<RunSummary> Run::execute() {
 
   std::vector<Work*> due;
   for (auto& w : work) {
-    if (w.due) due.push_back(&w);
+    if (w && w->due) due.push_back(w.get());
   }
   if (!due.empty()) {
     // Pre hooks once, before the first renewal (certbot runs them lazily for the same reason:
@@ -354,7 +396,13 @@ Result<RunSummary> Run::execute() {
     hooks.run_post();
   }
 
-  for (auto& w : work) {
+  summary.lineages.reserve(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!work[i]) {
+      summary.lineages.push_back(std::move(reports[i]));
+      continue;
+    }
+    Work& w = *work[i];
     if (w.report.outcome == Outcome::failed) {
       std::string line = w.name + ": " + w.report.reason;
       if (w.lineage) {

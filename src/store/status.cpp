@@ -2,6 +2,14 @@
 
 #include "acmed/sys/fs.hpp"
 
+#include "acmed/crypto/encoding.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
 namespace acmed::store {
 
 namespace {
@@ -33,7 +41,97 @@ Status get_string(const json& j, const char* key, std::string& out) {
   return {};
 }
 
+json stamp_to_json(const FileStamp& f) {
+  return {{"dev", f.dev}, {"ino", f.ino}, {"size", f.size}, {"mtime_ns", f.mtime_ns},
+          {"ctime_ns", f.ctime_ns}};
+}
+
+template <typename Int>
+Status get_int(const json& j, const char* key, Int& out) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) {
+    return Error(Errc::config, std::string("'") + key + "' is not an integer");
+  }
+  out = it->get<Int>();
+  return {};
+}
+
+Status get_strings(const json& j, const char* key, std::vector<std::string>& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_array()) return Error(Errc::config, std::string("'") + key + "' is not a list");
+  for (const auto& v : *it) {
+    if (!v.is_string()) return Error(Errc::config, std::string("'") + key + "' holds a non-string");
+    out.push_back(v.get<std::string>());
+  }
+  return {};
+}
+
+Status get_bytes(const json& j, const char* key, std::string& out) {
+  std::string text;
+  ACMED_CHECK(get_string(j, key, text));
+  auto bytes = crypto::base64url_decode(text);
+  if (!bytes) return Error(Errc::config, std::string("'") + key + "' is not base64url");
+  out = std::move(*bytes);
+  return {};
+}
+
+json cert_to_json(const CertCache& c) {
+  const crypto::CertInfo& i = c.info;
+  return {{"file", stamp_to_json(c.file)},
+          {"subject_cn", i.subject_cn},
+          {"issuer_cn", i.issuer_cn},
+          {"dns_names", i.dns_names},
+          {"ips", i.ips},
+          {"not_before", sys::format_rfc3339(i.not_before)},
+          {"not_after", sys::format_rfc3339(i.not_after)},
+          {"serial", crypto::base64url_encode(i.serial)},
+          {"authority_key_id", crypto::base64url_encode(i.authority_key_id)},
+          {"sha256_fingerprint", i.sha256_fingerprint},
+          {"is_ca", i.is_ca}};
+}
+
+Result<CertCache> cert_from_json(const json& j) {
+  if (!j.is_object()) return Error(Errc::config, "'cert' is not an object");
+  CertCache c;
+  auto file = j.find("file");
+  if (file == j.end() || !file->is_object()) return Error(Errc::config, "'cert.file' is missing");
+  ACMED_CHECK(get_int(*file, "dev", c.file.dev));
+  ACMED_CHECK(get_int(*file, "ino", c.file.ino));
+  ACMED_CHECK(get_int(*file, "size", c.file.size));
+  ACMED_CHECK(get_int(*file, "mtime_ns", c.file.mtime_ns));
+  ACMED_CHECK(get_int(*file, "ctime_ns", c.file.ctime_ns));
+  crypto::CertInfo& i = c.info;
+  ACMED_CHECK(get_string(j, "subject_cn", i.subject_cn));
+  ACMED_CHECK(get_string(j, "issuer_cn", i.issuer_cn));
+  ACMED_CHECK(get_strings(j, "dns_names", i.dns_names));
+  ACMED_CHECK(get_strings(j, "ips", i.ips));
+  std::optional<sys::TimePoint> nb, na;
+  ACMED_CHECK(get_time(j, "not_before", nb));
+  ACMED_CHECK(get_time(j, "not_after", na));
+  if (!nb || !na) return Error(Errc::config, "'cert' lacks its validity times");
+  i.not_before = *nb;
+  i.not_after = *na;
+  ACMED_CHECK(get_bytes(j, "serial", i.serial));
+  ACMED_CHECK(get_bytes(j, "authority_key_id", i.authority_key_id));
+  ACMED_CHECK(get_string(j, "sha256_fingerprint", i.sha256_fingerprint));
+  if (auto it = j.find("is_ca"); it != j.end() && it->is_boolean()) i.is_ca = it->get<bool>();
+  return c;
+}
+
 }  // namespace
+
+Result<FileStamp> stamp_file(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    int err = errno;
+    return Error(err == ENOENT ? Errc::not_found : Errc::io,
+                 "cannot stat " + path.string() + ": " + std::strerror(err));
+  }
+  auto ns = [](const timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
+  return FileStamp{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                   static_cast<std::int64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim)};
+}
 
 json status_to_json(const LineageStatus& s) {
   json j = json::object();
@@ -53,6 +151,7 @@ json status_to_json(const LineageStatus& s) {
     put_time(a, "chosen_time", s.ari->chosen_time);
     j["ari"] = std::move(a);
   }
+  if (s.cert) j["cert"] = cert_to_json(*s.cert);
   return j;
 }
 
@@ -79,6 +178,9 @@ Result<LineageStatus> status_from_json(const json& j) {
     ACMED_CHECK(get_string(*it, "explanation_url", a.explanation_url));
     ACMED_CHECK(get_time(*it, "chosen_time", a.chosen_time));
     s.ari = std::move(a);
+  }
+  if (auto it = j.find("cert"); it != j.end() && !it->is_null()) {
+    ACMED_TRY(s.cert, cert_from_json(*it));
   }
   return s;
 }
@@ -110,6 +212,64 @@ Status save_status(const Paths& paths, std::string_view name, const LineageStatu
   std::string text =
       status_to_json(status).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   return sys::write_file_atomic(paths.status_file(name), text + "\n", 0600);
+}
+
+namespace {
+fs::path check_times_file(const Paths& paths) { return paths.work_dir / "acmed" / "checked.json"; }
+}  // namespace
+
+Result<CheckTimes> load_check_times(const Paths& paths) {
+  fs::path file = check_times_file(paths);
+  auto text = sys::read_file_limited(file, 16 << 20);
+  if (!text) {
+    if (text.error().code == Errc::not_found) return CheckTimes{};
+    return std::move(text).error();
+  }
+  auto bad = [&](const std::string& why) {
+    return Error(Errc::config, file.string() + ": " + why,
+                 "delete it; the next `acmed renew` writes a fresh one");
+  };
+  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return bad("not valid JSON");
+  auto it = j.is_object() ? j.find("checked") : j.end();
+  if (it == j.end() || !it->is_object()) return bad("no \"checked\" object");
+  CheckTimes times;
+  for (const auto& [name, value] : it->items()) {
+    sys::TimePoint t;
+    if (!value.is_string() || !sys::parse_rfc3339(value.get<std::string>(), t)) {
+      return bad("the time of '" + name + "' is not an RFC 3339 time");
+    }
+    times.emplace(name, t);
+  }
+  return times;
+}
+
+Status record_check_times(const Paths& paths, const CheckTimes& checked,
+                          const std::vector<std::string>& existing) {
+  CheckTimes times;
+  if (auto old = load_check_times(paths); old) times = std::move(*old);  // a broken file is replaced
+  for (const auto& [name, t] : checked) {
+    auto [it, inserted] = times.emplace(name, t);
+    if (!inserted && it->second < t) it->second = t;
+  }
+  std::erase_if(times, [&](const auto& entry) {
+    return !std::binary_search(existing.begin(), existing.end(), entry.first);
+  });
+  json list = json::object();
+  for (const auto& [name, t] : times) list[name] = sys::format_rfc3339(t);
+  json j = {{"format", k_format}, {"checked", std::move(list)}};
+  ACMED_CHECK(sys::make_dirs(paths.work_dir / "acmed", 0700));
+  return sys::write_file_atomic(check_times_file(paths),
+                                j.dump(1, ' ', false, json::error_handler_t::replace) + "\n", 0600);
+}
+
+Result<LineageStatus> load_status(const Paths& paths, std::string_view name,
+                                  const CheckTimes& times) {
+  ACMED_TRY(LineageStatus status, load_status(paths, name));
+  if (auto it = times.find(name); it != times.end()) {
+    if (!status.last_checked || *status.last_checked < it->second) status.last_checked = it->second;
+  }
+  return status;
 }
 
 }  // namespace acmed::store

@@ -37,6 +37,7 @@ struct CertInfo {
   std::string authority_key_id;    // raw keyIdentifier bytes of AKI; empty if absent
   std::string sha256_fingerprint;  // hex of SHA-256 over the DER
   bool is_ca = false;
+  bool operator==(const CertInfo&) const = default;
 };
 
 // Splits a PEM bundle into its certificate blocks, in order. Errc::protocol if it holds anything

@@ -5,20 +5,27 @@
 //    "last_checked": "2026-11-26T22:48:27Z", "last_renewed": "...", "next_due": "...",
 //    "last_error": "...", "failure_count": 2,
 //    "ari": {"cert_id": "<RFC 9773 id>", "window_start": "...", "window_end": "...",
-//            "retry_after_until": "...", "explanation_url": "https://...", "chosen_time": "..."}}
+//            "retry_after_until": "...", "explanation_url": "https://...", "chosen_time": "..."},
+//    "cert": {"file": {"dev": 2049, "ino": 1234, "size": 1289, "mtime_ns": ..., "ctime_ns": ...},
+//             "not_before": "...", "not_after": "...", "serial": "<base64url>", ...}}
 //
 // Times are RFC 3339 UTC; an absent time is left out. Unknown keys are ignored when reading. The
 // file is a cache: when it is missing the lineage simply has no history yet.
 #pragma once
 
+#include "acmed/crypto/x509.hpp"
 #include "acmed/store/paths.hpp"
 #include "acmed/sys/clock.hpp"
 #include "acmed/util/result.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace acmed::store {
@@ -34,6 +41,27 @@ struct AriState {
   bool operator==(const AriState&) const = default;
 };
 
+// Identity of a file as stat(2) sees it: a different file, or the same one rewritten, differs.
+struct FileStamp {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+// stat(2) of `path`, following symlinks (live/NAME/cert.pem is a link into archive/).
+Result<FileStamp> stamp_file(const fs::path& path);
+
+// What was read from the lineage's current certificate, so that a run over lineages that are
+// not due parses no certificate whose file did not change since the last run.
+struct CertCache {
+  FileStamp file;
+  crypto::CertInfo info;
+  bool operator==(const CertCache&) const = default;
+};
+
 struct LineageStatus {
   std::optional<sys::TimePoint> last_checked;
   std::optional<sys::TimePoint> last_renewed;
@@ -41,6 +69,7 @@ struct LineageStatus {
   std::string last_error;  // empty after a success
   int failure_count = 0;   // consecutive failed renewals
   std::optional<AriState> ari;
+  std::optional<CertCache> cert;
   bool operator==(const LineageStatus&) const = default;
 };
 
@@ -54,5 +83,20 @@ Result<LineageStatus> load_status(const Paths& paths, std::string_view name);
 
 // Writes the status of lineage `name` atomically (0600, dirs 0700). Idempotent.
 Status save_status(const Paths& paths, std::string_view name, const LineageStatus& status);
+
+// When each lineage was last checked by a renewal run, in one file:
+// <work_dir>/acmed/checked.json, {"format": 1, "checked": {"<name>": "<RFC 3339 time>", ...}}.
+// A run rewrites a lineage's own status file only when something other than last_checked changed,
+// so a run over a thousand lineages that are not due writes this one file instead of a thousand.
+using CheckTimes = std::map<std::string, sys::TimePoint, std::less<>>;
+
+// Empty when the file does not exist; Errc::config naming the file when it is not valid.
+Result<CheckTimes> load_check_times(const Paths& paths);
+// Merges `checked` into the file (later times win) and drops names no longer in `existing`.
+Status record_check_times(const Paths& paths, const CheckTimes& checked,
+                          const std::vector<std::string>& existing);
+// load_status with last_checked raised to the lineage's entry in `times`, if later.
+Result<LineageStatus> load_status(const Paths& paths, std::string_view name,
+                                  const CheckTimes& times);
 
 }  // namespace acmed::store

@@ -7,6 +7,7 @@
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -135,8 +136,11 @@ struct Fixture {
     return *summary;
   }
 
+  // The status as `acmed certificates` shows it: the lineage's file plus the run's check time.
   store::LineageStatus status(const std::string& name) {
-    auto s = store::load_status(paths, name);
+    auto times = store::load_check_times(paths);
+    REQUIRE(times);
+    auto s = store::load_status(paths, name, *times);
     REQUIRE(s);
     return *s;
   }
@@ -627,4 +631,70 @@ TEST_CASE("a due lineage whose key does not match its certificate fails; a not-d
   CHECK(s.lineages[0].reason.find("cannot load the lineage") != std::string::npos);
   CHECK(s.lineages[1].outcome == renew::Outcome::not_due);
   CHECK(s.lineages[2].outcome == renew::Outcome::renewed);
+}
+
+TEST_CASE("a run over lineages that are not due rewrites no status file, only the check times") {
+  Fixture f;
+  test::make_lineage(f.paths, "a", k_fresh);
+  test::make_lineage(f.paths, "b", k_fresh);
+  f.run();  // first run: writes each status (with the certificate read) and the check times
+  struct stat first {};
+  REQUIRE(::stat(f.paths.status_file("a").c_str(), &first) == 0);
+  std::string text = sys::read_file(f.paths.status_file("a")).value_or("");
+  CHECK(text.find("\"cert\"") != std::string::npos);
+
+  f.clock.set(test::test_now() + 12h);
+  auto s = f.run();
+  CHECK(s.count(renew::Outcome::not_due) == 2);
+  struct stat second {};
+  REQUIRE(::stat(f.paths.status_file("a").c_str(), &second) == 0);
+  CHECK(second.st_ino == first.st_ino);  // not replaced
+  CHECK(sys::read_file(f.paths.status_file("a")).value_or("") == text);
+  // ... yet the lineage shows the second check
+  CHECK(f.status("a").last_checked == test::test_now() + 12h);
+  auto times = store::load_check_times(f.paths);
+  REQUIRE(times);
+  CHECK(times->size() == 2);
+  CHECK(times->at("b") == test::test_now() + 12h);
+
+  // a lineage deleted since drops out of the check times
+  fs::remove(f.paths.renewal_conf("b"));
+  f.run();
+  times = store::load_check_times(f.paths);
+  REQUIRE(times);
+  CHECK(times->count("b") == 0);
+  CHECK(times->count("a") == 1);
+}
+
+TEST_CASE("the certificate read at the last check is reused only while its file is unchanged") {
+  Fixture f;
+  test::make_lineage(f.paths, "a", k_fresh);
+  f.run();
+  CHECK(f.issuer.calls.empty());
+  // The cached facts are used: a tampered cache entry with the right file stamp wins ...
+  auto st = store::load_status(f.paths, "a");
+  REQUIRE(st);
+  REQUIRE(st->cert);
+  st->cert->info.not_after = test::test_now() + 2 * k_day;  // "about to expire"
+  REQUIRE(store::save_status(f.paths, "a", *st));
+  f.run();
+  CHECK(f.issuer.calls == std::vector<std::string>{"a"});
+
+  // ... and a certificate file that changed is read again. A failed renewal leaves the due
+  // certificate in the cache; then cert1.pem is replaced by a fresh certificate: the stale
+  // cache entry must not be believed.
+  Fixture g;
+  test::make_lineage(g.paths, "a", k_due);
+  g.issuer.failing = {"a"};
+  g.run();
+  auto cached = store::load_status(g.paths, "a");
+  REQUIRE(cached);
+  REQUIRE(cached->cert);
+  auto fresh = test::test_ca().issue({"example.test"}, test::test_now(), test::test_now() + 90 * k_day);
+  REQUIRE(sys::write_file_atomic(g.paths.archive_dir("a") / "cert1.pem", fresh.cert, 0644));
+  g.issuer.failing.clear();
+  g.clock.set(test::test_now() + 25h);  // past the backoff of the failure
+  auto s = g.run();
+  CHECK(s.count(renew::Outcome::not_due) == 1);
+  CHECK(g.issuer.calls == std::vector<std::string>{"a"});  // only the first, failed attempt
 }

@@ -99,6 +99,18 @@ TEST_CASE("a lineage status survives a save and load, in a private file") {
   a.explanation_url = "https://acme.example/docs/ari";
   a.chosen_time = at("2026-12-19T03:04:05Z");
   s.ari = a;
+  CertCache c;
+  c.file = FileStamp{2049, 1234567, 1289, 1795745286039172208, 1795745286039172999};
+  c.info.subject_cn = "a.example";
+  c.info.issuer_cn = "Pebble Intermediate CA 1";
+  c.info.dns_names = {"a.example", "www.a.example"};
+  c.info.ips = {"192.0.2.1"};
+  c.info.not_before = at("2026-11-01T00:00:00Z");
+  c.info.not_after = at("2027-01-30T00:00:00Z");
+  c.info.serial = std::string("\x00\x87\x65\x43\x21", 5);
+  c.info.authority_key_id = std::string(20, '\xab');
+  c.info.sha256_fingerprint = std::string(64, 'c');
+  s.cert = c;
   REQUIRE(save_status(p, "a.example", s));
   auto back = load_status(p, "a.example");
   REQUIRE(back);
@@ -130,7 +142,13 @@ TEST_CASE("a corrupt status file is a config error naming the file") {
   REQUIRE(sys::make_dirs(p.status_dir()));
   for (const char* bad :
        {"{not json", "[1,2]", R"({"last_checked": "yesterday"})", R"({"failure_count": -1})",
-        R"({"ari": 5})", R"({"last_error": 7})", R"({"ari": {"window_end": 12}})"}) {
+        R"({"ari": 5})", R"({"last_error": 7})", R"({"ari": {"window_end": 12}})",
+        R"({"cert": 3})", R"({"cert": {"not_before": "2026-11-01T00:00:00Z"}})",
+        R"({"cert": {"file": {"dev": 1, "ino": 2, "size": 3, "mtime_ns": 4, "ctime_ns": 5}}})",
+        R"({"cert": {"file": {"dev": "x"}, "not_before": "2026-11-01T00:00:00Z"}})",
+        R"({"cert": {"file": {"dev": 1, "ino": 2, "size": 3, "mtime_ns": 4, "ctime_ns": 5},
+            "not_before": "2026-11-01T00:00:00Z", "not_after": "2027-01-01T00:00:00Z",
+            "serial": "not base64!"}})"}) {
     CAPTURE(bad);
     REQUIRE(sys::write_file_atomic(p.status_file("c.example"), bad));
     auto s = load_status(p, "c.example");
@@ -146,4 +164,75 @@ TEST_CASE("status of an unsafe lineage name is refused before touching the disk"
   CHECK_FALSE(save_status(p, "../x", LineageStatus{}));
   CHECK_FALSE(load_status(p, "../x"));
   CHECK_FALSE(fs::exists(p.work_dir));
+}
+
+TEST_CASE("check times: merged across runs, later times win, vanished lineages dropped") {
+  test::TempDir dir;
+  Paths p = paths_in(dir);
+  auto none = load_check_times(p);
+  REQUIRE(none);
+  CHECK(none->empty());
+  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T10:00:00Z")}, {"b", at("2026-11-26T10:00:00Z")}},
+                             {"a", "b"}));
+  // a run over "a" only, then one that names a lineage deleted meanwhile
+  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T22:00:00Z")}}, {"a", "b"}));
+  REQUIRE(record_check_times(p, {{"b", at("2026-11-26T09:00:00Z")}}, {"a", "b"}));
+  auto times = load_check_times(p);
+  REQUIRE(times);
+  CHECK(times->at("a") == at("2026-11-26T22:00:00Z"));
+  CHECK(times->at("b") == at("2026-11-26T10:00:00Z"));  // earlier time does not win
+  REQUIRE(record_check_times(p, {}, {"a"}));
+  times = load_check_times(p);
+  REQUIRE(times);
+  CHECK(times->size() == 1);
+  CHECK(mode_of(p.work_dir / "acmed" / "checked.json") == 0600);
+
+  // load_status folds the check time in when it is later than the file's own
+  LineageStatus s;
+  s.last_checked = at("2026-11-26T08:00:00Z");
+  REQUIRE(save_status(p, "a", s));
+  auto merged = load_status(p, "a", *times);
+  REQUIRE(merged);
+  CHECK(merged->last_checked == at("2026-11-26T22:00:00Z"));
+  s.last_checked = at("2026-11-27T00:00:00Z");
+  REQUIRE(save_status(p, "a", s));
+  merged = load_status(p, "a", *times);
+  REQUIRE(merged);
+  CHECK(merged->last_checked == at("2026-11-27T00:00:00Z"));
+}
+
+TEST_CASE("a broken check-times file is a config error, and the next record replaces it") {
+  test::TempDir dir;
+  Paths p = paths_in(dir);
+  REQUIRE(sys::make_dirs(p.work_dir / "acmed"));
+  for (const char* bad : {"{nope", "[]", R"({"checked": 1})", R"({"checked": {"a": "noon"}})"}) {
+    CAPTURE(bad);
+    REQUIRE(sys::write_file_atomic(p.work_dir / "acmed" / "checked.json", bad));
+    auto t = load_check_times(p);
+    REQUIRE_FALSE(t);
+    CHECK(t.error().code == Errc::config);
+    CHECK(t.error().message.find("checked.json") != std::string::npos);
+  }
+  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T10:00:00Z")}}, {"a"}));
+  auto t = load_check_times(p);
+  REQUIRE(t);
+  CHECK(t->size() == 1);
+}
+
+TEST_CASE("a file stamp changes when the file is replaced or rewritten") {
+  test::TempDir dir;
+  fs::path f = dir / "cert.pem";
+  REQUIRE(sys::write_file_atomic(f, "one"));
+  auto a = stamp_file(f);
+  REQUIRE(a);
+  auto again = stamp_file(f);
+  REQUIRE(again);
+  CHECK(*again == *a);
+  REQUIRE(sys::write_file_atomic(f, "two"));  // same size, new file
+  auto b = stamp_file(f);
+  REQUIRE(b);
+  CHECK_FALSE(*b == *a);
+  auto missing = stamp_file(dir / "nope");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::not_found);
 }
