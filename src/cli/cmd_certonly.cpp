@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <set>
+#include <vector>
 
 namespace acmed::cli {
 
@@ -52,6 +54,27 @@ bool lifetime_due(const store::Lineage& lineage, sys::TimePoint now) {
     if (auto parsed = store::parse_interval(lineage.conf.renew_before_expiry)) before = *parsed;
   }
   return now >= renew::lifetime_due_time(lineage.cert, before);
+}
+
+// A request for an existing lineage (--cert-name) with other names renews it now (as certbot
+// does). Adding names is safe; dropping one could take HTTPS away from a site that still serves
+// it, so that needs --renew-with-new-domains (certbot would only ask on a terminal).
+Status check_dropped_names(const std::string& lineage, const std::set<std::string>& have,
+                           const std::set<std::string>& wanted, bool allowed) {
+  std::vector<std::string> dropped;
+  std::set_difference(have.begin(), have.end(), wanted.begin(), wanted.end(),
+                      std::back_inserter(dropped));
+  if (dropped.empty()) return {};
+  std::string list;
+  for (const auto& name : dropped) list += (list.empty() ? "" : ", ") + name;
+  if (allowed) {
+    spdlog::warn("Replacing certificate {}: its new certificate no longer covers {}.", lineage, list);
+    return {};
+  }
+  return Error(Errc::usage,
+               "certificate " + lineage + " covers " + list + ", which this request leaves out",
+               "pass --renew-with-new-domains to replace it anyway (sites still serving those names "
+               "would lose their certificate), or add the names to -d");
 }
 
 Status check_challenge_fit(const std::vector<util::Identifier>& ids) {
@@ -121,17 +144,25 @@ Result<std::optional<renew::IssueOutcome>> obtain_for_flags(const GlobalOptions&
   ACMED_TRY(auto lock, sys::DirLock::acquire(globals.config_dir));
   ACMED_TRY(lineage_name, matching_lineage(req.paths, f, req.identifiers));
 
+  std::optional<store::Lineage> existing;
+  bool same_names = true;
+  if (!lineage_name.empty()) {
+    ACMED_TRY(existing, store::load_lineage(req.paths, lineage_name));
+    std::set<std::string> wanted = names_of(req.identifiers);
+    std::set<std::string> have(existing->names.begin(), existing->names.end());
+    same_names = wanted == have;
+    // Checked in a dry run too: the rehearsal must fail where the real run would.
+    ACMED_CHECK(check_dropped_names(lineage_name, have, wanted, f.renew_with_new_domains));
+  }
   if (f.dry_run) {
     req.target = renew::Target::dry_run;
-  } else if (!lineage_name.empty()) {
-    ACMED_TRY(auto existing, store::load_lineage(req.paths, lineage_name));
-    bool same_names = names_of(req.identifiers) ==
-                      std::set<std::string>(existing.names.begin(), existing.names.end());
-    if (same_names && !f.force_renewal && !lifetime_due(existing, std::chrono::system_clock::now())) {
+  } else if (existing) {
+    if (same_names && !f.force_renewal && !lifetime_due(*existing, std::chrono::system_clock::now())) {
       spdlog::info("Certificate not yet due for renewal; keeping {} (expires {}).", lineage_name,
-                   sys::format_rfc3339(existing.cert.not_after));
+                   sys::format_rfc3339(existing->cert.not_after));
       return std::optional<renew::IssueOutcome>();
     }
+    if (!same_names) spdlog::info("Updating certificate {} to the requested names.", lineage_name);
     req.target = renew::Target::existing_lineage;
     req.cert_name = lineage_name;
   } else {

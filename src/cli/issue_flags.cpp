@@ -38,6 +38,10 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_option("--cert-name", f.cert_name, "Lineage name (default: the first domain)")->group(g_what);
   app.add_flag("--expand", f.expand, "Replace an existing lineage's certificate with one for more names")
       ->group(g_what);
+  app.add_flag("--renew-with-new-domains", f.renew_with_new_domains,
+               "With --cert-name: replace the lineage's certificate with one for the requested\n"
+               "names now, even when that drops names it covers")
+      ->group(g_what);
   app.add_flag("--force-renewal,--renew-by-default", f.force_renewal,
                "Get a new certificate even if the existing one is not due")->group(g_what);
   app.add_flag("--local", f.local,

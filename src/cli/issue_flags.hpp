@@ -46,6 +46,7 @@ struct IssueFlags {
   bool local = false;  // --local: sign with the local development CA instead of an ACME CA
   bool force_renewal = false;
   bool expand = false;
+  bool renew_with_new_domains = false;
   std::string pre_hook, post_hook, deploy_hook;
 
   // Installers (certbot's names).

@@ -108,6 +108,28 @@ standalone -d named.test --cert-name custom >/dev/null 2>&1 || fail "cert-name i
 [ ! -e "$C/live/named.test" ] || fail "live/named.test created despite --cert-name"
 [ -f "$C/renewal/custom.conf" ] || fail "no renewal/custom.conf"
 
+log "--cert-name with more names updates the lineage now"
+standalone -d named.test -d more.named.test --cert-name custom >/dev/null 2>&1 || fail "adding a name"
+[ "$(version_of custom)" = 2 ] || fail "adding a name did not write version 2"
+openssl x509 -in "$C/live/custom/cert.pem" -noout -ext subjectAltName | grep -q "DNS:more.named.test" \
+  || fail "custom lacks the added name"
+
+log "--cert-name dropping a name needs --renew-with-new-domains (also in a dry run)"
+before=$(dir_digest "$C")
+expect_fail standalone -d more.named.test --cert-name custom
+[ "$LAST_RC" = 2 ] || fail "dropping a name: exit $LAST_RC, expected 2"
+echo "$LAST_ERR" | grep -q "covers named.test" || fail "the error does not name the dropped name"
+echo "$LAST_ERR" | grep -q -- "--renew-with-new-domains" || fail "the error does not say what to do"
+expect_fail standalone -d more.named.test --cert-name custom --dry-run
+[ "$LAST_RC" = 2 ] || fail "dropping a name in a dry run: exit $LAST_RC, expected 2"
+[ "$(dir_digest "$C")" = "$before" ] || fail "a refused request changed the config dir"
+standalone -d more.named.test --cert-name custom --renew-with-new-domains >/dev/null 2>&1 \
+  || fail "--renew-with-new-domains"
+[ "$(version_of custom)" = 3 ] || fail "--renew-with-new-domains did not write version 3"
+san=$(openssl x509 -in "$C/live/custom/cert.pem" -noout -ext subjectAltName)
+echo "$san" | grep -q "DNS:named.test" && fail "the dropped name is still in the certificate: $san"
+echo "$san" | grep -q "DNS:more.named.test" || fail "custom lacks more.named.test: $san"
+
 log "a second lineage with the same first name gets -0001"
 standalone -d a.test -d other.a.test >/dev/null 2>&1 || fail "clashing lineage"
 [ -L "$C/live/a.test-0001/cert.pem" ] || fail "no live/a.test-0001"
