@@ -644,7 +644,7 @@ Client& Client::operator=(Client&&) noexcept = default;
 Result<Client> Client::connect(std::string directory_url, TransportOptions transport_options,
                                ClientOptions options) {
   ACMED_CHECK(check_url(directory_url, "--server"));
-  ACMED_TRY(auto transport, CurlTransport::create(std::move(transport_options)));
+  ACMED_TRY(auto transport, open_http_transport(std::move(transport_options)));
   return Client(std::move(directory_url), std::move(transport), std::move(options));
 }
 

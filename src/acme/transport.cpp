@@ -1,64 +1,7 @@
-#include "acmed/acme/transport.hpp"
-
-#include <curl/curl.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <algorithm>
-#include <cctype>
-#include <cstring>
-#include <fstream>
-#include <mutex>
+// The libcurl-free half of transport.hpp; the rest is in src/http/curl_module.cpp.
+#include "acmed/acme/http_module.hpp"
 
 namespace acmed::acme {
-
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
-struct CurlUrlDeleter {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
-};
-struct CurlStringDeleter {
-  void operator()(char* s) const { curl_free(s); }
-};
-using CurlString = std::unique_ptr<char, CurlStringDeleter>;
-
-bool host_is_loopback(std::string host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  host = lower(host);
-  if (host == "localhost" || host == "localhost.") return true;
-  in_addr v4{};
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8
-  in6_addr v6{};
-  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1)
-    return std::memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
-  return false;
-}
-
-}  // namespace
 
 const char* to_string(HttpMethod method) {
   switch (method) {
@@ -72,56 +15,20 @@ const char* to_string(HttpMethod method) {
   return "GET";
 }
 
-void HttpHeaders::add(std::string name, std::string value) {
-  m_fields.emplace_back(std::move(name), std::move(value));
-}
-
-std::optional<std::string> HttpHeaders::get(std::string_view name) const {
-  for (const auto& [n, v] : m_fields)
-    if (iequals(n, name)) return v;
-  return std::nullopt;
-}
-
-std::vector<std::string> HttpHeaders::get_all(std::string_view name) const {
-  std::vector<std::string> out;
-  for (const auto& [n, v] : m_fields)
-    if (iequals(n, name)) out.push_back(v);
-  return out;
-}
-
 bool url_is_allowed(std::string_view url) {
-  // libcurl's own URL parser, so that what we check is exactly what curl will connect to
-  // (userinfo, brackets, odd spellings of IP addresses).
-  std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
-  if (!u) return false;
-  std::string text(url);
-  if (curl_url_set(u.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) return false;
-  char* raw = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_SCHEME, &raw, 0) != CURLUE_OK) return false;
-  CurlString scheme(raw);
-  raw = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_HOST, &raw, 0) != CURLUE_OK) return false;
-  CurlString host(raw);
-  std::string s = lower(scheme.get());
-  if (s == "https") return true;
-  return s == "http" && host_is_loopback(host.get());
+  auto module = http_module();
+  return module && (*module)->url_is_allowed(url);
 }
 
 std::optional<std::string> resolve_url(std::string_view base, std::string_view ref) {
-  std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
-  if (!u) return std::nullopt;
-  const std::string b(base), r(ref);
-  if (curl_url_set(u.get(), CURLUPART_URL, b.c_str(), 0) != CURLUE_OK) return std::nullopt;
-  // Setting a URL on a handle that already holds one resolves it as a relative reference.
-  if (curl_url_set(u.get(), CURLUPART_URL, r.c_str(), 0) != CURLUE_OK) return std::nullopt;
-  char* raw = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_URL, &raw, 0) != CURLUE_OK) return std::nullopt;
-  CurlString out(raw);
-  return std::string(out.get());
+  auto module = http_module();
+  if (!module) return std::nullopt;
+  return (*module)->resolve_url(base, ref);
 }
 
 Status check_url(std::string_view url, std::string_view what) {
-  if (url_is_allowed(url)) return ok_status();
+  ACMED_TRY(const HttpModule* module, http_module());
+  if (module->url_is_allowed(url)) return ok_status();
   const bool from_user = what.rfind("--", 0) == 0;
   return Error(from_user ? Errc::invalid_input : Errc::protocol,
                "refusing the URL '" + std::string(url) + "' from " + std::string(what) +
@@ -140,187 +47,9 @@ Result<HttpResponse> Transport::request(HttpMethod method, std::string_view url,
   return response;
 }
 
-// ---------------------------------------------------------------------------------------------
-
-namespace {
-
-struct EasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-// What the callbacks fill in during one transfer.
-struct Transfer {
-  HttpResponse response;
-  std::size_t header_bytes = 0;
-  std::size_t max_json_body = 0;
-  std::size_t max_body = 0;
-  bool too_big = false;
-  std::size_t limit_hit = 0;
-};
-
-constexpr std::size_t k_max_header_bytes = 64 * 1024;
-
-bool is_json_type(const std::optional<std::string>& content_type) {
-  if (!content_type) return false;
-  std::string t = lower(*content_type);
-  return t.find("json") != std::string::npos;
-}
-
-size_t on_header(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t n = size * count;
-  t->header_bytes += n;
-  if (t->header_bytes > k_max_header_bytes) {
-    t->too_big = true;
-    t->limit_hit = k_max_header_bytes;
-    return 0;
-  }
-  std::string_view line(data, n);
-  if (line.rfind("HTTP/", 0) == 0) {  // a new status line: interim responses are discarded
-    t->response.headers = HttpHeaders();
-    return n;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) return n;  // blank line ending the block
-  t->response.headers.add(std::string(trim(line.substr(0, colon))),
-                          std::string(trim(line.substr(colon + 1))));
-  return n;
-}
-
-size_t on_body(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t n = size * count;
-  const std::size_t limit =
-      is_json_type(t->response.headers.get("Content-Type")) ? t->max_json_body : t->max_body;
-  if (t->response.body.size() + n > limit) {
-    t->too_big = true;
-    t->limit_hit = limit;
-    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
-  }
-  t->response.body.append(data, n);
-  return n;
-}
-
-std::once_flag g_curl_init_once;
-CURLcode g_curl_init_result = CURLE_OK;
-
-}  // namespace
-
-struct CurlTransport::Impl {
-  TransportOptions options;
-  std::unique_ptr<CURL, EasyDeleter> easy;
-  char error_buffer[CURL_ERROR_SIZE] = {};
-};
-
-CurlTransport::CurlTransport(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
-CurlTransport::~CurlTransport() = default;
-
-Result<std::unique_ptr<CurlTransport>> CurlTransport::create(TransportOptions options) {
-  if (!options.ca_bundle.empty()) {
-    std::ifstream probe(options.ca_bundle);
-    if (!probe)
-      return Error(Errc::io, "cannot read the CA bundle " + options.ca_bundle,
-                   "check the path given with --ca-bundle or ACMED_CA_BUNDLE");
-  }
-  std::call_once(g_curl_init_once, [] { g_curl_init_result = curl_global_init(CURL_GLOBAL_ALL); });
-  if (g_curl_init_result != CURLE_OK)
-    return Error(Errc::internal, std::string("libcurl failed to initialise: ") +
-                                     curl_easy_strerror(g_curl_init_result));
-  auto impl = std::make_unique<Impl>();
-  impl->options = std::move(options);
-  impl->easy.reset(curl_easy_init());
-  if (!impl->easy) return Error(Errc::internal, "libcurl could not create a handle");
-  CURL* c = impl->easy.get();
-  const TransportOptions& o = impl->options;
-  bool ok = true;
-  auto set = [&ok](CURLcode rc) { ok = ok && rc == CURLE_OK; };
-  set(curl_easy_setopt(c, CURLOPT_ERRORBUFFER, impl->error_buffer));
-  set(curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L));
-  set(curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L));  // ACME never needs redirects
-  set(curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"));
-  set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L));
-  set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L));
-  if (!o.ca_bundle.empty()) set(curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_bundle.c_str()));
-  set(curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str()));
-  set(curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count())));
-  set(curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.total_timeout.count())));
-  set(curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L));
-  set(curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header));
-  set(curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body));
-  if (!ok) return Error(Errc::internal, "libcurl rejected an option (is it built with TLS?)");
-  return std::unique_ptr<CurlTransport>(new CurlTransport(std::move(impl)));
-}
-
-Result<HttpResponse> CurlTransport::send(HttpMethod method, std::string_view url,
-                                         const HttpHeaders& headers, std::string_view body) {
-  CURL* c = m_impl->easy.get();
-  const std::string url_text(url);
-  Transfer t;
-  t.max_json_body = m_impl->options.max_json_body;
-  t.max_body = m_impl->options.max_body;
-
-  std::unique_ptr<curl_slist, SlistDeleter> list;
-  auto append = [&list](const std::string& line) {
-    curl_slist* next = curl_slist_append(list.get(), line.c_str());
-    if (next) {
-      (void)list.release();
-      list.reset(next);
-    }
-    return next != nullptr;
-  };
-  bool ok = append("Expect:");  // no 100-continue round trip for small POSTs
-  for (const auto& [name, value] : headers.fields()) ok = ok && append(name + ": " + value);
-  if (!ok) return Error(Errc::internal, "out of memory building HTTP headers");
-
-  curl_easy_setopt(c, CURLOPT_URL, url_text.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  switch (method) {
-    case HttpMethod::get:
-      curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-      break;
-    case HttpMethod::head:
-      curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-      curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-      break;
-    case HttpMethod::post:
-      curl_easy_setopt(c, CURLOPT_NOBODY, 0L);
-      curl_easy_setopt(c, CURLOPT_POST, 1L);
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-      // Never NULL: with NULL POSTFIELDS curl would read the body from stdin.
-      curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
-      break;
-  }
-  m_impl->error_buffer[0] = '\0';
-  CURLcode rc = curl_easy_perform(c);
-  // The handle outlives this call; do not leave pointers to our stack behind in it.
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, nullptr);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, nullptr);
-  if (method == HttpMethod::post) curl_easy_setopt(c, CURLOPT_POSTFIELDS, nullptr);
-
-  if (t.too_big)
-    return Error(Errc::network,
-                 "the answer from " + url_text + " is larger than " + std::to_string(t.limit_hit) +
-                     " bytes; acmed stopped reading it",
-                 "check that the URL is the CA's ACME directory");
-  if (rc != CURLE_OK) {
-    std::string reason = m_impl->error_buffer[0] ? m_impl->error_buffer : curl_easy_strerror(rc);
-    std::string hint = "check the network connection and that the CA is up, then retry";
-    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-        rc == CURLE_SSL_CONNECT_ERROR)
-      hint = "if the CA uses a private root, pass --ca-bundle FILE (or set ACMED_CA_BUNDLE)";
-    return Error(Errc::network, std::string("request to ") + url_text + " failed: " + reason,
-                 std::move(hint));
-  }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  t.response.status = status;
-  return std::move(t.response);
+Result<std::unique_ptr<Transport>> open_http_transport(TransportOptions options) {
+  ACMED_TRY(const HttpModule* module, http_module());
+  return module->create(std::move(options));
 }
 
 }  // namespace acmed::acme

@@ -45,6 +45,15 @@ status="$TEST_DIR/work/acmed/status/sa.test.json"
 grep -q '"next_due"' "$status" || fail "status has no next_due"
 grep -q '"last_checked"' "$status" || fail "status has no last_checked"
 
+log "a second run with nothing due sends nothing and does not even load libcurl"
+before=$(sha256sum "$status")
+out=$(LD_DEBUG=files renew 2>&1) || { echo "$out"; fail "second renew with nothing due failed"; }
+echo "$out" | grep -q "checked 2, renewed 0, not due 2, failed 0" || { echo "$out"; fail "summary"; }
+if echo "$out" | grep -q "libcurl"; then fail "a renewal run with nothing due loaded libcurl"; fi
+[ "$(sha256sum "$status")" = "$before" ] || fail "a run that changed nothing rewrote the status file"
+grep -q '"sa.test"' "$TEST_DIR/work/acmed/checked.json" || fail "checked.json does not list sa.test"
+acmed certificates --cert-name sa.test | grep -q "Last Renewal Check" || fail "certificates lacks the check time"
+
 log "renew_before_expiry makes it due"
 set_rbe sa.test "36500 days"
 out=$(renew 2>&1) || { echo "$out"; fail "renew of a due lineage failed"; }

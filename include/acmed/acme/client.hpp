@@ -114,7 +114,7 @@ struct IssuedCertificate {
 
 class Client {
  public:
-  // Builds a client with a CurlTransport. Errc::invalid_input when `directory_url` is not an
+  // Builds a client with the libcurl transport (open_http_transport). Errc::invalid_input when `directory_url` is not an
   // allowed URL; Errc::io for an unreadable CA bundle. Sends nothing yet.
   static Result<Client> connect(std::string directory_url, TransportOptions transport_options,
                                 ClientOptions options = {});

@@ -1,9 +1,13 @@
 // HTTP for the ACME client: an abstract Transport (so the client is tested with scripted
-// responses) and CurlTransport, the real one over one reused libcurl handle.
+// responses) and open_http_transport(), the real one over one reused libcurl handle. libcurl
+// lives in a module loaded on first use (http_module.hpp): commands that need no network do
+// not load it.
 #pragma once
 
 #include "acmed/util/result.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -21,17 +25,35 @@ enum class HttpMethod { get, head, post };
 const char* to_string(HttpMethod method);
 
 // HTTP header fields in arrival order; names compare case-insensitively (RFC 9110 section 5.1).
+// (Defined here, not in a .cpp, because both acmed and the HTTP module use it.)
 class HttpHeaders {
  public:
   // Appends a field; repeated names are kept (Link may appear many times).
-  void add(std::string name, std::string value);
+  void add(std::string name, std::string value) {
+    m_fields.emplace_back(std::move(name), std::move(value));
+  }
   // Value of the first field named `name`, or nullopt.
-  std::optional<std::string> get(std::string_view name) const;
+  std::optional<std::string> get(std::string_view name) const {
+    for (const auto& [n, v] : m_fields)
+      if (same_name(n, name)) return v;
+    return std::nullopt;
+  }
   // Values of every field named `name`, in order.
-  std::vector<std::string> get_all(std::string_view name) const;
+  std::vector<std::string> get_all(std::string_view name) const {
+    std::vector<std::string> out;
+    for (const auto& [n, v] : m_fields)
+      if (same_name(n, name)) out.push_back(v);
+    return out;
+  }
   const std::vector<std::pair<std::string, std::string>>& fields() const { return m_fields; }
 
  private:
+  static bool same_name(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  }
   std::vector<std::pair<std::string, std::string>> m_fields;
 };
 
@@ -49,6 +71,8 @@ struct TransportStats {
 
 // True if `url` may be fetched: https://, or http:// only when the host is loopback
 // (127.0.0.0/8, ::1, localhost). Applied to every URL a CA hands us, not only the directory.
+// Parsed by libcurl (so what is checked is what curl connects to): false when the HTTP module
+// cannot be loaded; check_url() then says why.
 bool url_is_allowed(std::string_view url);
 // Status form of url_is_allowed: Errc::protocol naming the URL (Errc::invalid_input when
 // `what` says it came from the user, e.g. "--server").
@@ -88,24 +112,10 @@ struct TransportOptions {
   std::size_t max_body = std::size_t{10} << 20;      // anything else (certificate chains)
 };
 
-// libcurl transport: one easy handle reused for every request (keep-alive), TLS verification
-// always on, no redirects, answers bigger than the caps aborted while they arrive.
-class CurlTransport final : public Transport {
- public:
-  // Errc::io if options.ca_bundle is set but unreadable; Errc::internal if libcurl fails to start.
-  static Result<std::unique_ptr<CurlTransport>> create(TransportOptions options);
-  ~CurlTransport() override;
-  CurlTransport(const CurlTransport&) = delete;
-  CurlTransport& operator=(const CurlTransport&) = delete;
-
- protected:
-  Result<HttpResponse> send(HttpMethod method, std::string_view url, const HttpHeaders& headers,
-                            std::string_view body) override;
-
- private:
-  struct Impl;
-  explicit CurlTransport(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> m_impl;
-};
+// The libcurl transport: one easy handle reused for every request (keep-alive), TLS verification
+// always on, no redirects, answers bigger than the caps aborted while they arrive. Errc::io if
+// options.ca_bundle is set but unreadable; Errc::internal if libcurl fails to start or the HTTP
+// module cannot be loaded.
+Result<std::unique_ptr<Transport>> open_http_transport(TransportOptions options);
 
 }  // namespace acmed::acme

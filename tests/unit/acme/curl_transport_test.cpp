@@ -1,4 +1,4 @@
-// CurlTransport against a small HTTP/1.1 server on 127.0.0.1 run by the test itself.
+// The libcurl transport (open_http_transport) against a small HTTP/1.1 server on 127.0.0.1 run by the test itself.
 #include "acmed/acme/transport.hpp"
 
 #include <doctest/doctest.h>
@@ -145,8 +145,8 @@ std::string http_answer(int status, const std::string& body,
   return out;
 }
 
-std::unique_ptr<CurlTransport> make_transport(TransportOptions options = {}) {
-  auto t = CurlTransport::create(std::move(options));
+std::unique_ptr<Transport> make_transport(TransportOptions options = {}) {
+  auto t = open_http_transport(std::move(options));
   REQUIRE_MESSAGE(t.ok(), t.error().describe());
   return std::move(*t);
 }
@@ -265,7 +265,7 @@ TEST_CASE("curl: plain http to a non-loopback host is refused before connecting"
 TEST_CASE("curl: an unreadable CA bundle is reported when the transport is created") {
   TransportOptions options;
   options.ca_bundle = "/nonexistent/acmed-test/ca.pem";
-  auto t = CurlTransport::create(options);
+  auto t = open_http_transport(options);
   REQUIRE_FALSE(t.ok());
   CHECK(t.error().code == Errc::io);
   CHECK(t.error().message.find("/nonexistent/acmed-test/ca.pem") != std::string::npos);

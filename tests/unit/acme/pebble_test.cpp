@@ -35,7 +35,7 @@ std::optional<PebbleEnv> pebble_env() {
 class ChalltestsrvDns final : public challenge::Authenticator {
  public:
   explicit ChalltestsrvDns(std::string base) : m_base(std::move(base)) {
-    m_http = std::move(*acme::CurlTransport::create({}));
+    m_http = std::move(*acme::open_http_transport({}));
   }
   std::string name() const override { return "challtestsrv-dns"; }
   std::vector<std::string> supported_types() const override { return {"dns-01"}; }
@@ -63,7 +63,7 @@ class ChalltestsrvDns final : public challenge::Authenticator {
     return ok_status();
   }
   std::string m_base;
-  std::unique_ptr<acme::CurlTransport> m_http;
+  std::unique_ptr<acme::Transport> m_http;
 };
 
 }  // namespace
@@ -212,7 +212,7 @@ TEST_CASE("pebble: a preferred chain picks the alternate root's chain") {
   if (!env || !mgmt) return;
   acme::TransportOptions transport;
   transport.ca_bundle = env->ca;
-  auto http = std::move(*acme::CurlTransport::create(transport));
+  auto http = std::move(*acme::open_http_transport(transport));
   auto root = http->request(acme::HttpMethod::get, std::string(mgmt) + "/roots/1", {}, "");
   REQUIRE(root.ok());
   if (root->status != 200) {

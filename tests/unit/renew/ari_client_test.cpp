@@ -1,4 +1,4 @@
-// ARI through the real acme::Client and CurlTransport, against a scripted directory on loopback:
+// ARI through the real acme::Client and the libcurl transport, against a scripted directory on loopback:
 // windows in the past and the future, Retry-After, a CA without renewalInfo, and malformed
 // answers (which must fall back to the lifetime rule, not crash).
 #include "acmed/renew/reissue.hpp"
