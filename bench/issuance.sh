@@ -137,3 +137,10 @@ for scenario in cold warm san20 seq20; do
 done
 # shellcheck disable=SC2086
 echo "acmed 20-SAN / 1-name (warm) wall ratio: $(awk -v a="$(median ${WALL[acmed.san20]})" -v b="$(median ${WALL[acmed.warm]})" 'BEGIN {printf "%.2f", a / b}')"
+# The floor under any libcurl client here: Debian's curl(1), same libcurl and OpenSSL, fetching the
+# directory once over HTTPS. acmed's peak RSS cannot go below it while it uses libcurl.
+if command -v curl >/dev/null; then
+  /usr/bin/time -f '%M' -o "$TEST_DIR/curl-time.txt" curl -s -o /dev/null --cacert "$PEBBLE_CA_BUNDLE" \
+    "$PEBBLE_URL" || fail "curl could not fetch the directory"
+  echo "for scale: curl(1) fetching the directory once over HTTPS (same libcurl/OpenSSL): peak RSS $(awk '{printf "%.1f", $1 / 1024}' "$TEST_DIR/curl-time.txt") MB"
+fi
