@@ -16,15 +16,19 @@ namespace {
 
 using ModuleEntry = const HttpModule* (*)();
 
-// Owned by root or by us, and not writable by group or others: loading code from a file another
-// user can replace would hand them whatever acmed runs as (usually root).
+// Owned by root or by us, and not writable by others: loading code from a file another user can
+// replace would hand them whatever acmed runs as. As root (the usual case) group-writable is
+// refused too; an ordinary user's own build tree is often group-writable (umask 002 with a
+// private group), which only exposes that user.
 Status check_owner_and_mode(const fs::path& path, const struct stat& st) {
   if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
     return Error(Errc::io, path.string() + " belongs to another user (uid " +
-                                       std::to_string(st.st_uid) + ")");
+                               std::to_string(st.st_uid) + ")");
   }
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return Error(Errc::io, path.string() + " is writable by group or others");
+  const bool root = ::geteuid() == 0;
+  if ((st.st_mode & (root ? (S_IWGRP | S_IWOTH) : S_IWOTH)) != 0) {
+    return Error(Errc::io, path.string() +
+                               (root ? " is writable by group or others" : " is writable by others"));
   }
   return {};
 }

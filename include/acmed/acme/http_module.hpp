@@ -29,8 +29,9 @@ inline constexpr const char* k_http_module_file = "acmed-http.so";
 // tree and a relocated install) and the configured install directory ACMED_HTTP_MODULE_DIR.
 std::vector<std::filesystem::path> http_module_candidates();
 
-// A module file acmed may load: a regular file in a directory, neither writable by anyone but
-// root or the user running acmed. Errc::io (Errc::not_found when missing) naming the file otherwise.
+// A module file acmed may load: a regular file in a directory, both owned by root or the user
+// running acmed and not writable by others (nor by the group when running as root). Errc::io
+// (Errc::not_found when missing) naming the file otherwise.
 Status check_module_file(const std::filesystem::path& file);
 
 // The loaded module (loaded once, thread-safe; a failure is remembered). Errc::internal naming
