@@ -1,4 +1,5 @@
 #include "acmed/acme/client.hpp"
+#include "acmed/acme/http_module.hpp"
 
 #include "acmed/crypto/encoding.hpp"
 #include "acmed/crypto/jws.hpp"
@@ -645,6 +646,9 @@ Result<Client> Client::connect(std::string directory_url, TransportOptions trans
                                ClientOptions options) {
   ACMED_CHECK(check_url(directory_url, "--server"));
   ACMED_TRY(auto transport, open_http_transport(std::move(transport_options)));
+  if (auto module = http_module_file(); module && options.log) {
+    options.log(LogLevel::debug, "HTTP module: " + module->string());
+  }
   return Client(std::move(directory_url), std::move(transport), std::move(options));
 }
 

@@ -48,6 +48,7 @@ nlohmann::json lineage_json(const store::Paths& paths, const store::Lineage& l, 
   j["certificate_path"] = (paths.live_dir(l.name) / "fullchain.pem").string();
   j["private_key_path"] = (paths.live_dir(l.name) / "privkey.pem").string();
   if (auto status = store::load_status(paths, l.name, checked); status) {
+    status->cert.reset();  // acmed's cache of the certificate: shown above already
     j["status"] = store::status_to_json(*status);
   }
   return j;

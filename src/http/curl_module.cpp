@@ -269,7 +269,7 @@ Result<HttpResponse> CurlTransport::send(HttpMethod method, std::string_view url
   return std::move(t.response);
 }
 
-const HttpModule k_module{ACMED_VERSION, &CurlTransport::create, &curl_url_is_allowed,
+const HttpModule k_module{ACMED_BUILD_ID, &CurlTransport::create, &curl_url_is_allowed,
                           &curl_resolve_url};
 
 }  // namespace

@@ -345,11 +345,7 @@ Result<RunSummary> Run::execute() {
   if (!dry()) {
     store::CheckTimes checked;
     for (const auto& name : names) checked.emplace(name, m_now);
-    auto existing = store::lineage_names(m_ctx.paths);
-    if (!existing) {
-      log(LogLevel::warning, "cannot record when lineages were checked: " +
-                                 existing.error().describe());
-    } else if (auto saved = store::record_check_times(m_ctx.paths, checked, *existing); !saved) {
+    if (auto saved = store::record_check_times(m_ctx.paths, checked); !saved) {
       log(LogLevel::warning, "cannot record when lineages were checked: " +
                                  saved.error().describe());
     }

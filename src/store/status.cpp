@@ -4,7 +4,10 @@
 
 #include "acmed/crypto/encoding.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -216,6 +219,7 @@ Status save_status(const Paths& paths, std::string_view name, const LineageStatu
 
 namespace {
 fs::path check_times_file(const Paths& paths) { return paths.work_dir / "acmed" / "checked.json"; }
+constexpr auto k_forget_after = std::chrono::hours(24 * 90);
 }  // namespace
 
 Result<CheckTimes> load_check_times(const Paths& paths) {
@@ -244,21 +248,40 @@ Result<CheckTimes> load_check_times(const Paths& paths) {
   return times;
 }
 
-Status record_check_times(const Paths& paths, const CheckTimes& checked,
-                          const std::vector<std::string>& existing) {
+Status record_check_times(const Paths& paths, const CheckTimes& checked) {
+  ACMED_CHECK(sys::make_dirs(paths.work_dir / "acmed", 0700));
+  // Several config dirs may share one work dir (certbot allows it), and their runs are not
+  // serialised by the config-dir lock: hold a lock on the directory for the read-modify-write.
+  fs::path dir = paths.work_dir / "acmed";
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Error(Errc::io, "cannot open " + dir.string() + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }  // also releases the lock
+  } closer{dfd};
+  if (::flock(dfd, LOCK_EX) != 0) {
+    return Error(Errc::io, "cannot lock " + dir.string() + ": " + std::strerror(errno));
+  }
+  // An invalid file is replaced; one that cannot be read is left alone, with its entries.
   CheckTimes times;
-  if (auto old = load_check_times(paths); old) times = std::move(*old);  // a broken file is replaced
+  auto old = load_check_times(paths);
+  if (old) {
+    times = std::move(*old);
+  } else if (old.error().code != Errc::config) {
+    return std::move(old).error();
+  }
+  sys::TimePoint newest{};
   for (const auto& [name, t] : checked) {
     auto [it, inserted] = times.emplace(name, t);
     if (!inserted && it->second < t) it->second = t;
+    newest = std::max(newest, t);
   }
-  std::erase_if(times, [&](const auto& entry) {
-    return !std::binary_search(existing.begin(), existing.end(), entry.first);
-  });
+  // Lineages are checked twice a day; one not checked for 90 days was deleted (in whichever
+  // config dir it lived).
+  std::erase_if(times, [&](const auto& entry) { return entry.second + k_forget_after < newest; });
   json list = json::object();
   for (const auto& [name, t] : times) list[name] = sys::format_rfc3339(t);
   json j = {{"format", k_format}, {"checked", std::move(list)}};
-  ACMED_CHECK(sys::make_dirs(paths.work_dir / "acmed", 0700));
   return sys::write_file_atomic(check_times_file(paths),
                                 j.dump(1, ' ', false, json::error_handler_t::replace) + "\n", 0600);
 }

@@ -26,15 +26,25 @@ out=$(LD_DEBUG=files acmed certificates 2>&1) || { echo "$out"; fail "certificat
 if echo "$out" | grep -q "libcurl"; then fail "acmed certificates loaded libcurl"; fi
 
 log "the installed binary loads its module when it needs the network"
-expect_fail env LD_DEBUG=files "$ACMED_BIN" --config-dir "$ACMED_CONFIG_DIR" --work-dir "$TEST_DIR/work" \
+expect_fail env LD_DEBUG=files "$ACMED_BIN" -v --config-dir "$ACMED_CONFIG_DIR" --work-dir "$TEST_DIR/work" \
   --logs-dir "$TEST_DIR/logs" certonly --standalone --http-01-port "$(free_port)" \
   --http-01-address 127.0.0.1 --server "https://127.0.0.1:$closed/dir" -n --agree-tos \
   --register-unsafely-without-email -d a.test
-echo "$LAST_ERR" | grep -q "$root/lib/acmed/acmed-http.so" || fail "the module was not loaded from the prefix"
+echo "$LAST_ERR" | grep -q "HTTP module: $root/lib/acmed/acmed-http.so" \
+  || fail "the module was not loaded from the prefix"
 echo "$LAST_ERR" | grep -q "libcurl" || fail "libcurl was not loaded"
 echo "$LAST_ERR" | grep -q "request to https://127.0.0.1:$closed/dir failed" \
   || fail "the failure is not the refused connection"
 [ "$LAST_RC" = 75 ] || fail "an unreachable CA should exit 75 (temporary), got $LAST_RC"
+
+# After refusing the prefix's module acmed also tries the configured install dir; if this very
+# build was installed there, that one would load and the checks below could not fail.
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+if [ -e "$prefix/lib/acmed/acmed-http.so" ]; then
+  echo "SKIP rest: $prefix/lib/acmed/acmed-http.so exists (remove it to run these checks)"
+  echo "PASS"
+  exit 0
+fi
 
 log "a module others could replace is refused, and nothing is written"
 chmod o+w "$root/lib/acmed/acmed-http.so"

@@ -92,9 +92,10 @@ using CheckTimes = std::map<std::string, sys::TimePoint, std::less<>>;
 
 // Empty when the file does not exist; Errc::config naming the file when it is not valid.
 Result<CheckTimes> load_check_times(const Paths& paths);
-// Merges `checked` into the file (later times win) and drops names no longer in `existing`.
-Status record_check_times(const Paths& paths, const CheckTimes& checked,
-                          const std::vector<std::string>& existing);
+// Merges `checked` into the file (later times win) under a lock on <work_dir>/acmed (several
+// config dirs may share a work dir), dropping names not checked for 90 days before the newest
+// time in `checked`. A file that is not valid is replaced; one that cannot be read is an error.
+Status record_check_times(const Paths& paths, const CheckTimes& checked);
 // load_status with last_checked raised to the lineage's entry in `times`, if later.
 Result<LineageStatus> load_status(const Paths& paths, std::string_view name,
                                   const CheckTimes& times);

@@ -5,6 +5,10 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
 #include <sys/stat.h>
 
 using namespace acmed;
@@ -166,37 +170,42 @@ TEST_CASE("status of an unsafe lineage name is refused before touching the disk"
   CHECK_FALSE(fs::exists(p.work_dir));
 }
 
-TEST_CASE("check times: merged across runs, later times win, vanished lineages dropped") {
+TEST_CASE("check times: merged across runs, later times win, long-unchecked names dropped") {
   test::TempDir dir;
   Paths p = paths_in(dir);
   auto none = load_check_times(p);
   REQUIRE(none);
   CHECK(none->empty());
-  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T10:00:00Z")}, {"b", at("2026-11-26T10:00:00Z")}},
-                             {"a", "b"}));
-  // a run over "a" only, then one that names a lineage deleted meanwhile
-  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T22:00:00Z")}}, {"a", "b"}));
-  REQUIRE(record_check_times(p, {{"b", at("2026-11-26T09:00:00Z")}}, {"a", "b"}));
+  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T10:00:00Z")}, {"b", at("2026-11-26T10:00:00Z")}}));
+  // a run over "a" only (another config dir sharing the work dir keeps "b"), then an older time
+  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T22:00:00Z")}}));
+  REQUIRE(record_check_times(p, {{"b", at("2026-11-26T09:00:00Z")}}));
   auto times = load_check_times(p);
   REQUIRE(times);
   CHECK(times->at("a") == at("2026-11-26T22:00:00Z"));
   CHECK(times->at("b") == at("2026-11-26T10:00:00Z"));  // earlier time does not win
-  REQUIRE(record_check_times(p, {}, {"a"}));
+  CHECK(mode_of(p.work_dir / "acmed" / "checked.json") == 0600);
+  // 91 days later "b" (deleted meanwhile, never checked again) is forgotten
+  REQUIRE(record_check_times(p, {{"a", at("2027-02-25T10:00:00Z")}}));
   times = load_check_times(p);
   REQUIRE(times);
   CHECK(times->size() == 1);
-  CHECK(mode_of(p.work_dir / "acmed" / "checked.json") == 0600);
+  CHECK(times->count("a") == 1);
+}
 
-  // load_status folds the check time in when it is later than the file's own
+TEST_CASE("load_status folds the check time in when it is later than the file's own") {
+  test::TempDir dir;
+  Paths p = paths_in(dir);
+  CheckTimes times{{"a", at("2026-11-26T22:00:00Z")}};
   LineageStatus s;
   s.last_checked = at("2026-11-26T08:00:00Z");
   REQUIRE(save_status(p, "a", s));
-  auto merged = load_status(p, "a", *times);
+  auto merged = load_status(p, "a", times);
   REQUIRE(merged);
   CHECK(merged->last_checked == at("2026-11-26T22:00:00Z"));
   s.last_checked = at("2026-11-27T00:00:00Z");
   REQUIRE(save_status(p, "a", s));
-  merged = load_status(p, "a", *times);
+  merged = load_status(p, "a", times);
   REQUIRE(merged);
   CHECK(merged->last_checked == at("2026-11-27T00:00:00Z"));
 }
@@ -213,13 +222,28 @@ TEST_CASE("a broken check-times file is a config error, and the next record repl
     CHECK(t.error().code == Errc::config);
     CHECK(t.error().message.find("checked.json") != std::string::npos);
   }
-  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T10:00:00Z")}}, {"a"}));
+  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T10:00:00Z")}}));
   auto t = load_check_times(p);
   REQUIRE(t);
   CHECK(t->size() == 1);
 }
 
-TEST_CASE("a file stamp changes when the file is replaced or rewritten") {
+TEST_CASE("a check-times file that cannot be read is kept, not overwritten") {
+  test::TempDir dir;
+  Paths p = paths_in(dir);
+  REQUIRE(record_check_times(p, {{"a", at("2026-11-26T10:00:00Z")}}));
+  fs::path file = p.work_dir / "acmed" / "checked.json";
+  std::string before = sys::read_file(file).value_or("");
+  // a directory where the file should be: reading fails with an I/O error, not a parse error
+  fs::remove(file);
+  fs::create_directory(file);
+  auto r = record_check_times(p, {{"b", at("2026-11-26T11:00:00Z")}});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code != Errc::config);
+  CHECK(fs::is_directory(file));
+}
+
+TEST_CASE("a file stamp changes when the file is replaced or rewritten in place") {
   test::TempDir dir;
   fs::path f = dir / "cert.pem";
   REQUIRE(sys::write_file_atomic(f, "one"));
@@ -232,6 +256,19 @@ TEST_CASE("a file stamp changes when the file is replaced or rewritten") {
   auto b = stamp_file(f);
   REQUIRE(b);
   CHECK_FALSE(*b == *a);
+  // Same size, same inode, rewritten in place: only mtime/ctime tell, and the kernel stamps them
+  // at clock-tick granularity, so let one tick pass first.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  {
+    std::FILE* f2 = std::fopen(f.c_str(), "r+");
+    REQUIRE(f2);
+    std::fputs("owo", f2);
+    std::fclose(f2);
+  }
+  auto c = stamp_file(f);
+  REQUIRE(c);
+  CHECK(c->ino == b->ino);
+  CHECK_FALSE(*c == *b);
   auto missing = stamp_file(dir / "nope");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == Errc::not_found);
