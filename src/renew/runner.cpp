@@ -46,7 +46,7 @@ Result<store::Lineage> load_for_check(const store::Paths& paths, const std::stri
   lin.conf_path = paths.renewal_conf(name);
   ACMED_TRY(lin.conf, store::read_renewal_conf(paths, name));
   std::filesystem::path cert_path = paths.live_dir(name) / "cert.pem";
-  auto stamp = store::stamp_file(cert_path);
+  auto stamp = sys::stamp_file(cert_path);
   if (!stamp) return std::move(stamp).error().with_context("while reading lineage " + name);
   if (cache && cache->file == *stamp) {
     lin.cert = cache->info;

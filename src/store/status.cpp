@@ -1,17 +1,11 @@
 #include "acmed/store/status.hpp"
 
 #include "acmed/sys/fs.hpp"
+#include "acmed/sys/lock.hpp"
 
 #include "acmed/crypto/encoding.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 namespace acmed::store {
 
@@ -44,7 +38,7 @@ Status get_string(const json& j, const char* key, std::string& out) {
   return {};
 }
 
-json stamp_to_json(const FileStamp& f) {
+json stamp_to_json(const sys::FileStamp& f) {
   return {{"dev", f.dev}, {"ino", f.ino}, {"size", f.size}, {"mtime_ns", f.mtime_ns},
           {"ctime_ns", f.ctime_ns}};
 }
@@ -123,18 +117,6 @@ Result<CertCache> cert_from_json(const json& j) {
 }
 
 }  // namespace
-
-Result<FileStamp> stamp_file(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    int err = errno;
-    return Error(err == ENOENT ? Errc::not_found : Errc::io,
-                 "cannot stat " + path.string() + ": " + std::strerror(err));
-  }
-  auto ns = [](const timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
-  return FileStamp{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
-                   static_cast<std::int64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim)};
-}
 
 json status_to_json(const LineageStatus& s) {
   json j = json::object();
@@ -252,16 +234,7 @@ Status record_check_times(const Paths& paths, const CheckTimes& checked) {
   ACMED_CHECK(sys::make_dirs(paths.work_dir / "acmed", 0700));
   // Several config dirs may share one work dir (certbot allows it), and their runs are not
   // serialised by the config-dir lock: hold a lock on the directory for the read-modify-write.
-  fs::path dir = paths.work_dir / "acmed";
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Error(Errc::io, "cannot open " + dir.string() + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }  // also releases the lock
-  } closer{dfd};
-  if (::flock(dfd, LOCK_EX) != 0) {
-    return Error(Errc::io, "cannot lock " + dir.string() + ": " + std::strerror(errno));
-  }
+  ACMED_TRY(sys::DirLock lock, sys::DirLock::acquire(paths.work_dir / "acmed", sys::LockWait::yes));
   // An invalid file is replaced; one that cannot be read is left alone, with its entries.
   CheckTimes times;
   auto old = load_check_times(paths);

@@ -170,4 +170,16 @@ Status remove_file(const fs::path& path) {
   return {};
 }
 
+Result<FileStamp> stamp_file(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    int err = errno;
+    return Error(err == ENOENT ? Errc::not_found : Errc::io,
+                 "cannot stat " + path.string() + ": " + std::strerror(err));
+  }
+  auto ns = [](const timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
+  return FileStamp{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                   static_cast<std::int64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim)};
+}
+
 }  // namespace acmed::sys

@@ -11,14 +11,14 @@
 
 namespace acmed::sys {
 
-Result<DirLock> DirLock::acquire(const std::filesystem::path& dir) {
+Result<DirLock> DirLock::acquire(const std::filesystem::path& dir, LockWait wait) {
   ACMED_CHECK(make_dirs(dir, 0755));
   auto path = dir / ".acmed.lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Error(Errc::io, "cannot open lock file " + path.string() + ": " + std::strerror(errno));
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (::flock(fd, wait == LockWait::yes ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     std::string holder;
     char buf[32] = {};

@@ -16,11 +16,11 @@
 #include "acmed/crypto/x509.hpp"
 #include "acmed/store/paths.hpp"
 #include "acmed/sys/clock.hpp"
+#include "acmed/sys/fs.hpp"
 #include "acmed/util/result.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -41,23 +41,10 @@ struct AriState {
   bool operator==(const AriState&) const = default;
 };
 
-// Identity of a file as stat(2) sees it: a different file, or the same one rewritten, differs.
-struct FileStamp {
-  std::uint64_t dev = 0;
-  std::uint64_t ino = 0;
-  std::int64_t size = 0;
-  std::int64_t mtime_ns = 0;
-  std::int64_t ctime_ns = 0;
-  bool operator==(const FileStamp&) const = default;
-};
-
-// stat(2) of `path`, following symlinks (live/NAME/cert.pem is a link into archive/).
-Result<FileStamp> stamp_file(const fs::path& path);
-
 // What was read from the lineage's current certificate, so that a run over lineages that are
 // not due parses no certificate whose file did not change since the last run.
 struct CertCache {
-  FileStamp file;
+  sys::FileStamp file;  // of live/NAME/cert.pem when it was read
   crypto::CertInfo info;
   bool operator==(const CertCache&) const = default;
 };

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -42,6 +43,19 @@ Status sync_dir(const fs::path& dir);
 
 // Removes a file; missing is not an error.
 Status remove_file(const fs::path& path);
+
+// Identity of a file as stat(2) sees it: a different file, or the same one rewritten, differs.
+struct FileStamp {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+// stat(2) of `path`, following symlinks (live/NAME/cert.pem is a link into archive/).
+Result<FileStamp> stamp_file(const fs::path& path);
 
 // An AtomicFile writes to a temp file beside `path`; commit() renames it into place. If it is
 // destroyed without commit(), the temp file is removed and `path` is untouched.

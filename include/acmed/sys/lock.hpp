@@ -9,10 +9,13 @@
 
 namespace acmed::sys {
 
+enum class LockWait { no, yes };
+
 class DirLock {
  public:
-  // Takes the lock without waiting. Errc::locked, naming the holder's PID, if someone has it.
-  static Result<DirLock> acquire(const std::filesystem::path& dir);
+  // Takes the lock. Without waiting (the default): Errc::locked, naming the holder's PID, if
+  // someone has it. LockWait::yes blocks until the holder lets go (for short critical sections).
+  static Result<DirLock> acquire(const std::filesystem::path& dir, LockWait wait = LockWait::no);
 
   DirLock(DirLock&& other) noexcept;
   DirLock& operator=(DirLock&& other) noexcept;

@@ -9,6 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
 using namespace acmed;
 namespace fs = std::filesystem;
 
@@ -130,4 +135,51 @@ TEST_CASE("RFC 3339 timestamps parse with fractions and offsets and format back 
   CHECK_FALSE(sys::parse_rfc3339("2026-11-26", t));
   CHECK_FALSE(sys::parse_rfc3339("2026-13-26T00:00:00Z", t));
   CHECK_FALSE(sys::parse_rfc3339("2026-11-26T00:00:00Zjunk", t));
+}
+
+TEST_CASE("a file stamp changes when the file is replaced or rewritten in place") {
+  test::TempDir dir;
+  fs::path f = dir / "cert.pem";
+  REQUIRE(sys::write_file_atomic(f, "one"));
+  auto a = sys::stamp_file(f);
+  REQUIRE(a);
+  auto again = sys::stamp_file(f);
+  REQUIRE(again);
+  CHECK(*again == *a);
+  REQUIRE(sys::write_file_atomic(f, "two"));  // same size, new file
+  auto b = sys::stamp_file(f);
+  REQUIRE(b);
+  CHECK_FALSE(*b == *a);
+  // Same size, same inode, rewritten in place: only mtime/ctime tell, and the kernel stamps them
+  // at clock-tick granularity, so let one tick pass first.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  {
+    std::FILE* f2 = std::fopen(f.c_str(), "r+");
+    REQUIRE(f2);
+    std::fputs("owo", f2);
+    std::fclose(f2);
+  }
+  auto c = sys::stamp_file(f);
+  REQUIRE(c);
+  CHECK(c->ino == b->ino);
+  CHECK_FALSE(*c == *b);
+  auto missing = sys::stamp_file(dir / "nope");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::not_found);
+}
+
+TEST_CASE("DirLock with LockWait::yes waits for the holder instead of failing") {
+  test::TempDir dir;
+  auto held = sys::DirLock::acquire(dir.path());
+  REQUIRE(held);
+  std::atomic<bool> got{false};
+  std::thread waiter([&] {
+    auto lock = sys::DirLock::acquire(dir.path(), sys::LockWait::yes);
+    got = static_cast<bool>(lock);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(got);  // still waiting (flock locks of two descriptors exclude each other)
+  { auto release = std::move(*held); }
+  waiter.join();
+  CHECK(got);
 }
