@@ -1,149 +1,17 @@
 // The libcurl transport (open_http_transport) against a small HTTP/1.1 server on 127.0.0.1 run by the test itself.
 #include "acmed/acme/transport.hpp"
 
+#include "support/loopback_server.hpp"
+
 #include <doctest/doctest.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <functional>
-#include <mutex>
-#include <thread>
 
 using namespace acmed;
 using namespace acmed::acme;
+using test::http_answer;
+using test::LoopbackServer;
+using test::Received;
 
 namespace {
-
-struct Received {
-  std::string head;  // request line and header fields
-  std::string body;
-};
-
-// Serves one scripted answer per request, keeping connections alive. Stops in its destructor.
-class LoopbackServer {
- public:
-  using Handler = std::function<std::string(const Received&)>;
-
-  explicit LoopbackServer(Handler handler) : m_handler(std::move(handler)) {
-    m_listen = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(m_listen >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(m_listen, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(m_listen, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    m_port = ntohs(addr.sin_port);
-    REQUIRE(::listen(m_listen, 8) == 0);
-    m_thread = std::thread([this] { run(); });
-  }
-  ~LoopbackServer() {
-    m_stop = true;
-    m_thread.join();
-    ::close(m_listen);
-  }
-
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(m_port) + path;
-  }
-  int connections() const { return m_connections; }
-  std::vector<Received> received() {
-    std::lock_guard lock(m_mutex);
-    return m_received;
-  }
-
- private:
-  // Bounded: every wait is a 50 ms poll that checks the stop flag.
-  bool wait_readable(int fd) {
-    while (!m_stop) {
-      pollfd p{fd, POLLIN, 0};
-      int r = ::poll(&p, 1, 50);
-      if (r > 0) return true;
-      if (r < 0) return false;
-    }
-    return false;
-  }
-
-  void run() {
-    while (wait_readable(m_listen)) {
-      int fd = ::accept(m_listen, nullptr, nullptr);
-      if (fd < 0) continue;
-      ++m_connections;
-      serve(fd);
-      ::close(fd);
-    }
-  }
-
-  void serve(int fd) {
-    std::string buffer;
-    while (true) {
-      auto end = buffer.find("\r\n\r\n");
-      while (end == std::string::npos) {
-        if (!wait_readable(fd)) return;
-        char chunk[4096];
-        ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n <= 0) return;
-        buffer.append(chunk, static_cast<std::size_t>(n));
-        end = buffer.find("\r\n\r\n");
-      }
-      Received r;
-      r.head = buffer.substr(0, end);
-      buffer.erase(0, end + 4);
-      std::size_t length = 0;
-      auto cl = r.head.find("Content-Length: ");
-      if (cl != std::string::npos) length = std::stoul(r.head.substr(cl + 16));
-      while (buffer.size() < length) {
-        if (!wait_readable(fd)) return;
-        char chunk[4096];
-        ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n <= 0) return;
-        buffer.append(chunk, static_cast<std::size_t>(n));
-      }
-      r.body = buffer.substr(0, length);
-      buffer.erase(0, length);
-      {
-        std::lock_guard lock(m_mutex);
-        m_received.push_back(r);
-      }
-      std::string answer = m_handler(r);
-      if (answer.empty()) {  // "hang": say nothing until the client gives up
-        while (wait_readable(fd)) {
-          char c;
-          if (::read(fd, &c, 1) <= 0) return;
-        }
-        return;
-      }
-      std::size_t sent = 0;
-      while (sent < answer.size()) {
-        ssize_t n = ::send(fd, answer.data() + sent, answer.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) return;
-        sent += static_cast<std::size_t>(n);
-      }
-    }
-  }
-
-  Handler m_handler;
-  int m_listen = -1;
-  int m_port = 0;
-  std::thread m_thread;
-  std::atomic<bool> m_stop{false};
-  std::atomic<int> m_connections{0};
-  std::mutex m_mutex;
-  std::vector<Received> m_received;
-};
-
-std::string http_answer(int status, const std::string& body,
-                        const std::vector<std::string>& fields = {}) {
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " X\r\n";
-  for (const auto& f : fields) out += f + "\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  return out;
-}
 
 std::unique_ptr<Transport> make_transport(TransportOptions options = {}) {
   auto t = open_http_transport(std::move(options));

@@ -1,21 +1,12 @@
-// A scripted ACME directory for ARI tests (Pebble has no renewalInfo): plain HTTP on 127.0.0.1,
-// one request per connection. GET /dir answers a directory whose renewalInfo points back here
-// (or none, with_ari = false); GET /ari/<cert id> answers whatever `answer` returns.
+// A scripted ACME directory for ARI tests (Pebble has no renewalInfo), on the shared loopback
+// server. GET /dir answers a directory whose renewalInfo points back here (or none, with_ari =
+// false); GET /ari/<cert id> answers whatever `answer` returns; anything else is a 404.
 #pragma once
 
-#include <doctest/doctest.h>
+#include "support/loopback_server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace acmed::test {
@@ -31,33 +22,17 @@ class AriDirectoryServer {
   std::function<HttpAnswer(const std::string& cert_id)> answer;
   bool with_ari = true;
 
-  AriDirectoryServer() {
-    m_listen = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(m_listen >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(m_listen, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(m_listen, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    m_port = ntohs(addr.sin_port);
-    REQUIRE(::listen(m_listen, 16) == 0);
-    m_thread = std::thread([this] { run(); });
-  }
-  ~AriDirectoryServer() {
-    m_stop = true;
-    m_thread.join();
-    ::close(m_listen);
-  }
-  AriDirectoryServer(const AriDirectoryServer&) = delete;
-  AriDirectoryServer& operator=(const AriDirectoryServer&) = delete;
-
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+  std::string base() const { return m_server.url(""); }
   std::string directory_url() const { return base() + "/dir"; }
   // Request targets received so far ("/dir", "/ari/xyz").
   std::vector<std::string> paths() {
-    std::lock_guard lock(m_mutex);
-    return m_paths;
+    std::vector<std::string> out;
+    for (const auto& r : m_server.received()) {
+      auto sp1 = r.head.find(' ');
+      auto sp2 = r.head.find(' ', sp1 + 1);
+      out.push_back(r.head.substr(sp1 + 1, sp2 - sp1 - 1));
+    }
+    return out;
   }
   std::size_t ari_requests() {
     std::size_t n = 0;
@@ -66,43 +41,9 @@ class AriDirectoryServer {
   }
 
  private:
-  bool readable(int fd) {
-    for (int i = 0; i < 200 && !m_stop; ++i) {  // at most 10 s per wait
-      pollfd p{fd, POLLIN, 0};
-      int r = ::poll(&p, 1, 50);
-      if (r > 0) return true;
-      if (r < 0) return false;
-    }
-    return false;
-  }
-
-  void run() {
-    while (!m_stop) {
-      pollfd p{m_listen, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int fd = ::accept(m_listen, nullptr, nullptr);
-      if (fd < 0) continue;
-      serve(fd);
-      ::close(fd);
-    }
-  }
-
-  void serve(int fd) {
-    std::string request;
-    while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
-      if (!readable(fd)) return;
-      char buf[4096];
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n <= 0) return;
-      request.append(buf, static_cast<std::size_t>(n));
-    }
-    auto sp1 = request.find(' ');
-    auto sp2 = request.find(' ', sp1 + 1);
-    std::string path = request.substr(sp1 + 1, sp2 - sp1 - 1);
-    {
-      std::lock_guard lock(m_mutex);
-      m_paths.push_back(path);
-    }
+  std::string respond(const Received& r) {
+    auto sp1 = r.head.find(' ');
+    std::string path = r.head.substr(sp1 + 1, r.head.find(' ', sp1 + 1) - sp1 - 1);
     HttpAnswer a;
     if (path == "/dir") {
       std::string b = base();
@@ -115,23 +56,14 @@ class AriDirectoryServer {
       a.status = 404;
       a.body = "{\"type\":\"about:blank\"}";
     }
-    std::string out = "HTTP/1.1 " + std::to_string(a.status) + " X\r\nContent-Type: application/json\r\n";
-    for (const auto& h : a.headers) out += h + "\r\n";
-    out += "Content-Length: " + std::to_string(a.body.size()) + "\r\nConnection: close\r\n\r\n" + a.body;
-    std::size_t sent = 0;
-    while (sent < out.size()) {
-      ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      sent += static_cast<std::size_t>(n);
-    }
+    // Several clients (the ARI lookup, the issuer) talk to this one-connection-at-a-time server.
+    std::vector<std::string> fields{"Content-Type: application/json", "Connection: close"};
+    fields.insert(fields.end(), a.headers.begin(), a.headers.end());
+    return http_answer(a.status, a.body, fields);
   }
 
-  int m_listen = -1;
-  int m_port = 0;
-  std::atomic<bool> m_stop{false};
-  std::thread m_thread;
-  std::mutex m_mutex;
-  std::vector<std::string> m_paths;
+  // Declared last: destroyed (and its thread stopped) before the members the handler reads.
+  LoopbackServer m_server{[this](const Received& r) { return respond(r); }};
 };
 
 }  // namespace acmed::test
