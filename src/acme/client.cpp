@@ -1,5 +1,4 @@
 #include "acmed/acme/client.hpp"
-#include "acmed/acme/http_module.hpp"
 
 #include "acmed/crypto/encoding.hpp"
 #include "acmed/crypto/jws.hpp"
@@ -646,9 +645,6 @@ Result<Client> Client::connect(std::string directory_url, TransportOptions trans
                                ClientOptions options) {
   ACMED_CHECK(check_url(directory_url, "--server"));
   ACMED_TRY(auto transport, open_http_transport(std::move(transport_options)));
-  if (auto module = http_module_file(); module && options.log) {
-    options.log(LogLevel::debug, "HTTP module: " + module->string());
-  }
   return Client(std::move(directory_url), std::move(transport), std::move(options));
 }
 

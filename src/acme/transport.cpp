@@ -1,5 +1,5 @@
-// The libcurl-free half of transport.hpp; the rest is in src/http/curl_module.cpp.
-#include "acmed/acme/http_module.hpp"
+// The libcurl-free half of transport.hpp; the rest is in curl_transport.cpp.
+#include "acmed/acme/transport.hpp"
 
 namespace acmed::acme {
 
@@ -15,20 +15,8 @@ const char* to_string(HttpMethod method) {
   return "GET";
 }
 
-bool url_is_allowed(std::string_view url) {
-  auto module = http_module();
-  return module && (*module)->url_is_allowed(url);
-}
-
-std::optional<std::string> resolve_url(std::string_view base, std::string_view ref) {
-  auto module = http_module();
-  if (!module) return std::nullopt;
-  return (*module)->resolve_url(base, ref);
-}
-
 Status check_url(std::string_view url, std::string_view what) {
-  ACMED_TRY(const HttpModule* module, http_module());
-  if (module->url_is_allowed(url)) return ok_status();
+  if (url_is_allowed(url)) return ok_status();
   const bool from_user = what.rfind("--", 0) == 0;
   return Error(from_user ? Errc::invalid_input : Errc::protocol,
                "refusing the URL '" + std::string(url) + "' from " + std::string(what) +
@@ -45,11 +33,6 @@ Result<HttpResponse> Transport::request(HttpMethod method, std::string_view url,
   auto response = send(method, url, headers, body);
   if (response) m_stats.bytes_received += response->body.size();
   return response;
-}
-
-Result<std::unique_ptr<Transport>> open_http_transport(TransportOptions options) {
-  ACMED_TRY(const HttpModule* module, http_module());
-  return module->create(std::move(options));
 }
 
 }  // namespace acmed::acme

@@ -1,7 +1,6 @@
 // HTTP for the ACME client: an abstract Transport (so the client is tested with scripted
-// responses) and open_http_transport(), the real one over one reused libcurl handle. libcurl
-// lives in a module loaded on first use (http_module.hpp): commands that need no network do
-// not load it.
+// responses) and open_http_transport(), the real one over one reused libcurl handle. libcurl is
+// linked privately into the acme module: nothing outside src/acme sees its headers.
 #pragma once
 
 #include "acmed/util/result.hpp"
@@ -25,7 +24,6 @@ enum class HttpMethod { get, head, post };
 const char* to_string(HttpMethod method);
 
 // HTTP header fields in arrival order; names compare case-insensitively (RFC 9110 section 5.1).
-// (Defined here, not in a .cpp, because both acmed and the HTTP module use it.)
 class HttpHeaders {
  public:
   // Appends a field; repeated names are kept (Link may appear many times).
@@ -71,8 +69,7 @@ struct TransportStats {
 
 // True if `url` may be fetched: https://, or http:// only when the host is loopback
 // (127.0.0.0/8, ::1, localhost). Applied to every URL a CA hands us, not only the directory.
-// Parsed by libcurl (so what is checked is what curl connects to): false when the HTTP module
-// cannot be loaded; check_url() then says why.
+// Parsed by libcurl (so what is checked is what curl connects to).
 bool url_is_allowed(std::string_view url);
 // Status form of url_is_allowed: Errc::protocol naming the URL (Errc::invalid_input when
 // `what` says it came from the user, e.g. "--server").
@@ -114,8 +111,7 @@ struct TransportOptions {
 
 // The libcurl transport: one easy handle reused for every request (keep-alive), TLS verification
 // always on, no redirects, answers bigger than the caps aborted while they arrive. Errc::io if
-// options.ca_bundle is set but unreadable; Errc::internal if libcurl fails to start or the HTTP
-// module cannot be loaded.
+// options.ca_bundle is set but unreadable; Errc::internal if libcurl fails to start.
 Result<std::unique_ptr<Transport>> open_http_transport(TransportOptions options);
 
 }  // namespace acmed::acme

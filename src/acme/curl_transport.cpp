@@ -1,6 +1,6 @@
-// acmed-http.so: the libcurl half of acmed's HTTP (transport.hpp), loaded by http_module() the
-// first time acmed needs the network. Everything here is hidden except acmed_http_module_v1().
-#include "acmed/acme/http_module.hpp"
+// The libcurl half of transport.hpp: URL parsing with libcurl's URL API (so that what is checked
+// is what curl connects to) and the transport over one reused easy handle.
+#include "acmed/acme/transport.hpp"
 
 #include <curl/curl.h>
 
@@ -53,7 +53,9 @@ bool host_is_loopback(std::string host) {
   return false;
 }
 
-bool curl_url_is_allowed(std::string_view url) {
+}  // namespace
+
+bool url_is_allowed(std::string_view url) {
   // libcurl's own URL parser, so that what we check is exactly what curl will connect to
   // (userinfo, brackets, odd spellings of IP addresses).
   std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
@@ -71,7 +73,7 @@ bool curl_url_is_allowed(std::string_view url) {
   return s == "http" && host_is_loopback(host.get());
 }
 
-std::optional<std::string> curl_resolve_url(std::string_view base, std::string_view ref) {
+std::optional<std::string> resolve_url(std::string_view base, std::string_view ref) {
   std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
   if (!u) return std::nullopt;
   const std::string b(base), r(ref);
@@ -84,6 +86,7 @@ std::optional<std::string> curl_resolve_url(std::string_view base, std::string_v
   return std::string(out.get());
 }
 
+namespace {
 
 struct EasyDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
@@ -269,14 +272,10 @@ Result<HttpResponse> CurlTransport::send(HttpMethod method, std::string_view url
   return std::move(t.response);
 }
 
-const HttpModule k_module{ACMED_BUILD_ID, &CurlTransport::create, &curl_url_is_allowed,
-                          &curl_resolve_url};
-
 }  // namespace
 
-}  // namespace acmed::acme
-
-extern "C" __attribute__((visibility("default"))) const acmed::acme::HttpModule*
-acmed_http_module_v1() {
-  return &acmed::acme::k_module;
+Result<std::unique_ptr<Transport>> open_http_transport(TransportOptions options) {
+  return CurlTransport::create(std::move(options));
 }
+
+}  // namespace acmed::acme
