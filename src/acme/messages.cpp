@@ -355,7 +355,7 @@ Error problem_to_error(const Problem& problem, const json& raw,
   Error e(code, std::move(message), std::move(hint));
   json doc = raw.is_object() ? raw : json::object();
   if (retry_after_delay) doc[k_retry_after_key] = retry_after_delay->count();
-  e.problem = std::move(doc);
+  e.problem = std::make_shared<const json>(std::move(doc));
   return e;
 }
 

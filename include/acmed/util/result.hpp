@@ -5,8 +5,11 @@
 // line on stderr and an exit code (docs/user-guide.md, "Exit codes").
 #pragma once
 
-#include <nlohmann/json.hpp>
+// Only the forward declarations: the full JSON header stays out of the many translation units that
+// use Result but never look inside a problem document.
+#include <nlohmann/json_fwd.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,7 +48,9 @@ struct Error {
   std::string message;               // what happened, in plain words, naming the thing involved
   std::string hint;                  // what the user can do next (may be empty)
   std::vector<std::string> context;  // innermost first: "while parsing /etc/nginx/x.conf:41"
-  std::optional<nlohmann::json> problem;  // the CA's RFC 7807 problem document, if any
+  // The CA's RFC 7807 problem document, if any (null otherwise). Shared and immutable so that
+  // copying an Error stays cheap; reading it needs <nlohmann/json.hpp>.
+  std::shared_ptr<const nlohmann::json> problem;
 
   Error() = default;
   Error(Errc c, std::string msg, std::string hint_text = {})

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 using namespace acmed;
 using namespace acmed::plugins::apache;
 namespace fs = std::filesystem;
