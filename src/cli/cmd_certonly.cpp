@@ -1,4 +1,5 @@
 // `acmed certonly` and the obtain half of `acmed run`: flags -> renew::IssueRequest -> issue().
+#include "acmed/app/plugins.hpp"
 #include "acmed/crypto/x509.hpp"
 #include "acmed/renew/policy.hpp"
 #include "acmed/store/account.hpp"
@@ -7,7 +8,6 @@
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
 #include "cli/logging.hpp"
-#include "plugins/webroot/webroot.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -111,18 +111,10 @@ Result<renew::IssueRequest> build_issue_request(const GlobalOptions& globals, co
 
   auto& p = req.params;
   p.authenticator = authenticator_name;
-  if (f.webroot) {
-    std::set<std::string> roots;
-    for (const auto& [flag, value] : f.ordered_webroot_args) {
-      if (flag == "w" && roots.insert(value).second) p.webroot_path.push_back(value);
-    }
-    ACMED_TRY(auto map, plugins::webroot::map_from_arguments(f.ordered_webroot_args));
-    for (const auto& [name, dir] : map) p.webroot_map.emplace_back(name, dir.string());
+  if (const plugins::Plugin* plugin = chosen_plugin(f)) {
+    ACMED_TRY(auto settings, plugin_settings(*plugin, f));
+    app::record_authenticator(p, *plugin, settings);
   }
-  if (f.standalone || f.nginx || f.apache) p.http01_port = f.http01_port;
-  if (f.nginx) p.nginx_server_root = f.nginx_server_root;
-  if (f.apache) p.apache_server_root = f.apache_server_root;
-  if (!f.http01_address.empty()) p.http01_address = f.http01_address;
   p.pre_hook = f.pre_hook;
   p.post_hook = f.post_hook;
   p.deploy_hook = f.deploy_hook;

@@ -1,6 +1,7 @@
 // Installing certificates into nginx/apache: `acmed --nginx|--apache` (run), `install`, `enhance`
 // and `rollback`. Every change goes through install::Transaction (checkpoint, config test,
 // reload, TLS check, byte-for-byte rollback).
+#include "acmed/app/plugins.hpp"
 #include "acmed/install/transaction.hpp"
 #include "acmed/local/environment.hpp"
 #include "acmed/local/leaf.hpp"
@@ -10,10 +11,10 @@
 #include "acmed/sys/lock.hpp"
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
-#include "plugins/nginx/tls_check.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -25,26 +26,14 @@ namespace fs = std::filesystem;
 
 fs::path backup_root(const GlobalOptions& g) { return fs::path(g.work_dir) / "backups"; }
 
-// The post-reload check for apache: the one TLS check implementation (kept with nginx today).
-plugins::apache::TlsCheck apache_tls_check() {
-  return [](const std::string& name, const fs::path& fullchain) -> Status {
-    ACMED_TRY(auto want, plugins::nginx::leaf_der_from_pem_file(fullchain));
-    ACMED_TRY(auto got, plugins::nginx::served_leaf_der("127.0.0.1", 443, name,
-                                                        std::chrono::milliseconds(5000)));
-    if (got != want) {
-      return Error(Errc::server, "apache serves another certificate for " + name + " (" +
-                                     plugins::nginx::der_fingerprint(got) + ")");
-    }
-    return {};
-  };
-}
-
+// The installer the flags choose (--nginx, --apache), built through the plugin registry.
 Result<std::unique_ptr<install::Installer>> make_installer(const IssueFlags& f, const GlobalOptions& g) {
-  if (f.nginx) return plugins::nginx::make_installer(nginx_options(f, g), process_runner());
-  if (f.apache) {
-    return plugins::apache::make_installer(apache_options(f, g), process_runner(), apache_tls_check());
+  const plugins::Plugin* plugin = chosen_plugin(f);
+  if (!plugin || !plugin->installer) {
+    return Error(Errc::usage, "no installer chosen", "use " + plugins::flag_list(plugins::Role::installer));
   }
-  return Error(Errc::usage, "no installer chosen", "use --nginx or --apache");
+  ACMED_TRY(auto settings, plugin_settings(*plugin, f));
+  return plugins::build_installer(*plugin, settings, plugin_environment(g));
 }
 
 std::vector<install::Enhancement> enhancements(const IssueFlags& f, bool redirect_by_default) {
@@ -103,10 +92,11 @@ Status deploy_lineage(const GlobalOptions& g, const IssueFlags& f, install::Inst
 
 // Records the installer in the lineage's renewal conf, so renewals reload that server.
 Status record_installer(const GlobalOptions& g, const IssueFlags& f, const std::string& lineage) {
+  const plugins::Plugin* plugin = chosen_plugin(f);
+  if (!plugin) return Error(Errc::internal, "record_installer without an installer");
+  ACMED_TRY(auto settings, plugin_settings(*plugin, f));
   ACMED_TRY(auto conf, store::read_renewal_conf(store_paths(g), lineage));
-  conf.params.installer = f.nginx ? "nginx" : "apache";
-  if (f.nginx) conf.params.nginx_server_root = f.nginx_server_root;
-  if (f.apache) conf.params.apache_server_root = f.apache_server_root;
+  app::record_installer(conf.params, *plugin, settings);
   return store::save_renewal_conf(store_paths(g), lineage, std::move(conf));
 }
 
@@ -165,21 +155,18 @@ Status run_enhance(const GlobalOptions& g, IssueFlags& f) {
 Status run_rollback(const GlobalOptions& g, IssueFlags& f, const InstallFlags& flags) {
   ACMED_TRY(auto checkpoint, install::last_checkpoint(backup_root(g)));
   const std::string& server = checkpoint.server;
-  // Reach the server the checkpoint was made for, unless told otherwise on the command line.
-  auto setting = [&](const char* key, std::string& into, const std::string& default_value) {
-    auto it = checkpoint.settings.find(key);
-    if (it != checkpoint.settings.end() && !it->second.empty() && into == default_value) into = it->second;
-  };
-  if (server == "nginx") {
-    f.nginx = true;
-    setting("server_root", f.nginx_server_root, "/etc/nginx");
-    setting("ctl", f.nginx_ctl, "nginx");
-  } else if (server == "apache") {
-    f.apache = true;
-    setting("server_root", f.apache_server_root, "/etc/apache2");
-    setting("ctl", f.apache_ctl, "apache2ctl");
-  } else {
+  const plugins::Plugin* plugin = plugins::find_plugin(server);
+  if (!plugin || !plugin->installer) {
     return Error(Errc::config, "the last checkpoint belongs to an unknown server '" + server + "'");
+  }
+  // Reach the server the checkpoint was made for (its control settings, saved under certbot's
+  // "<plugin>_<name>" spelling: server_root -> nginx_server_root), unless told otherwise.
+  for (auto& [name, on] : f.use_plugin) on = name == plugin->name;
+  for (const auto& [name, value] : checkpoint.settings) {
+    std::string key = plugin->name + "_" + name;
+    bool given = std::any_of(f.plugin_flags.begin(), f.plugin_flags.end(),
+                             [&](const auto& flag) { return flag.first == key; });
+    if (!given && !value.empty()) f.plugin_flags.emplace_back(key, value);
   }
   ACMED_TRY(auto installer, make_installer(f, g));
   ACMED_TRY(auto lock, sys::DirLock::acquire(g.config_dir));
@@ -192,11 +179,13 @@ Status run_rollback(const GlobalOptions& g, IssueFlags& f, const InstallFlags& f
 }  // namespace
 
 Status run_install_flow(const GlobalOptions& g, IssueFlags& f) {
-  if (!f.nginx && !f.apache) {
+  const plugins::Plugin* chosen = chosen_plugin(f);
+  if (!chosen || !chosen->installer) {
     return Error(Errc::usage,
                  "'acmed' without a subcommand obtains and installs a certificate, which needs an "
                  "installer",
-                 "use --nginx or --apache, or 'acmed certonly' to only obtain the certificate");
+                 "use " + plugins::flag_list(plugins::Role::installer) +
+                     ", or 'acmed certonly' to only obtain the certificate");
   }
   ACMED_CHECK(check_flag_conflicts(f));
   ACMED_TRY(auto installer, make_installer(f, g));

@@ -1,20 +1,18 @@
 // `acmed renew`: flags -> renew::RenewOptions -> renew::run_renewals(), with the production
 // pieces plugged in: issuance through renew::issue(), ARI through acme::Client, authenticators
 // and installers rebuilt from each lineage's renewal conf, hooks through /bin/sh.
+#include "acmed/app/plugins.hpp"
 #include "acmed/renew/reissue.hpp"
 #include "acmed/renew/runner.hpp"
 #include "acmed/sys/lock.hpp"
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
 #include "cli/logging.hpp"
-#include "plugins/apache/apache.hpp"
-#include "plugins/nginx/nginx.hpp"
-#include "plugins/standalone/standalone.hpp"
-#include "plugins/webroot/webroot.hpp"
+#include "plugins/registry.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <map>
+#include <algorithm>
 #include <memory>
 
 namespace acmed::cli {
@@ -29,74 +27,25 @@ struct RenewFlags {
   std::string critical_days = "7";
 };
 
-plugins::nginx::Options nginx_options(const store::RenewalParams& p, const GlobalOptions& g) {
-  plugins::nginx::Options o;
-  if (!p.nginx_server_root.empty()) o.server_root = p.nginx_server_root;
-  o.config_dir = g.config_dir;
-  if (p.http01_port) o.http01_port = *p.http01_port;
-  return o;
-}
-
-plugins::apache::Options apache_options(const store::RenewalParams& p, const GlobalOptions& g) {
-  plugins::apache::Options o;
-  if (!p.apache_server_root.empty()) o.server_root = p.apache_server_root;
-  o.config_dir = g.config_dir;
-  o.work_dir = g.work_dir;
-  if (p.http01_port) o.http01_port = std::to_string(*p.http01_port);
-  return o;
-}
-
-// The authenticator a lineage was obtained with, rebuilt from its [renewalparams].
-Result<std::unique_ptr<challenge::Authenticator>> authenticator_for(
-    const store::Lineage& lineage, const store::RenewalParams& p, const GlobalOptions& g) {
-  using Ptr = std::unique_ptr<challenge::Authenticator>;
-  if (p.authenticator == "webroot") {
-    plugins::webroot::WebrootMap map;
-    for (const auto& [name, dir] : p.webroot_map) map[name] = dir;
-    // certbot: names missing from webroot_map use the first webroot_path.
-    for (const auto& name : lineage.names) {
-      if (!map.count(name) && !p.webroot_path.empty()) map[name] = p.webroot_path.front();
-    }
-    if (map.empty()) {
-      return Error(Errc::config, lineage.conf_path.string() + " has no webroot_map or webroot_path",
-                   "obtain the certificate again with `acmed certonly --webroot -w DIR -d NAME`");
-    }
-    return Ptr(std::make_unique<plugins::webroot::WebrootAuthenticator>(std::move(map)));
-  }
-  if (p.authenticator == "standalone") {
-    return Ptr(std::make_unique<plugins::standalone::StandaloneAuthenticator>(
-        plugins::standalone::Options{p.http01_address, p.http01_port.value_or(80)}));
-  }
-  if (p.authenticator == "nginx") {
-    return plugins::nginx::make_authenticator(nginx_options(p, g), process_runner());
-  }
-  if (p.authenticator == "apache") {
-    return plugins::apache::make_authenticator(apache_options(p, g), process_runner());
-  }
-  return Error(Errc::config,
-               lineage.conf_path.string() + ": acmed cannot renew with the '" + p.authenticator +
-                   "' authenticator",
-               "obtain the certificate again with --webroot, --standalone, --nginx or --apache");
-}
-
-// One config test + reload per installer kind for all renewed lineages (the web server picks
-// up the new files behind the live/ links; nothing needs redeploying).
+// One config test + reload per installer (per plugin and settings: two lineages in two nginx
+// roots reload both) for all renewed lineages; the web server picks up the new files behind the
+// live/ links, nothing needs redeploying.
 Status reload_installers(const std::vector<store::Lineage>& renewed, const GlobalOptions& g) {
-  std::map<std::string, const store::Lineage*> kinds;
+  std::vector<std::pair<const plugins::Plugin*, util::Settings>> installers;
   for (const auto& l : renewed) {
-    const std::string& installer = l.conf.params.installer;
-    if (installer == "nginx" || installer == "apache") kinds.emplace(installer, &l);
+    const plugins::Plugin* plugin = plugins::find_plugin(l.conf.params.installer);
+    if (!plugin || !plugin->installer) continue;
+    std::pair one(plugin, plugins::settings_from_conf(*plugin, l.conf.params.settings));
+    if (std::find(installers.begin(), installers.end(), one) == installers.end()) {
+      installers.push_back(std::move(one));
+    }
   }
   std::string failures;
-  for (const auto& [kind, lineage] : kinds) {
-    std::unique_ptr<install::Installer> installer =
-        kind == "nginx"
-            ? plugins::nginx::make_installer(nginx_options(lineage->conf.params, g),
-                                             process_runner())
-            : plugins::apache::make_installer(apache_options(lineage->conf.params, g),
-                                              process_runner());
-    Status done = installer->config_test();
-    if (done) done = installer->reload();
+  for (const auto& [plugin, settings] : installers) {
+    const std::string& kind = plugin->name;
+    auto installer = plugins::build_installer(*plugin, settings, plugin_environment(g));
+    Status done = installer ? (*installer)->config_test() : Status(installer.error());
+    if (done) done = (*installer)->reload();
     if (done) {
       spdlog::info("reloaded {}", kind);
     } else {
@@ -123,7 +72,7 @@ Status check_renew_flags(const IssueFlags& f) {
     return Error(Errc::usage, "`renew` renews existing lineages and takes no -d",
                  "pick one with --cert-name NAME, or use `acmed certonly -d ...` for new names");
   }
-  if (f.webroot || f.standalone || f.nginx || f.apache) {
+  if (chosen_plugin(f)) {
     return Error(Errc::usage,
                  "`renew` uses each lineage's stored authenticator; it cannot be changed here",
                  "run `acmed certonly --cert-name NAME --force-renewal` with the new authenticator");
@@ -179,7 +128,7 @@ Status run_renew(const GlobalOptions& g, const IssueFlags& f, const RenewFlags& 
   };
   ctx.renew = renew::reissue_with(
       settings, [&g](const store::Lineage& lineage, const store::RenewalParams& params) {
-        return authenticator_for(lineage, params, g);
+        return app::lineage_authenticator(lineage, params, plugin_environment(g));
       });
   ctx.reload = [&g](const std::vector<store::Lineage>& renewed) {
     return reload_installers(renewed, g);

@@ -1,10 +1,6 @@
 #include "cli/issue_flags.hpp"
 
 #include "acmed/renew/reissue.hpp"
-#include "plugins/apache/apache.hpp"
-#include "plugins/nginx/nginx.hpp"
-#include "plugins/standalone/standalone.hpp"
-#include "plugins/webroot/webroot.hpp"
 
 #include <cstdlib>
 #include <set>
@@ -50,21 +46,23 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_flag("--dry-run", f.dry_run,
                "Rehearse against the staging CA (or --server) and save nothing")->group(g_what);
 
-  const char* g_auth = "How to prove control of the names";
-  app.add_flag("--webroot", f.webroot, "Write challenge files into a running server's document root")
-      ->group(g_auth);
-  app.add_option("-w,--webroot-path", "Document root for the -d names that follow it")
-      ->group(g_auth)->type_name("DIR")->take_all()->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  // No trigger_on_parse(): CLI11 2.3 then keeps only the last -w value in results(), and
-  // collect_webroot_order() needs every occurrence to pair -w DIR with the -d names after it.
-  app.add_flag("--standalone", f.standalone, "Run a temporary built-in web server on port 80")
-      ->group(g_auth);
-  app.add_flag("--nginx", f.nginx, "Use and configure the running nginx")->group(g_auth);
-  app.add_flag("--apache", f.apache, "Use and configure the running apache2")->group(g_auth);
-  app.add_option("--http-01-port", f.http01_port, "Port the CA validates http-01 on")
-      ->capture_default_str()->check(CLI::Range(1, 65535))->group(g_auth);
-  app.add_option("--http-01-address", f.http01_address,
-                 "Address the standalone server listens on (default: all)")->group(g_auth);
+  const char* g_auth = "How to prove control of the names (plugins)";
+  for (const plugins::Plugin* p : plugins::all_plugins()) {
+    app.add_flag("--" + p->name, f.use_plugin[p->name], p->description)->group(g_auth);
+  }
+  const char* g_settings = "Plugin settings (stored for renewal)";
+  for (const plugins::Setting& s : plugins::all_settings()) {
+    if (s.flag.empty()) continue;
+    // No variable and every occurrence kept: collect_flag_order() reads them in command-line
+    // order (for -w before the -d names it serves). No trigger_on_parse(): CLI11 2.3 then keeps
+    // only the last value in results().
+    CLI::Option* opt = app.add_option(s.flag, s.help)
+                           ->group(g_settings)
+                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    if (!s.default_value.empty()) opt->default_str(s.default_value);
+    if (s.kind == plugins::SettingKind::number) opt->check(CLI::Range(s.min, s.max));
+    f.setting_options.emplace_back(opt, s.key);
+  }
 
   const char* g_ca = "Certificate authority and account";
   app.add_option("--server", f.server,
@@ -99,20 +97,6 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_flag("--reuse-key", f.reuse_key, "Keep the lineage's private key when renewing")->group(g_key);
 
   const char* g_inst = "Installers";
-  app.add_option("--nginx-server-root", f.nginx_server_root, "nginx configuration root")
-      ->capture_default_str()->group(g_inst);
-  app.add_option("--nginx-ctl", f.nginx_ctl, "nginx binary (run as NGINX -c ROOT/nginx.conf -t)")
-      ->capture_default_str()->group(g_inst);
-  app.add_option("--apache-server-root", f.apache_server_root, "apache configuration root")
-      ->capture_default_str()->group(g_inst);
-  app.add_option("--apache-vhost-root", f.apache_vhost_root,
-                 "Where new vhost files go (default: ROOT/sites-available)")->group(g_inst);
-  app.add_option("--apache-ctl", f.apache_ctl, "apache control program")
-      ->capture_default_str()->group(g_inst);
-  app.add_option("--apache-enmod", f.apache_enmod, "Program that enables modules (a2enmod)")
-      ->group(g_inst);
-  app.add_option("--apache-ensite", f.apache_ensite, "Program that enables sites (a2ensite)")
-      ->group(g_inst);
   app.add_flag("--redirect", f.redirect, "Redirect port 80 to HTTPS (the default)")->group(g_inst);
   app.add_flag("--no-redirect", f.no_redirect, "Leave port 80 serving the site")->group(g_inst);
   app.add_flag("--hsts", f.hsts, "Add a Strict-Transport-Security header")->group(g_inst);
@@ -129,32 +113,57 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
       ->group(g_hooks);
 }
 
-void collect_webroot_order(CLI::App& app, IssueFlags& f) {
-  // CLI11 records options in the order they were given; pair each -w/-d occurrence with its value.
-  std::map<const CLI::Option*, std::size_t> taken;
-  const CLI::Option* w = app.get_option("--webroot-path");
+void collect_flag_order(CLI::App& app, IssueFlags& f) {
+  // CLI11 records options in the order they were given; pair each occurrence with its value.
+  std::map<const CLI::Option*, std::string> keys(f.setting_options.begin(), f.setting_options.end());
   const CLI::Option* d = app.get_option("--domains");
+  std::map<const CLI::Option*, std::size_t> taken;
   f.domains.clear();
   for (const CLI::Option* opt : app.parse_order()) {
-    if (opt != w && opt != d) continue;
+    auto key = keys.find(opt);
+    if (opt != d && key == keys.end()) continue;
     std::size_t& i = taken[opt];
     const auto& results = opt->results();
     if (i >= results.size()) continue;
     const std::string& value = results[i++];
-    if (opt == w) {
-      f.ordered_webroot_args.emplace_back("w", value);
-    } else {
-      for (auto& name : split_commas(value)) {
-        f.ordered_webroot_args.emplace_back("d", name);
-        f.domains.push_back(name);
-      }
+    if (opt != d) {
+      f.plugin_flags.emplace_back(key->second, value);
+      continue;
+    }
+    for (auto& name : split_commas(value)) {
+      f.plugin_flags.emplace_back(plugins::k_domain_key, name);
+      f.domains.push_back(name);
     }
   }
   std::vector<std::string> emails;
   for (const auto& e : f.emails)
     for (auto& part : split_commas(e)) emails.push_back(part);
   f.emails = emails;
-  if (!f.ordered_webroot_args.empty() && w->count() > 0) f.webroot = true;
+  // A plugin chosen by its own flags (-w chooses --webroot).
+  for (const plugins::Plugin* p : plugins::all_plugins()) {
+    if (!p->chosen_by_its_flags) continue;
+    for (const auto& [key, value] : f.plugin_flags) {
+      for (const auto& s : p->settings) {
+        if (s.key == key) f.use_plugin[p->name] = true;
+      }
+    }
+  }
+}
+
+const plugins::Plugin* chosen_plugin(const IssueFlags& f) {
+  for (const plugins::Plugin* p : plugins::all_plugins()) {
+    auto it = f.use_plugin.find(p->name);
+    if (it != f.use_plugin.end() && it->second) return p;
+  }
+  return nullptr;
+}
+
+Result<util::Settings> plugin_settings(const plugins::Plugin& plugin, const IssueFlags& f) {
+  return plugins::settings_from_flags(plugin, f.plugin_flags);
+}
+
+plugins::Environment plugin_environment(const GlobalOptions& g) {
+  return plugins::Environment{g.config_dir, g.work_dir, &process_runner()};
 }
 
 std::string chosen_server(const IssueFlags& f) {
@@ -186,9 +195,11 @@ Result<std::vector<util::Identifier>> parsed_identifiers(const IssueFlags& f) {
 }
 
 Status check_flag_conflicts(const IssueFlags& f) {
-  int authenticators = int(f.webroot) + int(f.standalone) + int(f.nginx) + int(f.apache);
-  if (authenticators > 1) {
-    return Error(Errc::usage, "choose one of --webroot, --standalone, --nginx and --apache");
+  int chosen = 0;
+  for (const auto& [name, on] : f.use_plugin) chosen += int(on);
+  if (chosen > 1) {
+    return Error(Errc::usage,
+                 "choose one of " + plugins::flag_list(plugins::Role::authenticator, "and"));
   }
   if (f.staging && !f.server.empty()) {
     return Error(Errc::usage, "--staging and --server contradict each other", "use only one");
@@ -216,47 +227,15 @@ sys::ProcessRunner& process_runner() {
   return runner;
 }
 
-plugins::nginx::Options nginx_options(const IssueFlags& f, const GlobalOptions& g) {
-  plugins::nginx::Options o;
-  o.server_root = f.nginx_server_root;
-  o.ctl = f.nginx_ctl;
-  o.config_dir = g.config_dir;
-  o.http01_port = f.http01_port;
-  return o;
-}
-
-plugins::apache::Options apache_options(const IssueFlags& f, const GlobalOptions& g) {
-  plugins::apache::Options o;
-  o.server_root = f.apache_server_root;
-  o.vhost_root = f.apache_vhost_root;
-  o.ctl = f.apache_ctl;
-  o.enmod = f.apache_enmod;
-  o.ensite = f.apache_ensite;
-  o.http01_port = std::to_string(f.http01_port);
-  o.config_dir = g.config_dir;
-  o.work_dir = g.work_dir;
-  return o;
-}
-
 Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(const IssueFlags& f,
                                                                      const GlobalOptions& globals) {
-  if (f.webroot) {
-    ACMED_TRY(auto map, plugins::webroot::map_from_arguments(f.ordered_webroot_args));
-    if (map.empty()) {
-      return Error(Errc::usage, "--webroot needs a document root", "give -w /path/to/docroot before -d");
-    }
-    return std::unique_ptr<challenge::Authenticator>(
-        std::make_unique<plugins::webroot::WebrootAuthenticator>(std::move(map)));
+  const plugins::Plugin* plugin = chosen_plugin(f);
+  if (!plugin) {
+    return Error(Errc::usage, "no way to prove control of the names was chosen",
+                 "use " + plugins::flag_list(plugins::Role::authenticator));
   }
-  if (f.nginx) return plugins::nginx::make_authenticator(nginx_options(f, globals), process_runner());
-  if (f.apache) return plugins::apache::make_authenticator(apache_options(f, globals), process_runner());
-  if (f.standalone) {
-    return std::unique_ptr<challenge::Authenticator>(
-        std::make_unique<plugins::standalone::StandaloneAuthenticator>(
-            plugins::standalone::Options{f.http01_address, f.http01_port}));
-  }
-  return Error(Errc::usage, "no way to prove control of the names was chosen",
-               "use --webroot -w DIR, --standalone, --nginx or --apache");
+  ACMED_TRY(auto settings, plugin_settings(*plugin, f));
+  return plugins::build_authenticator(*plugin, settings, f.domains, plugin_environment(globals));
 }
 
 store::Paths store_paths(const GlobalOptions& g) {

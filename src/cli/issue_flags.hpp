@@ -6,9 +6,9 @@
 #include "acmed/renew/issue.hpp"
 #include "acmed/sys/process.hpp"
 #include "cli/context.hpp"
-#include "plugins/apache/apache.hpp"
-#include "plugins/nginx/nginx.hpp"
+#include "plugins/registry.hpp"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,10 +21,7 @@ namespace acmed::cli {
 struct IssueFlags {
   std::vector<std::string> domains;  // as given; comma lists split
   std::string cert_name;
-  bool webroot = false;
-  bool standalone = false;
-  bool nginx = false;
-  bool apache = false;
+  std::map<std::string, bool> use_plugin;  // --<plugin name> (--webroot, --nginx, ...)
   std::string server;
   bool staging = false;
   std::string ca_bundle;
@@ -40,8 +37,6 @@ struct IssueFlags {
   std::string preferred_chain;
   std::string preferred_profile;
   std::string required_profile;
-  int http01_port = 80;
-  std::string http01_address;
   bool dry_run = false;
   bool local = false;  // --local: sign with the local development CA instead of an ACME CA
   bool force_renewal = false;
@@ -50,27 +45,33 @@ struct IssueFlags {
   std::string pre_hook, post_hook, deploy_hook;
 
   // Installers (certbot's names).
-  std::string nginx_server_root = "/etc/nginx";
-  std::string nginx_ctl = "nginx";
-  std::string apache_server_root = "/etc/apache2";
-  std::string apache_vhost_root;
-  std::string apache_ctl = "apache2ctl";
-  std::string apache_enmod;
-  std::string apache_ensite;
   bool redirect = false;
   bool no_redirect = false;
   bool hsts = false;
   bool uir = false;
 
-  // (flag, value) for -w and -d in command-line order, for the webroot map.
-  std::vector<std::pair<std::string, std::string>> ordered_webroot_args;
+  // Plugin settings (--nginx-ctl, -w, ...) and -d names in command-line order, by renewal-conf key.
+  plugins::GivenFlags plugin_flags;
+  // The options that carry plugin settings, with their renewal-conf key (for collect_flag_order).
+  std::vector<std::pair<const CLI::Option*, std::string>> setting_options;
 };
 
-// Adds the issuance flags to `app` and records -w/-d order into flags.ordered_webroot_args.
+// Adds the issuance flags to `app`: the core ones and, from the plugin registry, --<name> for
+// every plugin and a flag for every plugin setting.
 void add_issue_flags(CLI::App& app, IssueFlags& flags);
 
-// Fills ordered_webroot_args from the parse order of `app`; call once parsing is done.
-void collect_webroot_order(CLI::App& app, IssueFlags& flags);
+// Fills domains, emails and plugin_flags from the parse order of `app`; call once parsing is done.
+void collect_flag_order(CLI::App& app, IssueFlags& flags);
+
+// The plugin chosen with --<name> (the first, if several: check_flag_conflicts refuses that);
+// nullptr when none is.
+const plugins::Plugin* chosen_plugin(const IssueFlags& flags);
+
+// The chosen plugin's settings from the flags (plugins::settings_from_flags).
+Result<util::Settings> plugin_settings(const plugins::Plugin& plugin, const IssueFlags& flags);
+
+// What plugins are built with: --config-dir, --work-dir and the process runner.
+plugins::Environment plugin_environment(const GlobalOptions& globals);
 
 // The directory URL the flags choose: --server, else staging for --staging/--dry-run, else
 // Let's Encrypt production.
@@ -85,13 +86,9 @@ Result<std::vector<util::Identifier>> parsed_identifiers(const IssueFlags& flags
 // Checks flags that contradict each other. Errc::usage with the reason.
 Status check_flag_conflicts(const IssueFlags& flags);
 
-// The authenticator the flags choose (webroot, standalone; nginx/apache through their plugins).
+// The authenticator the flags choose, built through the plugin registry.
 Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(const IssueFlags& flags,
                                                                      const GlobalOptions& globals);
-
-// Plugin options from the flags.
-plugins::nginx::Options nginx_options(const IssueFlags& flags, const GlobalOptions& globals);
-plugins::apache::Options apache_options(const IssueFlags& flags, const GlobalOptions& globals);
 
 // The process runner used for web-server programs; lives for the whole process.
 sys::ProcessRunner& process_runner();

@@ -90,7 +90,7 @@ int main_impl(int argc, char** argv) {
                  e.what());
     return k_exit_usage;
   }
-  collect_webroot_order(app, issue_flags);
+  collect_flag_order(app, issue_flags);
   setup_logging(globals);
 
   Status status;

@@ -477,7 +477,8 @@ std::string default_serial_key(const store::Lineage& lineage) {
   const store::RenewalParams& p = lineage.conf.params;
   if (p.authenticator == "webroot") return "";
   if (p.authenticator == "standalone") {
-    return "standalone:" + p.http01_address + ":" + std::to_string(p.http01_port.value_or(80));
+    std::string port = p.settings.get("http01_port");
+    return "standalone:" + p.settings.get("http01_address") + ":" + (port.empty() ? "80" : port);
   }
   return p.authenticator;
 }

@@ -9,7 +9,16 @@ namespace acmed::store {
 namespace {
 
 constexpr std::string_view k_params = "renewalparams";
-constexpr std::string_view k_webroot_map = "webroot_map";
+// The [renewalparams] keys that RenewalParams has a field for; all others are plugin settings.
+constexpr std::string_view k_core_keys[] = {
+    "authenticator", "installer", "server", "account", "key_type", "rsa_key_size",
+    "elliptic_curve", "pre_hook", "post_hook", "renew_hook", "deploy_hook", "reuse_key",
+    "must_staple", "allow_subset_of_names", "autorenew", "preferred_chain", "pref_challs",
+    "preferred_profile", "required_profile"};
+
+bool is_core_key(std::string_view key) {
+  return std::find(std::begin(k_core_keys), std::end(k_core_keys), key) != std::end(k_core_keys);
+}
 
 // certbot writes Python's None for an unset option.
 bool is_none(const std::string& s) {
@@ -75,10 +84,6 @@ Status read_params(RenewalConf& conf, const ConfSection& s) {
   p.key_type = read_str(s, "key_type");
   ACMED_TRY(p.rsa_key_size, read_int(conf, s, "rsa_key_size"));
   p.elliptic_curve = read_str(s, "elliptic_curve");
-  p.webroot_path = read_list(s, "webroot_path");
-  if (const ConfSection* map = s.section(k_webroot_map)) {
-    for (const auto& e : map->entries) p.webroot_map.emplace_back(e.key, e.value.str());
-  }
   p.pre_hook = read_str(s, "pre_hook");
   p.post_hook = read_str(s, "post_hook");
   p.deploy_hook = s.get("renew_hook") ? read_str(s, "renew_hook") : read_str(s, "deploy_hook");
@@ -88,14 +93,22 @@ Status read_params(RenewalConf& conf, const ConfSection& s) {
   ACMED_TRY(p.autorenew, read_bool(conf, s, "autorenew"));
   p.preferred_chain = read_str(s, "preferred_chain");
   p.pref_challs = read_list(s, "pref_challs");
-  ACMED_TRY(p.http01_port, read_int(conf, s, "http01_port"));
-  p.http01_address = read_str(s, "http01_address");
-  p.nginx_server_root = read_str(s, "nginx_server_root");
-  p.apache_server_root = read_str(s, "apache_server_root");
-  p.manual_auth_hook = read_str(s, "manual_auth_hook");
-  p.manual_cleanup_hook = read_str(s, "manual_cleanup_hook");
   p.preferred_profile = read_str(s, "preferred_profile");
   p.required_profile = read_str(s, "required_profile");
+  // certbot's format types http01_port as a whole number (its INT_CONFIG_ITEMS).
+  ACMED_CHECK(read_int(conf, s, "http01_port"));
+  for (const auto& e : s.entries) {
+    if (is_core_key(e.key) || is_none(e.value.str())) continue;
+    if (e.value.is_list) {
+      p.settings.lists[e.key] = e.value.items;
+    } else if (!e.value.str().empty()) {
+      p.settings.text[e.key] = e.value.str();
+    }
+  }
+  for (const auto& sub : s.sections) {
+    auto& table = p.settings.tables[sub.name];
+    for (const auto& e : sub.entries) table.emplace_back(e.key, e.value.str());
+  }
   return {};
 }
 
@@ -139,24 +152,37 @@ void sync_bool(ConfSection& s, std::string_view key, std::optional<bool> value) 
   s.set(key, ConfValue::scalar(*value ? "True" : "False"));
 }
 
-void sync_webroot_map(ConfSection& params, const RenewalParams& p) {
-  ConfSection* map = params.section(k_webroot_map);
-  if (p.webroot_map.empty()) {
-    if (map) {
-      params.sections.erase(params.sections.begin() + (map - params.sections.data()));
-    }
-    return;
-  }
-  ConfSection& m = map ? *map : params.ensure_section(k_webroot_map);
+void sync_table(ConfSection& params, const std::string& name,
+                const std::vector<std::pair<std::string, std::string>>& rows) {
+  ConfSection& m = params.ensure_section(name);
   std::vector<ConfEntry> entries;
-  for (const auto& [domain, root] : p.webroot_map) {
-    const ConfEntry* old = m.find(domain);
+  for (const auto& [key, value] : rows) {
+    const ConfEntry* old = m.find(key);
     ConfEntry e = old ? *old : ConfEntry{};
-    e.key = domain;
-    if (!old || old->value.str() != root) e.value = ConfValue::scalar(root);
+    e.key = key;
+    if (!old || old->value.str() != value) e.value = ConfValue::scalar(value);
     entries.push_back(std::move(e));
   }
   m.entries = std::move(entries);
+}
+
+// Writes the plugin settings: each key as text, list or [[table]]; a plugin key that is no longer
+// set is removed ("None" is left as written: it means unset already).
+void sync_settings(ConfSection& s, const util::Settings& settings) {
+  std::vector<std::string> gone;
+  for (const auto& e : s.entries) {
+    if (!is_core_key(e.key) && !settings.has(e.key) && !read_str(s, e.key).empty()) {
+      gone.push_back(e.key);
+    }
+  }
+  for (const auto& key : gone) s.erase(key);
+  std::erase_if(s.sections, [&](const ConfSection& sub) { return !settings.tables.count(sub.name); });
+  for (const auto& [key, value] : settings.text) sync_str(s, key, value);
+  for (const auto& [key, value] : settings.lists) {
+    if (read_list(s, key) == value && s.get(key) && s.get(key)->is_list) continue;
+    s.set(key, ConfValue::list(value));
+  }
+  for (const auto& [key, rows] : settings.tables) sync_table(s, key, rows);
 }
 
 void write_params(ConfSection& s, const RenewalParams& p) {
@@ -167,7 +193,6 @@ void write_params(ConfSection& s, const RenewalParams& p) {
   sync_str(s, "key_type", p.key_type);
   sync_int(s, "rsa_key_size", p.rsa_key_size);
   sync_str(s, "elliptic_curve", p.elliptic_curve);
-  sync_list(s, "webroot_path", p.webroot_path);
   sync_str(s, "pre_hook", p.pre_hook);
   sync_str(s, "post_hook", p.post_hook);
   sync_str(s, "renew_hook", p.deploy_hook);
@@ -177,15 +202,9 @@ void write_params(ConfSection& s, const RenewalParams& p) {
   sync_bool(s, "autorenew", p.autorenew);
   sync_str(s, "preferred_chain", p.preferred_chain);
   sync_list(s, "pref_challs", p.pref_challs);
-  sync_int(s, "http01_port", p.http01_port);
-  sync_str(s, "http01_address", p.http01_address);
-  sync_str(s, "nginx_server_root", p.nginx_server_root);
-  sync_str(s, "apache_server_root", p.apache_server_root);
-  sync_str(s, "manual_auth_hook", p.manual_auth_hook);
-  sync_str(s, "manual_cleanup_hook", p.manual_cleanup_hook);
   sync_str(s, "preferred_profile", p.preferred_profile);
   sync_str(s, "required_profile", p.required_profile);
-  sync_webroot_map(s, p);
+  sync_settings(s, p.settings);
 }
 
 }  // namespace

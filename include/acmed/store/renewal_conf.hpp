@@ -10,6 +10,7 @@
 
 #include "acmed/store/configobj.hpp"
 #include "acmed/util/result.hpp"
+#include "acmed/util/settings.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -29,8 +30,6 @@ struct RenewalParams {
   std::string key_type;       // "ecdsa" / "rsa" as written; empty when absent (see key_type_or_rsa)
   std::optional<int> rsa_key_size;
   std::string elliptic_curve;  // "secp256r1", "secp384r1"
-  std::vector<std::string> webroot_path;
-  std::vector<std::pair<std::string, std::string>> webroot_map;  // domain -> webroot, in file order
   std::string pre_hook;
   std::string post_hook;
   std::string deploy_hook;  // key "renew_hook" in the file, as certbot writes it
@@ -40,14 +39,12 @@ struct RenewalParams {
   std::optional<bool> autorenew;
   std::string preferred_chain;
   std::vector<std::string> pref_challs;  // "http-01", "dns-01", ...
-  std::optional<int> http01_port;
-  std::string http01_address;
-  std::string nginx_server_root;
-  std::string apache_server_root;
-  std::string manual_auth_hook;
-  std::string manual_cleanup_hook;
   std::string preferred_profile;  // acmed: ACME profile to ask for when the CA offers it
   std::string required_profile;   // acmed: ACME profile that must be used
+  // Every other key of [renewalparams]: the settings of the lineage's plugins (nginx_ctl,
+  // webroot_path, http01_port, the [[webroot_map]] table, ...; see plugins/registry.hpp) and
+  // keys acmed does not know, which are written back as read.
+  util::Settings settings;
 
   // key_type, or "rsa" when the file has none (certbot's rule for confs written before 1.25).
   std::string key_type_or_rsa() const { return key_type.empty() ? "rsa" : key_type; }

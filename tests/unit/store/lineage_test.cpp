@@ -97,7 +97,7 @@ TEST_CASE("a new lineage gets archive files, relative live links, a README and a
   CHECK(conf->fullchain == etc / "live/a.example/fullchain.pem");
   CHECK(conf->version == ACMED_VERSION);
   CHECK(conf->params.authenticator == "webroot");
-  CHECK(conf->params.webroot_path == std::vector<std::string>{"/var/www/html"});
+  CHECK(conf->params.settings.list("webroot_path") == std::vector<std::string>{"/var/www/html"});
 }
 
 TEST_CASE("private keys are 0600 and archive/, live/ and the lineage dirs have certbot's modes") {

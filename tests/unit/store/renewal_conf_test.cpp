@@ -57,15 +57,17 @@ TEST_CASE("a renewal conf written by certbot is understood") {
   CHECK(p.installer.empty());  // "None"
   CHECK(p.server == "https://acme-v02.api.letsencrypt.org/directory");
   CHECK(p.key_type == "ecdsa");
-  CHECK(p.webroot_path == std::vector<std::string>{"/var/www/example"});
+  CHECK(p.settings.list("webroot_path") == std::vector<std::string>{"/var/www/example"});
   CHECK(p.deploy_hook == "systemctl reload nginx");
   CHECK(p.pre_hook == "/usr/local/bin/maint on, quietly");
   CHECK(p.reuse_key == true);
-  CHECK_FALSE(p.http01_port.has_value());
+  CHECK_FALSE(p.settings.has("http01_port"));
   CHECK(p.pref_challs == std::vector<std::string>{"http-01"});
-  REQUIRE(p.webroot_map.size() == 2);
-  CHECK(p.webroot_map[0] == std::pair<std::string, std::string>{"example.org", "/var/www/example"});
-  CHECK(p.webroot_map[1].first == "www.example.org");
+  const auto& map = p.settings.tables.at("webroot_map");
+  REQUIRE(map.size() == 2);
+  CHECK(map[0] == std::pair<std::string, std::string>{"example.org", "/var/www/example"});
+  CHECK(map[1].first == "www.example.org");
+  CHECK(p.settings.get("some_future_option") == "kept as is");
   CHECK(conf->check_renewable());
 }
 
@@ -79,8 +81,8 @@ TEST_CASE("changing fields keeps unknown keys, comments and untouched spellings"
   auto conf = parse_renewal_conf(k_certbot_conf, "x.conf");
   REQUIRE(conf);
   conf->params.authenticator = "nginx";
-  conf->params.webroot_path.clear();
-  conf->params.webroot_map.clear();
+  conf->params.settings.erase("webroot_path");
+  conf->params.settings.erase("webroot_map");
   conf->params.preferred_profile = "shortlived";
   conf->params.rsa_key_size = 4096;
   conf->params.reuse_key = false;
@@ -120,8 +122,8 @@ TEST_CASE("a new renewal conf is laid out like certbot's and reads back field fo
   p.key_type = "rsa";
   p.rsa_key_size = 3072;
   p.elliptic_curve = "secp384r1";
-  p.webroot_path = {"/srv/www"};
-  p.webroot_map = {{"a.example", "/srv/www"}, {"*.b.example", "/srv/b"}};
+  p.settings.lists["webroot_path"] = {"/srv/www"};
+  p.settings.tables["webroot_map"] = {{"a.example", "/srv/www"}, {"*.b.example", "/srv/b"}};
   p.pre_hook = "echo pre";
   p.post_hook = "echo 'post, with comma' # and hash";
   p.deploy_hook = "echo deploy";
@@ -131,12 +133,12 @@ TEST_CASE("a new renewal conf is laid out like certbot's and reads back field fo
   p.autorenew = true;
   p.preferred_chain = "ISRG Root X1";
   p.pref_challs = {"http-01", "dns-01"};
-  p.http01_port = 8080;
-  p.http01_address = "127.0.0.1";
-  p.nginx_server_root = "/etc/nginx";
-  p.apache_server_root = "/etc/apache2";
-  p.manual_auth_hook = "/bin/auth";
-  p.manual_cleanup_hook = "/bin/cleanup";
+  p.settings.text["http01_port"] = "8080";
+  p.settings.text["http01_address"] = "127.0.0.1";
+  p.settings.text["nginx_server_root"] = "/etc/nginx";
+  p.settings.text["apache_server_root"] = "/etc/apache2";
+  p.settings.text["manual_auth_hook"] = "/bin/auth";
+  p.settings.text["manual_cleanup_hook"] = "/bin/cleanup";
   p.preferred_profile = "classic";
   p.required_profile = "tlsserver";
   std::string text = render_renewal_conf(conf);
@@ -160,8 +162,7 @@ TEST_CASE("a new renewal conf is laid out like certbot's and reads back field fo
   CHECK(q.key_type == p.key_type);
   CHECK(q.rsa_key_size == p.rsa_key_size);
   CHECK(q.elliptic_curve == p.elliptic_curve);
-  CHECK(q.webroot_path == p.webroot_path);
-  CHECK(q.webroot_map == p.webroot_map);
+  CHECK(q.settings == p.settings);
   CHECK(q.pre_hook == p.pre_hook);
   CHECK(q.post_hook == p.post_hook);
   CHECK(q.deploy_hook == p.deploy_hook);
@@ -171,12 +172,6 @@ TEST_CASE("a new renewal conf is laid out like certbot's and reads back field fo
   CHECK(q.autorenew == p.autorenew);
   CHECK(q.preferred_chain == p.preferred_chain);
   CHECK(q.pref_challs == p.pref_challs);
-  CHECK(q.http01_port == p.http01_port);
-  CHECK(q.http01_address == p.http01_address);
-  CHECK(q.nginx_server_root == p.nginx_server_root);
-  CHECK(q.apache_server_root == p.apache_server_root);
-  CHECK(q.manual_auth_hook == p.manual_auth_hook);
-  CHECK(q.manual_cleanup_hook == p.manual_cleanup_hook);
   CHECK(q.preferred_profile == p.preferred_profile);
   CHECK(q.required_profile == p.required_profile);
   CHECK(render_renewal_conf(*back) == text);

@@ -73,7 +73,7 @@ inline RenewalConf webroot_conf() {
   conf.params.server = "https://acme.example/directory";
   conf.params.account = "0123456789abcdef0123456789abcdef";
   conf.params.key_type = "ecdsa";
-  conf.params.webroot_path = {"/var/www/html"};
+  conf.params.settings.lists["webroot_path"] = {"/var/www/html"};
   return conf;
 }
 

@@ -1,0 +1,47 @@
+// The nginx plugin's registration: authenticator and installer, both through the running nginx.
+#include "plugins/nginx/nginx.hpp"
+#include "plugins/plugin.hpp"
+
+namespace acmed::plugins {
+
+namespace {
+
+Result<nginx::Options> options(const BuildContext& ctx) {
+  nginx::Options o;
+  o.server_root = ctx.settings.get("nginx_server_root");
+  o.ctl = ctx.settings.get("nginx_ctl");
+  o.config_dir = ctx.env.config_dir;
+  ACMED_TRY(o.http01_port, number_setting(ctx.settings, "http01_port"));
+  return o;
+}
+
+}  // namespace
+
+const Plugin& nginx_plugin() {
+  static const Plugin plugin{
+      .name = "nginx",
+      .description = "Use and configure the running nginx",
+      .settings =
+          {
+              {"nginx_server_root", "--nginx-server-root", "nginx configuration root",
+               "/etc/nginx"},
+              {"nginx_ctl", "--nginx-ctl", "nginx binary (run as NGINX -c ROOT/nginx.conf -t)",
+               "nginx"},
+              http01_port_setting(),
+          },
+      .chosen_by_its_flags = false,
+      .complete = nullptr,
+      .authenticator = [](const BuildContext& ctx)
+          -> Result<std::unique_ptr<challenge::Authenticator>> {
+        ACMED_TRY(auto o, options(ctx));
+        return nginx::make_authenticator(o, *ctx.env.runner);
+      },
+      .installer = [](const BuildContext& ctx) -> Result<std::unique_ptr<install::Installer>> {
+        ACMED_TRY(auto o, options(ctx));
+        return nginx::make_installer(o, *ctx.env.runner);
+      },
+  };
+  return plugin;
+}
+
+}  // namespace acmed::plugins
