@@ -3,6 +3,8 @@
 #
 # Source it from a test script:   . "$(dirname "$0")/lib.sh"
 # Every process started through start_bg is killed by PID when the script exits, pass or fail.
+# A test that cannot run here calls skip (or need), which exits 77: ctest's SKIP_RETURN_CODE
+# (tests/CMakeLists.txt). A skip is never a pass: scripts/test.sh, and so CI, fails on any skip.
 set -euo pipefail
 
 : "${ACMED_BIN:?ACMED_BIN must point at the acmed binary (ctest sets it)}"
@@ -11,6 +13,7 @@ ACMED_SOURCE_DIR="${ACMED_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../..
 TEST_DIR=$(mktemp -d /tmp/acmed-it-XXXXXX)
 _PIDS=()
 _CLEANUPS=()
+_SKIPPED_PARTS=()
 
 _cleanup() {
   local rc=$?
@@ -21,7 +24,11 @@ _cleanup() {
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
-  if [ "$rc" -eq 0 ]; then
+  if [ "$rc" -eq 0 ] && ((${#_SKIPPED_PARTS[@]})); then
+    printf 'SKIP (part): %s\n' "${_SKIPPED_PARTS[@]}" >&2
+    rc=77
+  fi
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
     rm -rf "$TEST_DIR"
   else
     echo "FAILED (exit $rc); files kept in $TEST_DIR" >&2
@@ -35,6 +42,16 @@ trap 'exit 130' INT TERM
 on_exit() { _CLEANUPS+=("$1"); }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# skip REASON: this test cannot run here; exits 77 (reported by ctest as skipped).
+skip() { echo "SKIP: $*" >&2; exit 77; }
+# skip_part REASON: a part of the test cannot run here; the rest runs, and the script then exits
+# 77 instead of 0 (a failure still exits non-zero as usual).
+skip_part() { echo "SKIP (part): $*" >&2; _SKIPPED_PARTS+=("$*"); }
+# need PROGRAM...: skips the test unless every PROGRAM is installed.
+need() {
+  local p
+  for p in "$@"; do command -v "$p" >/dev/null || skip "$p is not installed"; done
+}
 log() { echo "== $*" >&2; }
 
 # start_bg NAME CMD...: starts CMD in the background, output in $TEST_DIR/NAME.log; sets BG_PID.
@@ -92,7 +109,8 @@ make_tls_ca() {
 # start_pebble [HTTP01_PORT]: starts pebble-challtestsrv (DNS answering 127.0.0.1 for every name)
 # and Pebble on free loopback ports. Pebble validates http-01 on HTTP01_PORT (default: a free
 # port, exported as HTTP01_PORT). Extra Pebble settings come from the environment of the caller:
-# PEBBLE_VA_NOSLEEP (default 1), PEBBLE_WFE_NONCEREJECT (default 0), PEBBLE_EAB (set to 1 to
+# PEBBLE_VA_NOSLEEP (default 1), PEBBLE_WFE_NONCEREJECT (default 0), PEBBLE_ALTERNATE_ROOTS
+# (default 0: one root; 1 adds an alternate chain), PEBBLE_EAB (set to 1 to
 # require External Account Binding with kid "kid-1" and key $EAB_HMAC_KEY).
 # Exports: PEBBLE_URL (directory), PEBBLE_CA_BUNDLE (trust for Pebble's HTTPS listener),
 # PEBBLE_MGMT (management base URL), DNS_PORT, HTTP01_PORT, PEBBLE_PID, and CHALL_MGMT (the DNS
@@ -130,6 +148,7 @@ JSON
   start_bg pebble env PEBBLE_VA_NOSLEEP="${PEBBLE_VA_NOSLEEP:-1}" \
     PEBBLE_WFE_NONCEREJECT="${PEBBLE_WFE_NONCEREJECT:-0}" \
     PEBBLE_AUTHZREUSE="${PEBBLE_AUTHZREUSE:-0}" \
+    PEBBLE_ALTERNATE_ROOTS="${PEBBLE_ALTERNATE_ROOTS:-0}" \
     pebble -config "$TEST_DIR/pebble-config.json" -dnsserver "127.0.0.1:$dns_port"
   PEBBLE_PID=$BG_PID
   wait_for_port "$acme_port"

@@ -7,12 +7,7 @@
 # started in the foreground and stopped by PID (lib.sh), pass or fail.
 . "$(dirname "$0")/lib.sh"
 
-command -v apache2 >/dev/null || { echo "SKIP: apache2 is not installed"; exit 0; }
-HELP=$("$ACMED_BIN" --help 2>&1 || true)  # not piped: grep -q would SIGPIPE acmed under pipefail
-if [[ "$HELP" != *--apache-server-root* ]]; then
-  echo "SKIP: this acmed build has no --apache-server-root yet (CLI wiring pending)"
-  exit 0
-fi
+need apache2
 
 start_pebble
 HTTPS_PORT=443

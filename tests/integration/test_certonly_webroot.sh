@@ -5,7 +5,7 @@
 # one-line error naming the domain and still removes the challenge files.
 . "$(dirname "$0")/lib.sh"
 
-command -v nginx >/dev/null || { echo "SKIP: no nginx"; exit 0; }
+need nginx
 
 PORT=$(free_port)
 NG="$TEST_DIR/nginx"

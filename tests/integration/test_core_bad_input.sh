@@ -83,7 +83,7 @@ bad "http://192.0.2.1/dir" any certonly --server "http://192.0.2.1/dir" --non-in
   --register-unsafely-without-email "${SA[@]}" -d keep.test --force-renewal
 
 log "a bad CA served by nginx on loopback"
-command -v nginx >/dev/null || fail "nginx is needed for the bad-CA cases"
+need nginx  # serves the bad-CA cases
 NG="$TEST_DIR/nginx"; NPORT=$(free_port)
 mkdir -p "$NG"
 head -c $((20 * 1024 * 1024)) /dev/zero | tr '\0' '{' >"$NG/big.json"

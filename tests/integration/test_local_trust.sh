@@ -8,11 +8,9 @@
 # used, and an exit trap uninstalls whatever happens. As an ordinary user that part is skipped.
 . "$(dirname "$0")/lib.sh"
 
-for tool in nginx certutil curl openssl; do
-  command -v "$tool" >/dev/null || fail "$tool is not installed"
-done
+need nginx certutil curl openssl
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-[ -n "$CHROMIUM" ] || fail "chromium is not installed (Debian package chromium)"
+[ -n "$CHROMIUM" ] || skip "chromium is not installed (Debian package chromium)"
 
 # Only this test's HOME and CA; no inherited trust settings.
 export HOME="$TEST_DIR/home"
@@ -58,7 +56,7 @@ if [ "$AS_ROOT" = 1 ]; then
   }
   on_exit restore_system_store
 else
-  log "not root: the system store part is skipped (curl checks need it)"
+  skip_part "not root: the system store part (curl checks need it)"
 fi
 
 # --- install --------------------------------------------------------------------------------

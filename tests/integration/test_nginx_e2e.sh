@@ -8,12 +8,7 @@
 # loopback, and is stopped by the PID in its pid file, pass or fail.
 . "$(dirname "$0")/lib.sh"
 
-command -v nginx >/dev/null || { echo "SKIP: nginx is not installed"; exit 0; }
-HELP=$("$ACMED_BIN" --help 2>&1 || true)  # no pipe into grep -q: pipefail + SIGPIPE would lie
-if ! grep -q -- --nginx-server-root <<<"$HELP"; then
-  echo "SKIP: this acmed build has no --nginx-server-root yet (CLI wiring pending)"
-  exit 0
-fi
+need nginx
 
 start_pebble
 ROOT="$TEST_DIR/nginx"

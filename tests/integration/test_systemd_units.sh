@@ -5,7 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-command -v systemd-analyze >/dev/null || fail "systemd-analyze is missing (scripts/deps.sh installs systemd)"
+need systemd-analyze  # scripts/deps.sh installs systemd
 src="$ACMED_SOURCE_DIR/systemd"
 
 # verify checks that ExecStart exists, so point it at the binary under test.

@@ -8,6 +8,7 @@
 #include "acmed/sys/fs.hpp"
 #include "acmed/sys/process.hpp"
 #include "fixture.hpp"
+#include "support/skip.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -32,9 +33,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// True when apache2, apache2ctl and mod_ssl are installed; otherwise the test is skipped
+// (support/skip.hpp: the binary exits 77 and CI fails).
 bool have_apache() {
-  return !sys::find_in_path("apache2").empty() && fs::exists("/usr/sbin/apache2ctl") &&
-         fs::exists("/usr/lib/apache2/modules/mod_ssl.so");
+  return test::have_programs({"apache2", "/usr/sbin/apache2ctl"}) &&
+         test::have_programs({"/usr/lib/apache2/modules/mod_ssl.so"});
 }
 
 int free_port() {
@@ -194,10 +197,7 @@ struct Site {
 }  // namespace
 
 TEST_CASE("real apache: acmed's view of a Debian tree matches apache2ctl -D DUMP_INCLUDES and -S") {
-  if (!have_apache()) {
-    MESSAGE("apache2 not installed: skipped");
-    return;
-  }
+  if (!have_apache()) return;
   Site s;
   ApacheControl control(s.options, s.runner);
   auto cfg = load_checked(s.options, control);
@@ -206,10 +206,7 @@ TEST_CASE("real apache: acmed's view of a Debian tree matches apache2ctl -D DUMP
 }
 
 TEST_CASE("real apache: deploy serves the certificate on https, redirects http, keeps challenges") {
-  if (!have_apache()) {
-    MESSAGE("apache2 not installed: skipped");
-    return;
-  }
+  if (!have_apache()) return;
   Site s;
   Apache apache(s.root, s.http);
   CHECK(curl(s.http_url(), "example.test", s.http).body == "hello from example.test\n");
@@ -258,10 +255,7 @@ TEST_CASE("real apache: deploy serves the certificate on https, redirects http, 
 }
 
 TEST_CASE("real apache: a configtest failure after the edit leaves the tree byte-identical") {
-  if (!have_apache()) {
-    MESSAGE("apache2 not installed: skipped");
-    return;
-  }
+  if (!have_apache()) return;
   Site s;
   Apache apache(s.root, s.http);
   auto before = snapshot(s.root);
@@ -279,10 +273,7 @@ TEST_CASE("real apache: a configtest failure after the edit leaves the tree byte
 }
 
 TEST_CASE("real apache: a module whose .so is missing fails the configtest and changes nothing") {
-  if (!have_apache()) {
-    MESSAGE("apache2 not installed: skipped");
-    return;
-  }
+  if (!have_apache()) return;
   Site s;
   test::write_text(s.root / "mods-available/rewrite.load",
                    "LoadModule rewrite_module /usr/lib/apache2/modules/mod_missing_rewrite.so\n");
@@ -300,10 +291,7 @@ TEST_CASE("real apache: a module whose .so is missing fails the configtest and c
 
 TEST_CASE(
     "real apache: with apache stopped the deploy is refused, nothing changes, nothing starts") {
-  if (!have_apache()) {
-    MESSAGE("apache2 not installed: skipped");
-    return;
-  }
+  if (!have_apache()) return;
   Site s;
   auto before = snapshot(s.root);
   auto installer = make_installer(s.options, s.runner);
@@ -317,10 +305,7 @@ TEST_CASE(
 }
 
 TEST_CASE("real apache: http-01 answers through apache and cleanup restores the tree") {
-  if (!have_apache()) {
-    MESSAGE("apache2 not installed: skipped");
-    return;
-  }
+  if (!have_apache()) return;
   Site s;
   Apache apache(s.root, s.http);
   auto before = snapshot(s.root);
@@ -350,10 +335,7 @@ TEST_CASE("real apache: http-01 answers through apache and cleanup restores the 
 }
 
 TEST_CASE("real apache: http-01 with apache stopped fails and leaves nothing behind") {
-  if (!have_apache()) {
-    MESSAGE("apache2 not installed: skipped");
-    return;
-  }
+  if (!have_apache()) return;
   Site s;
   auto before = snapshot(s.root);
   auto auth = make_authenticator(s.options, s.runner);
@@ -371,10 +353,7 @@ TEST_CASE("real apache: http-01 with apache stopped fails and leaves nothing beh
 }
 
 TEST_CASE("real apache: http-01 gets past a vhost's own front-controller rewrite rule") {
-  if (!have_apache()) {
-    MESSAGE("apache2 not installed: skipped");
-    return;
-  }
+  if (!have_apache()) return;
   Site s;
   std::string www = (s.dir / "www").string();
   fs::create_symlink("../mods-available/rewrite.load", s.root / "mods-enabled/rewrite.load");
@@ -407,10 +386,7 @@ TEST_CASE("real apache: http-01 gets past a vhost's own front-controller rewrite
 TEST_CASE(
     "real apache: a snippet left by a killed acmed is replaced, a user's file of that name is "
     "not") {
-  if (!have_apache()) {
-    MESSAGE("apache2 not installed: skipped");
-    return;
-  }
+  if (!have_apache()) return;
   Site s;
   Apache apache(s.root, s.http);
   std::vector<challenge::Task> tasks(1);

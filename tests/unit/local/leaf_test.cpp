@@ -1,6 +1,7 @@
 #include "acmed/local/leaf.hpp"
 #include "acmed/crypto/ca.hpp"
 #include "local_test_util.hpp"
+#include "support/skip.hpp"
 
 #include <doctest/doctest.h>
 
@@ -177,10 +178,7 @@ TEST_CASE("--pkcs12 writes one .p12 with key, certificate and root under the pas
 }
 
 TEST_CASE("Java's keytool reads the .p12") {
-  if (sys::find_in_path("keytool").empty()) {
-    MESSAGE("keytool not installed: skipped");
-    return;
-  }
+  if (!test::have_programs({"keytool"})) return;
   Fixture f;
   auto r = f.request({"localhost"});
   r.format = local::OutputFormat::pkcs12;

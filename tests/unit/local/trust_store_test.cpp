@@ -1,6 +1,7 @@
 #include "acmed/local/trust_store.hpp"
 #include "acmed/local/local_ca.hpp"
 #include "local_test_util.hpp"
+#include "support/skip.hpp"
 
 #include <doctest/doctest.h>
 
@@ -49,10 +50,9 @@ const local::StoreOutcome* find_store(const local::StoreReport& report, const st
   return nullptr;
 }
 
-bool tools_present() {
-  return !sys::find_in_path("certutil").empty() &&
-         !sys::find_in_path("update-ca-certificates").empty();
-}
+// True when certutil and update-ca-certificates are installed; otherwise the test is skipped
+// (support/skip.hpp: the binary exits 77 and CI fails).
+bool tools_present() { return test::have_programs({"certutil", "update-ca-certificates"}); }
 
 // Fails every run of one program; runs everything else for real.
 class FailingRunner final : public sys::ProcessRunner {
@@ -79,10 +79,7 @@ class FailingRunner final : public sys::ProcessRunner {
 }  // namespace
 
 TEST_CASE("install trusts the CA in the system store and NSS; uninstall restores both exactly") {
-  if (!tools_present()) {
-    MESSAGE("certutil or update-ca-certificates missing: skipped");
-    return;
-  }
+  if (!tools_present()) return;
   test::TempDir dir;
   auto env = test::scratch_env(dir);
   make_system_store(env, dir);
@@ -301,11 +298,8 @@ TEST_CASE("uninstall without a CA directory says there is nothing to uninstall")
 }
 
 TEST_CASE("install adds the CA to the keystore of $JAVA_HOME and uninstall removes it") {
+  if (!test::have_programs({"keytool"})) return;
   auto keytool = sys::find_in_path("keytool");
-  if (keytool.empty()) {
-    MESSAGE("keytool not installed: the Java keystore test is skipped");
-    return;
-  }
   test::TempDir dir;
   auto env = test::scratch_env(dir);
   env.certutil.clear();
