@@ -119,7 +119,8 @@ class NginxInstaller final : public install::Installer {
     install::Plan edited = plan_from(config);
     ACMED_CHECK(check_inside_root(edited));
     for (auto& c : edited.changes) plan.set(std::move(c));
-    if (!fs::exists(options_path)) {
+    std::error_code ec;
+    if (!fs::exists(options_path, ec)) {
       plan.set(install::FileChange{options_path, std::nullopt, tls_options_text(), 0644});
     }
     return plan;

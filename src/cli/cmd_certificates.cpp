@@ -4,6 +4,7 @@
 #include "acmed/store/lineage.hpp"
 #include "acmed/store/status.hpp"
 #include "acmed/sys/clock.hpp"
+#include "acmed/util/json.hpp"
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
 
@@ -103,7 +104,7 @@ Status list_certificates(const GlobalOptions& globals, const std::string& only, 
                  "run 'acmed certificates' to see the names");
   }
   if (as_json) {
-    std::printf("%s\n", all.dump(2).c_str());
+    std::printf("%s\n", util::dump_json_lossy(all, 2).c_str());
     return {};
   }
   if (all.empty()) {

@@ -1,6 +1,7 @@
 #include "acmed/install/transaction.hpp"
 
 #include "acmed/sys/fs.hpp"
+#include "acmed/util/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -329,7 +330,8 @@ Status Transaction::persist_manifest(std::string_view state, std::string_view de
                              {"description", description},
                              {"files", files},
                              {"created_dirs", dirs}};
-  return sys::write_file_atomic(m_checkpoint / "manifest.json", manifest.dump(2) + "\n", 0600);
+  ACMED_TRY(std::string text, util::dump_json(manifest, "the rollback manifest", 2));
+  return sys::write_file_atomic(m_checkpoint / "manifest.json", text + "\n", 0600);
 }
 
 Result<fs::path> execute(const Plan& plan, ServerControl& server, const fs::path& backup_root,
@@ -361,8 +363,9 @@ Result<fs::path> newest_checkpoint(const fs::path& backup_root) {
   if (fs::is_directory(backup_root, ec)) {
     for (const auto& e : fs::directory_iterator(backup_root, ec)) {
       auto name = e.path().filename().string();
-      if (!e.is_directory() || name.find(".rolled-back") != std::string::npos) continue;
-      if (fs::exists(e.path() / "manifest.json")) candidates.push_back(e.path());
+      std::error_code entry_ec;
+      if (!e.is_directory(entry_ec) || name.find(".rolled-back") != std::string::npos) continue;
+      if (fs::exists(e.path() / "manifest.json", entry_ec)) candidates.push_back(e.path());
     }
   }
   if (candidates.empty()) {

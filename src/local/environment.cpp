@@ -28,6 +28,18 @@ fs::path tool(const char* name) {
   return sys::find_in_path(name);
 }
 
+// The value of environment variable `var` as an absolute path; Errc::config when it cannot be
+// made one (an empty value, a working directory that is gone).
+Result<fs::path> absolute_from(const char* var, const std::string& value) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(value, ec);
+  if (ec) {
+    return Error(Errc::config,
+                 std::string(var) + "='" + value + "' is not a usable path: " + ec.message());
+  }
+  return abs;
+}
+
 }  // namespace
 
 std::optional<std::string> process_env(const std::string& name) {
@@ -37,12 +49,15 @@ std::optional<std::string> process_env(const std::string& name) {
 }
 
 Result<fs::path> ca_root_dir(const EnvLookup& env) {
-  if (auto root = env("ACMED_LOCAL_CAROOT")) return fs::absolute(*root);
+  if (auto root = env("ACMED_LOCAL_CAROOT")) return absolute_from("ACMED_LOCAL_CAROOT", *root);
   // XDG Base Directory spec: a relative XDG_DATA_HOME is invalid and must be ignored.
   if (auto xdg = env("XDG_DATA_HOME"); xdg && fs::path(*xdg).is_absolute()) {
     return fs::path(*xdg) / "acmed";
   }
-  if (auto home = env("HOME")) return fs::absolute(*home) / ".local" / "share" / "acmed";
+  if (auto home = env("HOME")) {
+    ACMED_TRY(fs::path abs, absolute_from("HOME", *home));
+    return abs / ".local" / "share" / "acmed";
+  }
   return Error(Errc::config, "cannot tell where the local CA lives: HOME is not set",
                "set ACMED_LOCAL_CAROOT to a directory for the local CA");
 }
@@ -55,9 +70,13 @@ Result<Environment> detect_environment(const EnvLookup& env) {
     return Error(Errc::config, "HOME is not set",
                  "acmed local needs HOME to find the browsers' certificate databases");
   }
-  out.home = fs::absolute(*home);
-  if (auto root = env("ACMED_LOCAL_SYSTEM_ROOT")) out.system_root = fs::absolute(*root);
-  if (auto java = env("JAVA_HOME")) out.java_home = fs::absolute(*java);
+  ACMED_TRY(out.home, absolute_from("HOME", *home));
+  if (auto root = env("ACMED_LOCAL_SYSTEM_ROOT")) {
+    ACMED_TRY(out.system_root, absolute_from("ACMED_LOCAL_SYSTEM_ROOT", *root));
+  }
+  if (auto java = env("JAVA_HOME")) {
+    ACMED_TRY(out.java_home, absolute_from("JAVA_HOME", *java));
+  }
   out.user_at_host = user_name(env) + "@" + host_name();
   out.certutil = tool("certutil");
   out.update_ca_certificates = tool("update-ca-certificates");

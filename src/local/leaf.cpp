@@ -58,7 +58,9 @@ Result<IssuedFiles> issue_certificate(const LocalCa& ca, const CertRequest& requ
   out.cert_file = request.cert_file.empty() ? request.out_dir / (base + ".pem") : request.cert_file;
   out.key_file =
       request.key_file.empty() ? request.out_dir / (base + "-key.pem") : request.key_file;
-  if (fs::absolute(out.cert_file) == fs::absolute(out.key_file)) {
+  std::error_code abs_ec;
+  if (fs::absolute(out.cert_file, abs_ec).lexically_normal() ==
+      fs::absolute(out.key_file, abs_ec).lexically_normal()) {
     return Error(Errc::usage,
                  "the certificate and the key would go to the same file " + out.cert_file.string());
   }

@@ -2,6 +2,7 @@
 
 #include "acmed/local/local_ca.hpp"
 #include "acmed/sys/fs.hpp"
+#include "acmed/util/json.hpp"
 #include "acmed/sys/lock.hpp"
 
 #include <nlohmann/json.hpp>
@@ -108,7 +109,8 @@ Result<json> read_record(const Environment& env) {
 Status write_record(const Environment& env, const json& entries) {
   if (entries.empty()) return sys::remove_file(record_path(env));
   json doc = {{"version", 1}, {"entries", entries}};
-  return sys::write_file_atomic(record_path(env), doc.dump(2) + "\n", 0600);
+  ACMED_TRY(std::string text, util::dump_json(doc, "the install record", 2));
+  return sys::write_file_atomic(record_path(env), text + "\n", 0600);
 }
 
 // One install or uninstall run: the CA, the tools and the record it keeps up to date.

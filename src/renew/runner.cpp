@@ -315,7 +315,8 @@ Result<RunSummary> Run::execute() {
     ACMED_TRY(names, store::lineage_names(m_ctx.paths));
   } else {
     for (const auto& name : m_opt.cert_names) {
-      if (!std::filesystem::exists(m_ctx.paths.renewal_conf(name))) {
+      std::error_code ec;
+      if (!std::filesystem::exists(m_ctx.paths.renewal_conf(name), ec)) {
         return Error(Errc::not_found, "no certificate named '" + name + "' (no " +
                                           m_ctx.paths.renewal_conf(name).string() + ")",
                      "`acmed certificates` lists the names");

@@ -68,9 +68,14 @@ Status run_hook(const WriteHook& hook, WriteStep step) {
   return hook(step);
 }
 
-fs::path config_root(const Paths& paths) {
-  return fs::absolute(paths.config_dir).lexically_normal();
+// `p` made absolute and normal; `p` as given (normalised) when the working directory is gone.
+fs::path absolute_normal(const fs::path& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(p, ec);
+  return (ec ? p : abs).lexically_normal();
 }
+
+fs::path config_root(const Paths& paths) { return absolute_normal(paths.config_dir); }
 
 // The renewal conf paths certbot writes for lineage `name`: absolute, under the config dir.
 void set_standard_paths(const Paths& paths, std::string_view name, RenewalConf& conf) {
@@ -156,7 +161,7 @@ Status retire_staging(const fs::path& staging, const fs::path& live) {
   for (fs::directory_iterator it(staging, ec), end; !ec && it != end; it.increment(ec)) {
     std::string file = it->path().filename().string();
     if (is_our_live_entry(file) || file.find(k_tmp_marker) != std::string::npos) continue;
-    if (live_is_dir && !fs::exists(fs::symlink_status(live / file))) {
+    if (live_is_dir && !fs::exists(fs::symlink_status(live / file, ec))) {
       if (::rename(it->path().c_str(), (live / file).c_str()) != 0) {
         return Error(Errc::io, "cannot move " + it->path().string() + " back into " +
                                    live.string() + ": " + std::strerror(errno));
@@ -279,7 +284,7 @@ Result<fs::path> resolve_link(const fs::path& link) {
                  "recreate the links (certbot update_symlinks) or renew the certificate");
   }
   if (target.is_relative()) target = link.parent_path() / target;
-  return fs::absolute(target).lexically_normal();
+  return absolute_normal(target);
 }
 
 Result<Lineage> load_lineage_impl(const Paths& paths, std::string_view name) {
@@ -292,7 +297,7 @@ Result<Lineage> load_lineage_impl(const Paths& paths, std::string_view name) {
   if (conf.archive_dir.empty()) {
     return Error(Errc::config, conf.file_name + " has no archive_dir");
   }
-  fs::path archive = fs::absolute(conf.archive_dir).lexically_normal();
+  fs::path archive = absolute_normal(conf.archive_dir);
   fs::path cert_file, key_file;
   for (const auto& kind : k_kinds) {
     const fs::path& link = link_of(conf, kind);
