@@ -1,11 +1,13 @@
-// The client against a real Pebble, for development. Skipped unless these are set:
+// The client library against a real Pebble: dns-01 with a wildcard, revocation, a warm order's
+// request count, account management (contacts, key rollover, deactivation), chain selection.
+// Test suite "pebble", excluded from unit.acme and run by tests/integration/test_core_pebble_client.sh,
+// which starts Pebble (lib.sh) and sets:
 //   ACMED_TEST_PEBBLE_URL    Pebble's directory, e.g. https://127.0.0.1:14000/dir
 //   ACMED_TEST_PEBBLE_CA     PEM file trusted for Pebble's HTTPS listener
 //   ACMED_TEST_CHALLTESTSRV  pebble-challtestsrv management URL, e.g. http://127.0.0.1:8055
-// (Pebble started with -dnsserver pointing at that challtestsrv). All traffic stays on loopback.
-// Optional: ACMED_TEST_PEBBLE_MGMT (management URL; Pebble run with PEBBLE_ALTERNATE_ROOTS=1)
-// for chain selection, ACMED_TEST_PEBBLE_EAB_KID / _HMAC for a Pebble that requires EAB.
-// The ctest integration suite (tests/integration) covers the same ground through the CLI.
+//   ACMED_TEST_PEBBLE_MGMT   Pebble's management URL (Pebble runs with PEBBLE_ALTERNATE_ROOTS=1)
+// Optional: ACMED_TEST_PEBBLE_EAB_KID / _HMAC for a Pebble that requires EAB. A missing variable
+// fails the test. All traffic stays on loopback.
 #include "acmed/acme/client.hpp"
 #include "acmed/crypto/jws.hpp"
 
@@ -17,17 +19,24 @@
 using namespace acmed;
 using nlohmann::json;
 
+TEST_SUITE_BEGIN("pebble");
+
 namespace {
 
 struct PebbleEnv {
   std::string url, ca, challtestsrv;
 };
 
+// The Pebble set up by test_core_pebble_client.sh; fails the test when it is not there.
 std::optional<PebbleEnv> pebble_env() {
   const char* url = std::getenv("ACMED_TEST_PEBBLE_URL");
   const char* ca = std::getenv("ACMED_TEST_PEBBLE_CA");
   const char* chall = std::getenv("ACMED_TEST_CHALLTESTSRV");
-  if (!url || !ca || !chall) return std::nullopt;
+  if (!url || !ca || !chall) {
+    FAIL_CHECK("ACMED_TEST_PEBBLE_URL, _CA and ACMED_TEST_CHALLTESTSRV must be set: run "
+               "tests/integration/test_core_pebble_client.sh (ctest -R integration.core_pebble)");
+    return std::nullopt;
+  }
   return PebbleEnv{url, ca, chall};
 }
 
@@ -70,10 +79,7 @@ class ChalltestsrvDns final : public challenge::Authenticator {
 
 TEST_CASE("pebble: an account is created, certificates are issued, and a warm order is fast") {
   auto env = pebble_env();
-  if (!env) {
-    MESSAGE("ACMED_TEST_PEBBLE_URL etc. not set; skipping the Pebble test");
-    return;
-  }
+  if (!env) return;
   acme::TransportOptions transport;
   transport.ca_bundle = env->ca;
   std::vector<std::string> warnings;
@@ -209,16 +215,14 @@ TEST_CASE("pebble: the directory of a non-ACME URL on the same server is refused
 TEST_CASE("pebble: a preferred chain picks the alternate root's chain") {
   auto env = pebble_env();
   const char* mgmt = std::getenv("ACMED_TEST_PEBBLE_MGMT");
-  if (!env || !mgmt) return;
+  REQUIRE_MESSAGE(mgmt != nullptr, "ACMED_TEST_PEBBLE_MGMT is not set");
+  if (!env) return;
   acme::TransportOptions transport;
   transport.ca_bundle = env->ca;
   auto http = std::move(*acme::open_http_transport(transport));
   auto root = http->request(acme::HttpMethod::get, std::string(mgmt) + "/roots/1", {}, "");
   REQUIRE(root.ok());
-  if (root->status != 200) {
-    MESSAGE("Pebble runs without PEBBLE_ALTERNATE_ROOTS; skipping");
-    return;
-  }
+  REQUIRE_MESSAGE(root->status == 200, "Pebble runs without PEBBLE_ALTERNATE_ROOTS=1");
   auto root_info = crypto::parse_certificate(root->body);
   REQUIRE(root_info.ok());
 
@@ -246,3 +250,5 @@ TEST_CASE("pebble: a preferred chain picks the alternate root's chain") {
   CHECK(top->issuer_cn == root_info->subject_cn);
   CHECK(crypto::verify_chain(issued->fullchain_pem, root->body).ok());
 }
+
+TEST_SUITE_END();
