@@ -359,6 +359,9 @@ Result<CertInfo> parse_certificate_der(std::string_view der) {
   if (const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(x)) {
     info.authority_key_id = asn1_bytes(aki);
   }
+  if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(x)) {
+    info.subject_key_id = asn1_bytes(ski);
+  }
   info.is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
   info.sha256_fingerprint = hex(sha256(der));
   drain_openssl_errors();

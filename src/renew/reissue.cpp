@@ -1,7 +1,8 @@
+#include "acmed/renew/reissue.hpp"
 #include "acmed/local/environment.hpp"
 #include "acmed/local/lineage.hpp"
 #include "acmed/local/local_ca.hpp"
-#include "acmed/renew/reissue.hpp"
+#include "acmed/sys/fs.hpp"
 
 #include <map>
 
@@ -53,9 +54,37 @@ Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewA
   req.preferred_profile = stored.preferred_profile;
   req.required_profile = stored.required_profile;
   req.preferred_chain = stored.preferred_chain;
-  req.replaces = attempt.replaces;
+  if (!attempt.replaces.empty()) {
+    std::string why_not = replaces_problem(lineage, req, settings.paths);
+    if (why_not.empty()) {
+      req.replaces = attempt.replaces;
+      req.replaces_refused = attempt.replaces_refused;
+    } else if (settings.client.log) {
+      settings.client.log(acme::LogLevel::info,
+                          lineage.name + ": not sending `replaces`: " + why_not);
+    }
+  }
   req.params = attempt.params;
   return req;
+}
+
+std::string replaces_problem(const store::Lineage& lineage, const IssueRequest& req,
+                             const store::Paths& paths) {
+  const store::RenewalParams& stored = lineage.conf.params;
+  if (req.server != stored.server)
+    return "the renewal goes to " + req.server + ", not to the CA that issued the certificate";
+  if (stored.account.empty() || req.account.account_id != stored.account)
+    return "the renewal does not use the account that obtained the certificate";
+  // The certificate must really be from the CA of its lineage: its AKI names the key of the
+  // first certificate of the stored chain (a certificate copied in from elsewhere is not).
+  auto chain = sys::read_file(paths.live_dir(lineage.name) / "chain.pem");
+  if (!chain) return "its chain cannot be read (" + chain.error().describe() + ")";
+  auto issuer = crypto::parse_certificate(*chain);
+  if (!issuer) return "its chain does not parse (" + issuer.error().describe() + ")";
+  if (lineage.cert.authority_key_id.empty() ||
+      lineage.cert.authority_key_id != issuer->subject_key_id)
+    return "the certificate's authority key identifier does not match the issuer in its chain";
+  return {};
 }
 
 namespace {

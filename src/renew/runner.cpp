@@ -71,6 +71,7 @@ struct Work {
   store::LineageStatus loaded;  // as read from its file, to skip writing it back unchanged
   std::optional<seconds> renew_before_expiry;
   bool due = false;
+  std::string cert_id;  // RFC 9773 id of the current certificate ("" without an AKI)
   std::string replaces;
   std::optional<RenewedCert> renewed;
   LineageReport report;
@@ -189,6 +190,7 @@ void Run::check(Work& w, std::size_t worker) {
 
   std::string cert_id;
   if (auto id = crypto::ari_cert_id(lin.cert); id) cert_id = *id;
+  w.cert_id = cert_id;
 
   // A rateLimited answer or a Retry-After defers the next attempt (unless forced).
   if (!forced() && !dry() && w.status.failure_count > 0 && !w.status.last_error.empty() &&
@@ -198,6 +200,21 @@ void Run::check(Work& w, std::size_t worker) {
     w.report.reason = "backing off until " + sys::format_rfc3339(*w.status.next_due) +
                       " after: " + w.status.last_error;
     w.report.urgency = failure_urgency(lin.cert, m_now, m_opt.critical_within);
+    return;
+  }
+
+  // An expired certificate renews at once: no ARI answer is needed for that, and `replaces`
+  // (about a certificate the CA may have forgotten) could only get the order refused.
+  if (m_now >= lin.cert.not_after) {
+    w.status.last_checked = m_now;
+    w.status.next_due = lin.cert.not_after;
+    w.report.next_due = lin.cert.not_after;
+    w.due = true;
+    w.report.reason =
+        "expired " +
+        format_duration(std::chrono::duration_cast<seconds>(m_now - lin.cert.not_after)) +
+        " ago; renewing now";
+    log(LogLevel::warning, w.name + ": " + w.report.reason);
     return;
   }
 
@@ -222,7 +239,9 @@ void Run::check(Work& w, std::size_t worker) {
   } else if (w.status.ari && w.status.ari->cert_id == cert_id && w.status.ari->chosen_time) {
     usable = w.status.ari;  // known from an earlier run: still worth sending `replaces`
   }
-  if (usable) w.replaces = cert_id;
+  // RFC 9773 section 5: `replaces` only for a certificate the CA told us about, and not again
+  // once the CA refused it for this certificate.
+  if (usable && w.status.replaces_refused != cert_id) w.replaces = cert_id;
 
   Decision decision = decide(lin.cert, w.renew_before_expiry, usable, m_now);
   w.status.last_checked = m_now;
@@ -255,6 +274,11 @@ void Run::renew(Work& w) {
   attempt.params = apply_overrides(lin.conf.params, m_opt);
   attempt.replaces = w.replaces;
   attempt.dry_run = m_opt.dry_run;
+  attempt.replaces_refused = [this, &w](std::string_view why) {
+    log(LogLevel::warning, w.name + ": the CA refused `replaces` (" + std::string(why) +
+                               "); ordered without it and will not send it again for " + w.cert_id);
+    w.status.replaces_refused = w.cert_id;
+  };
   log(LogLevel::info, w.name + ": renewing" + (dry() ? " (dry run)" : "") +
                           (attempt.replaces.empty() ? "" : ", replacing " + attempt.replaces));
   std::string key = m_ctx.serial_key ? m_ctx.serial_key(lin) : default_serial_key(lin);
@@ -304,6 +328,7 @@ void Run::renew(Work& w) {
   w.status.last_error.clear();
   w.status.failure_count = 0;
   w.status.ari.reset();  // that answer was about the old certificate
+  w.status.replaces_refused.clear();
   w.status.cert.reset();  // read again from the new file at the next check
   w.status.next_due = next;
   save(w);

@@ -84,6 +84,7 @@ json cert_to_json(const CertCache& c) {
           {"not_after", sys::format_rfc3339(i.not_after)},
           {"serial", crypto::base64url_encode(i.serial)},
           {"authority_key_id", crypto::base64url_encode(i.authority_key_id)},
+          {"subject_key_id", crypto::base64url_encode(i.subject_key_id)},
           {"sha256_fingerprint", i.sha256_fingerprint},
           {"is_ca", i.is_ca}};
 }
@@ -111,6 +112,7 @@ Result<CertCache> cert_from_json(const json& j) {
   i.not_after = *na;
   ACMED_CHECK(get_bytes(j, "serial", i.serial));
   ACMED_CHECK(get_bytes(j, "authority_key_id", i.authority_key_id));
+  ACMED_CHECK(get_bytes(j, "subject_key_id", i.subject_key_id));
   ACMED_CHECK(get_string(j, "sha256_fingerprint", i.sha256_fingerprint));
   if (auto it = j.find("is_ca"); it != j.end() && it->is_boolean()) i.is_ca = it->get<bool>();
   return c;
@@ -136,6 +138,7 @@ json status_to_json(const LineageStatus& s) {
     put_time(a, "chosen_time", s.ari->chosen_time);
     j["ari"] = std::move(a);
   }
+  if (!s.replaces_refused.empty()) j["replaces_refused"] = s.replaces_refused;
   if (s.cert) j["cert"] = cert_to_json(*s.cert);
   return j;
 }
@@ -164,6 +167,7 @@ Result<LineageStatus> status_from_json(const json& j) {
     ACMED_CHECK(get_time(*it, "chosen_time", a.chosen_time));
     s.ari = std::move(a);
   }
+  ACMED_CHECK(get_string(j, "replaces_refused", s.replaces_refused));
   if (auto it = j.find("cert"); it != j.end() && !it->is_null()) {
     ACMED_TRY(s.cert, cert_from_json(*it));
   }

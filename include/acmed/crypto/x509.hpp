@@ -35,6 +35,7 @@ struct CertInfo {
   TimePoint not_after;
   std::string serial;              // raw big-endian bytes, as in DER (no sign padding dropped)
   std::string authority_key_id;    // raw keyIdentifier bytes of AKI; empty if absent
+  std::string subject_key_id;      // raw bytes of SKI; empty if absent
   std::string sha256_fingerprint;  // hex of SHA-256 over the DER
   bool is_ca = false;
   bool operator==(const CertInfo&) const = default;

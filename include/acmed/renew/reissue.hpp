@@ -15,7 +15,8 @@
 namespace acmed::renew {
 
 inline constexpr const char* k_le_production = "https://acme-v02.api.letsencrypt.org/directory";
-inline constexpr const char* k_le_staging = "https://acme-staging-v02.api.letsencrypt.org/directory";
+inline constexpr const char* k_le_staging =
+    "https://acme-staging-v02.api.letsencrypt.org/directory";
 
 // The directory a lineage renews against: `server_override` (--server) when given; in a dry run,
 // Let's Encrypt staging in place of Let's Encrypt production; otherwise the conf's server (Let's
@@ -40,10 +41,16 @@ using AuthenticatorFactory = std::function<Result<std::unique_ptr<challenge::Aut
 
 // The IssueRequest that renews `lineage` as its conf says: its names, key type and size
 // (reuse_key honoured), account, profiles, preferred chain; target existing_lineage (dry_run in a
-// dry run); `replaces` from the attempt. Errc::config naming the conf when a stored name or the
-// key settings do not parse.
+// dry run); `replaces` from the attempt when replaces_problem() finds none. Errc::config naming the
+// conf when a stored name or the key settings do not parse.
 Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewAttempt& attempt,
                                      const ReissueSettings& settings);
+
+// Why `replaces` (RFC 9773 section 5) must not be sent when renewing `lineage` with `req`, or ""
+// when it may: only to the CA that issued the certificate (same server, and the certificate's
+// AKI matches the issuer of its stored chain) and from the account that obtained it.
+std::string replaces_problem(const store::Lineage& lineage, const IssueRequest& req,
+                             const store::Paths& paths);
 
 // A RenewFn that runs reissue_request() through issue() with a fresh authenticator (and thus its
 // own acme::Client per call: safe from several threads).

@@ -60,6 +60,9 @@ struct RenewAttempt {
   store::RenewalParams params;  // the stored params with command-line overrides applied
   std::string replaces;         // RFC 9773 section 5: ARI id of the certificate being replaced
   DryRun dry_run = DryRun::no;  // obtain a certificate, store nothing
+  // Called (on the renewing thread) when the CA refused `replaces` and the order went through
+  // without it; the runner then stops sending it for this certificate. May be null.
+  std::function<void(std::string_view why)> replaces_refused;
 };
 
 struct RenewedCert {

@@ -6,6 +6,7 @@
 //    "last_error": "...", "failure_count": 2,
 //    "ari": {"cert_id": "<RFC 9773 id>", "window_start": "...", "window_end": "...",
 //            "retry_after_until": "...", "explanation_url": "https://...", "chosen_time": "..."},
+//    "replaces_refused": "<RFC 9773 id>",
 //    "cert": {"file": {"dev": 2049, "ino": 1234, "size": 1289, "mtime_ns": ..., "ctime_ns": ...},
 //             "not_before": "...", "not_after": "...", "serial": "<base64url>", ...}}
 //
@@ -56,6 +57,8 @@ struct LineageStatus {
   std::string last_error;  // empty after a success
   int failure_count = 0;   // consecutive failed renewals
   std::optional<AriState> ari;
+  // RFC 9773 id of the certificate whose `replaces` the CA refused: not sent again for it.
+  std::string replaces_refused;
   std::optional<CertCache> cert;
   bool operator==(const LineageStatus&) const = default;
 };

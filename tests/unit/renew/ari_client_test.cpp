@@ -1,6 +1,6 @@
-// ARI through the real acme::Client and the libcurl transport, against a scripted directory on loopback:
-// windows in the past and the future, Retry-After, a CA without renewalInfo, and malformed
-// answers (which must fall back to the lifetime rule, not crash).
+// ARI through the real acme::Client and the libcurl transport, against a scripted directory on
+// loopback: windows in the past and the future, Retry-After, a CA without renewalInfo, and
+// malformed answers (which must fall back to the lifetime rule, not crash).
 #include "acmed/renew/reissue.hpp"
 #include "acmed/renew/runner.hpp"
 #include "acmed/store/status.hpp"
@@ -65,13 +65,13 @@ test::LineageSpec aged(int days) {
 
 }  // namespace
 
-TEST_CASE("ARI over HTTP: a window in the past renews now and sends replaces") {
+TEST_CASE("ARI over HTTP: a window that passed since issuance renews now and sends replaces") {
   AriRun r;
   test::make_lineage(r.paths, "a", aged(5));  // the lifetime rule would wait 55 more days
   auto id = crypto::ari_cert_id(store::load_lineage(r.paths, "a")->cert);
   REQUIRE(id);
-  r.ca.answer = [](const std::string&) {
-    return test::HttpAnswer{200, window_json("2026-05-01T00:00:00Z", "2026-05-02T00:00:00Z"), {}};
+  r.ca.answer = [](const std::string&) {  // issued 2026-05-27
+    return test::HttpAnswer{200, window_json("2026-05-28T00:00:00Z", "2026-05-29T00:00:00Z"), {}};
   };
   auto s = r.run();
   CHECK(s.count(renew::Outcome::renewed) == 1);
@@ -94,7 +94,7 @@ TEST_CASE("ARI over HTTP: a future window waits, and Retry-After keeps the next 
   REQUIRE(st);
   REQUIRE(st->ari);
   CHECK(st->ari->retry_after_until == test::test_now() + 6h);
-  CHECK(st->ari->chosen_time == test::test_now() + 24h * 10);
+  CHECK(st->ari->chosen_time == test::test_now() + 24h * 10 - renew::k_run_margin / 2);
   CHECK(st->ari->explanation_url == "https://ca.test/why");
   auto sent = r.ca.paths().size();
 
@@ -106,7 +106,8 @@ TEST_CASE("ARI over HTTP: a future window waits, and Retry-After keeps the next 
   r.clock.advance(2h);  // Retry-After over: asked again, same window, same moment
   r.run();
   CHECK(r.ca.ari_requests() == 2);
-  CHECK(store::load_status(r.paths, "a")->ari->chosen_time == test::test_now() + 24h * 10);
+  CHECK(store::load_status(r.paths, "a")->ari->chosen_time ==
+        test::test_now() + 24h * 10 - renew::k_run_margin / 2);
 }
 
 TEST_CASE("ARI over HTTP: a CA without renewalInfo is remembered and the lifetime rule decides") {
@@ -136,7 +137,7 @@ TEST_CASE("ARI over HTTP: malformed answers fall back to the lifetime rule") {
       {200, window_json("2026-06-12T00:00:00Z", "2026-06-10T00:00:00Z"), {}},
       {200, "{\"suggestedWindow\":[]}", {}},
       {500, "{\"type\":\"urn:ietf:params:acme:error:serverInternal\"}", {}},
-      {200, window_json("2026-05-01T00:00:00Z", "2026-05-02T00:00:00Z"), {"Retry-After: soon"}},
+      {200, window_json("2026-05-28T00:00:00Z", "2026-05-29T00:00:00Z"), {"Retry-After: soon"}},
   };
   for (std::size_t i = 0; i < bad.size(); ++i) {
     CAPTURE(i);

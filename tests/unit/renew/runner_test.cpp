@@ -507,8 +507,8 @@ TEST_CASE("ARI: a window in the future keeps a lineage the lifetime rule would r
   CHECK(s.lineages[0].reason.find("ARI window") != std::string::npos);
   auto st = f.status("a");
   REQUIRE(st.ari);
-  CHECK(st.ari->chosen_time == at("2026-06-06T00:00:00Z"));
-  CHECK(st.next_due == at("2026-06-06T00:00:00Z"));
+  CHECK(st.ari->chosen_time == at("2026-06-05T23:25:00Z"));  // [start, end - 70 min] / 2
+  CHECK(st.next_due == at("2026-06-05T23:25:00Z"));
   CHECK(f.ari_requests == 1);
 
   // inside Retry-After: no request at all, same decision
@@ -529,11 +529,11 @@ TEST_CASE("ARI: a window in the future keeps a lineage the lifetime rule would r
 
 TEST_CASE("ARI: a window in the past renews a certificate the lifetime rule would keep") {
   Fixture f;
-  test::make_lineage(f.paths, "a", k_fresh);
+  test::make_lineage(f.paths, "a", k_fresh);  // issued 2026-05-22
   f.ari_answer = [](const store::Lineage&) -> Result<acme::RenewalInfo> {
     acme::RenewalInfo info;
-    info.window_start = at("2026-05-01T00:00:00Z");
-    info.window_end = at("2026-05-02T00:00:00Z");
+    info.window_start = at("2026-05-23T00:00:00Z");
+    info.window_end = at("2026-05-24T00:00:00Z");
     info.explanation_url = "https://ca.test/why";
     return info;
   };
