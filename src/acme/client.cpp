@@ -100,6 +100,31 @@ std::string problem_type(const Error& e) {
   return it != e.problem->end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// Whether a newOrder error that came back while `replaces` was sent is the CA refusing
+// `replaces` (RFC 9773 section 5 and what CAs answer in practice), as opposed to a rate limit,
+// a server fault or a refused identifier that an order without it would meet as well.
+bool refuses_replaces(const Error& e) {
+  static constexpr std::string_view k_prefix = "urn:ietf:params:acme:error:";
+  std::string type = problem_type(e);
+  if (type.rfind(k_prefix, 0) == 0) {
+    std::string_view short_type = std::string_view(type).substr(k_prefix.size());
+    for (std::string_view t : {"alreadyReplaced", "unauthorized", "malformed", "conflict"})
+      if (short_type == t) return true;
+    if (short_type == "rateLimited" || short_type == "badNonce" || short_type == "serverInternal" ||
+        short_type == "rejectedIdentifier")
+      return false;
+  }
+  if (e.problem && e.problem->is_object()) {
+    auto status = e.problem->find("status");
+    if (status != e.problem->end() && status->is_number_integer()) {
+      int code = status->get<int>();
+      return code == 400 || code == 403 || code == 404 || code == 409;
+    }
+  }
+  // 4xx without a problem document (http_error: Errc::protocol, no problem).
+  return !e.problem && e.code == Errc::protocol;
+}
+
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
   std::string out;
   for (const auto& i : items) {
@@ -555,6 +580,32 @@ struct Client::State {
     return ok_status();
   }
 
+  // The certificate of an order that just became valid: some CAs answer 404 for a moment
+  // before the certificate is published. Retried with backoff for poll.certificate_grace, never
+  // past poll.timeout.
+  Result<HttpResponse> fetch_certificate(const Call& call) {
+    const PollPolicy& p = options.poll;
+    const auto deadline = sleeper().now() + std::min<seconds>(p.certificate_grace, p.timeout);
+    milliseconds delay = p.first_delay;
+    for (;;) {
+      auto response = exchange(call);
+      if (response || !is_not_found(response.error()) || sleeper().now() + delay > deadline)
+        return response;
+      log(LogLevel::debug, "the certificate " + call.url + " is not there yet (404); retrying in " +
+                               std::to_string(delay.count()) + " ms");
+      sleeper().sleep(delay);
+      delay = std::min(delay * 2, p.max_delay);
+    }
+  }
+
+  static bool is_not_found(const Error& e) {
+    if (e.problem && e.problem->is_object()) {
+      auto status = e.problem->find("status");
+      return status != e.problem->end() && status->is_number_integer() && *status == 404;
+    }
+    return e.code == Errc::protocol && e.message.find("HTTP 404 ") != std::string::npos;
+  }
+
   struct Chain {
     std::string url;
     std::vector<std::string> pems;
@@ -566,7 +617,7 @@ struct Client::State {
   Result<Chain> download_chain(const std::string& url) {
     Call call = post_as_get(url, "downloading the certificate " + url);
     call.accept = "application/pem-certificate-chain";
-    ACMED_TRY(HttpResponse response, exchange(call));
+    ACMED_TRY(HttpResponse response, fetch_certificate(call));
     auto pems = crypto::split_pem_chain(response.body);
     if (!pems) return std::move(pems).error().with_context("in the certificate from " + url);
     Chain chain;
@@ -772,12 +823,26 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
   const std::string ordering = "ordering a certificate for " + name_list(request.identifiers);
   HttpResponse response;
   auto created = m->exchange_json(signed_post(d.new_order, payload, ordering), &response);
-  if (!created && replacing &&
-      problem_type(created.error()) == "urn:ietf:params:acme:error:alreadyReplaced") {
-    // RFC 9773 section 5: the old certificate was already replaced by another order; a plain
-    // order is still allowed, so renewal must not get stuck on it.
-    m->log(LogLevel::warning, "the CA says the certificate was already replaced; ordering anew");
+  if (!created && replacing && refuses_replaces(created.error())) {
+    // RFC 9773 section 5: `replaces` is optional; a CA that will not take it (another account's
+    // certificate, an issuer it does not know, already replaced) still takes a plain order.
+    std::string why = created.error().describe();
+    m->log(LogLevel::warning,
+           "the CA refused the order with `replaces` (" + why + "); ordering again without it");
     payload.erase("replaces");
+    created = m->exchange_json(signed_post(d.new_order, payload, ordering), &response);
+    if (created && request.replaces_refused) request.replaces_refused(why);
+  }
+  if (!created && !profile.empty() &&
+      problem_type(created.error()) == "urn:ietf:params:acme:error:invalidProfile") {
+    std::string what = "the CA at " + m->directory_url + " refused the profile '" + profile +
+                       "': " + created.error().message;
+    if (request.profile_mode == ProfileMode::required)
+      return Error(Errc::invalid_input, what,
+                   "choose a profile the CA offers for these names, or drop --required-profile");
+    m->log(LogLevel::warning, what + "; ordering with the CA's default profile");
+    payload.erase("profile");
+    profile.clear();
     created = m->exchange_json(signed_post(d.new_order, payload, ordering), &response);
   }
   if (!created) return std::move(created).error();

@@ -1,6 +1,7 @@
 #include "acmed/renew/issue.hpp"
 
 #include "acmed/crypto/x509.hpp"
+#include "acmed/renew/profiles.hpp"
 #include "acmed/store/account.hpp"
 
 #include <chrono>
@@ -63,7 +64,8 @@ Result<std::string> ensure_account(const IssueRequest& req, acme::Client& client
   return id;
 }
 
-store::RenewalParams renewal_params(const IssueRequest& req, const std::string& account_id) {
+store::RenewalParams renewal_params(const IssueRequest& req, const std::string& account_id,
+                                    const ProfileChoice& profiles) {
   store::RenewalParams p = req.params;
   p.server = req.server;
   p.account = account_id;
@@ -78,8 +80,8 @@ store::RenewalParams renewal_params(const IssueRequest& req, const std::string& 
   }
   if (req.reuse_key) p.reuse_key = true;
   p.preferred_chain = req.preferred_chain;
-  p.preferred_profile = req.preferred_profile;
-  p.required_profile = req.required_profile;
+  p.preferred_profile = profiles.preferred;
+  p.required_profile = profiles.required;
   return p;
 }
 
@@ -107,6 +109,10 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   if (req.target == Target::existing_lineage && req.cert_name.empty()) {
     return Error(Errc::internal, "issue(): existing_lineage needs cert_name");
   }
+  // Checked before the first request: a profile's name limit, IP addresses at Let's Encrypt.
+  ACMED_TRY(ProfileChoice profiles, choose_profile(req.server, req.identifiers,
+                                                   req.preferred_profile, req.required_profile));
+  if (!profiles.note.empty() && req.client.log) req.client.log(acme::LogLevel::info, profiles.note);
   ACMED_TRY(auto client, acme::Client::connect(req.server, req.transport, req.client));
   IssueOutcome outcome;
   ACMED_TRY(outcome.account_id, ensure_account(req, client));
@@ -114,10 +120,11 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
 
   acme::ObtainRequest order;
   order.identifiers = to_order_identifiers(req.identifiers);
-  order.profile = req.required_profile.empty() ? req.preferred_profile : req.required_profile;
+  order.profile = profiles.required.empty() ? profiles.preferred : profiles.required;
   order.profile_mode =
-      req.required_profile.empty() ? acme::ProfileMode::preferred : acme::ProfileMode::required;
+      profiles.required.empty() ? acme::ProfileMode::preferred : acme::ProfileMode::required;
   order.replaces = req.replaces;
+  order.replaces_refused = req.replaces_refused;
   order.preferred_chain = req.preferred_chain;
   ACMED_TRY(outcome.certificate, client.obtain(order, cert_key, authenticator));
   ACMED_TRY(outcome.info, crypto::parse_certificate(outcome.certificate.cert_pem));
@@ -130,7 +137,7 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   if (req.target == Target::existing_lineage) {
     ACMED_TRY(conf, store::read_renewal_conf(req.paths, req.cert_name));
   }
-  conf.params = renewal_params(req, outcome.account_id);
+  conf.params = renewal_params(req, outcome.account_id, profiles);
   if (req.target == Target::existing_lineage) {
     outcome.lineage = req.cert_name;
     ACMED_TRY(outcome.version, store::add_version(req.paths, req.cert_name, files, std::move(conf)));

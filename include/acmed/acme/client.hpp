@@ -49,6 +49,8 @@ struct PollPolicy {
   std::chrono::milliseconds max_delay{2'000};  // exponential backoff (x2) stops growing here
   std::chrono::seconds max_retry_after{60};    // a longer Retry-After from the CA is cut to this
   std::chrono::seconds timeout{300};           // then Errc::network "timed out waiting"
+  // A 404 on the certificate URL of a valid order is retried for this long (within timeout).
+  std::chrono::seconds certificate_grace{30};
 };
 
 struct ClientOptions {
@@ -91,7 +93,10 @@ struct ObtainRequest {
   crypto::Identifiers identifiers;  // dns (may include "*.x" wildcards) and ip (RFC 8738)
   std::string profile;              // empty: the CA's default
   ProfileMode profile_mode = ProfileMode::preferred;
-  std::string replaces;         // RFC 9773 section 5 certificate id of the cert being renewed
+  std::string replaces;  // RFC 9773 section 5 certificate id of the cert being renewed
+  // Called when newOrder was refused because of `replaces` (see obtain()) and the order without
+  // it went through. May be null.
+  std::function<void(std::string_view why)> replaces_refused;
   std::string preferred_chain;  // issuer CN of the chain to prefer; empty: the CA's default
 };
 
@@ -114,8 +119,8 @@ struct IssuedCertificate {
 
 class Client {
  public:
-  // Builds a client with the libcurl transport (open_http_transport). Errc::invalid_input when `directory_url` is not an
-  // allowed URL; Errc::io for an unreadable CA bundle. Sends nothing yet.
+  // Builds a client with the libcurl transport (open_http_transport). Errc::invalid_input when
+  // `directory_url` is not an allowed URL; Errc::io for an unreadable CA bundle. Sends nothing yet.
   static Result<Client> connect(std::string directory_url, TransportOptions transport_options,
                                 ClientOptions options = {});
   // Builds a client on any transport (tests use a scripted one). Sends nothing.
@@ -151,6 +156,13 @@ class Client {
   // Runs a whole order (RFC 8555 section 7.4) with a CSR for `cert_key`, publishing challenges
   // through `authenticator` (whose cleanup() always runs). Needs an account. Errors name the
   // identifier that failed; the CA's problem is in Error::problem.
+  // - newOrder refused while `replaces` was sent (alreadyReplaced, unauthorized, malformed,
+  //   conflict, or HTTP 400/403/404/409): ordered once more without it (RFC 9773 section 5 makes
+  //   it optional), and request.replaces_refused is told when that order went through.
+  // - invalidProfile (draft-ietf-acme-profiles): Errc::invalid_input for a required profile; a
+  //   preferred one is dropped with a warning and the order is sent again without it.
+  // - a 404 on the certificate URL of a valid order is retried (the CA may not have published
+  //   it yet) with backoff, within poll.timeout.
   Result<IssuedCertificate> obtain(const ObtainRequest& request, const crypto::PrivateKey& cert_key,
                                    challenge::Authenticator& authenticator);
 

@@ -13,6 +13,7 @@
 #include "acmed/store/renewal_conf.hpp"
 #include "acmed/util/domain.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ struct IssueRequest {
   std::string required_profile;
   std::string preferred_chain;
   std::string replaces;  // ARI certificate id of the certificate this one replaces (RFC 9773)
+  // Called when the CA refused `replaces` and the order went through without it. May be null.
+  std::function<void(std::string_view why)> replaces_refused;
 
   // Saved as [renewalparams] (authenticator and its settings, installer, hooks...). issue() fills
   // in server, account, key and profile settings itself.
