@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,18 +72,23 @@ struct LineageSpec {
   std::string pre_hook, post_hook, deploy_hook;
   std::string authenticator = "webroot";
   bool autorenew = true;
+  std::optional<sys::TimePoint> now;  // issued `age` before this; default test_now()
+  std::string server = "https://127.0.0.1:14000/dir";
+  std::string account = "0123456789abcdef";
+  std::string preferred_profile;
 };
 
 // Writes lineage `name` as certbot would have: version 1 and a renewal conf.
 inline void make_lineage(const store::Paths& paths, const std::string& name,
                          const LineageSpec& spec = {}) {
-  sys::TimePoint nb = test_now() - spec.age;
+  sys::TimePoint nb = spec.now.value_or(test_now()) - spec.age;
   auto files = test_ca().issue(spec.names, nb, nb + spec.lifetime);
   store::RenewalConf conf;
   conf.renew_before_expiry = spec.renew_before_expiry;
   conf.params.authenticator = spec.authenticator;
-  conf.params.server = "https://127.0.0.1:14000/dir";
-  conf.params.account = "0123456789abcdef";
+  conf.params.server = spec.server;
+  conf.params.account = spec.account;
+  conf.params.preferred_profile = spec.preferred_profile;
   conf.params.key_type = "ecdsa";
   conf.params.pre_hook = spec.pre_hook;
   conf.params.post_hook = spec.post_hook;
