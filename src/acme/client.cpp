@@ -171,6 +171,8 @@ struct Client::State {
   std::optional<std::string> nonce;  // RFC 8555 section 7.2: the latest unused Replay-Nonce
   std::shared_ptr<const crypto::PrivateKey> account_key;
   std::string account_url;
+  UrlPolicy url_policy;     // the same rules the transport applies, for URLs kept for later
+  sys::TimePoint deadline;  // creation + options.issuance_timeout (+ time spent publishing)
 
   Sleeper& sleeper() {
     if (!options.sleeper) options.sleeper = std::make_shared<RealSleeper>();
@@ -179,6 +181,30 @@ struct Client::State {
 
   void log(LogLevel level, const std::string& message) const {
     if (options.log) options.log(level, message);
+  }
+
+  // What is left of ClientOptions::issuance_timeout.
+  milliseconds time_left() {
+    return std::chrono::duration_cast<milliseconds>(deadline - sleeper().now());
+  }
+
+  // The issuance timeout ran out; `last` is the failure it cut short, if any.
+  Error out_of_time(const std::optional<Error>& last = std::nullopt) const {
+    return Error(Errc::network,
+                 "the CA did not finish within the issuance timeout (" +
+                     std::to_string(options.issuance_timeout.count()) + " s)" +
+                     (last ? ": " + last->message : std::string()),
+                 "the CA is slow or unreachable; try again later, or allow more time with "
+                 "--issuance-timeout");
+  }
+
+  // `error` (a 5xx) with the time the CA asked us to come back at, which is past the budget.
+  Error retry_later(Error error, seconds retry_after) {
+    const std::string when = sys::format_rfc3339(sleeper().now() + retry_after);
+    error.message += "; the CA asks to retry after " + std::to_string(retry_after.count()) +
+                     " s, later than the issuance timeout allows";
+    error.hint = "run acmed again after " + when;
+    return error;
   }
 
   // RFC 8555 section 6.5: every response may carry a fresh nonce; keep it for the next request.
@@ -218,6 +244,7 @@ struct Client::State {
     int transient = 0;
     const int max_transient = call.replay == Replay::safe ? options.max_transient_retries : 0;
     auto context = [&call](Error e) { return std::move(e).with_context("while " + call.what); };
+    const sys::TimePoint started = sleeper().now();
     for (;;) {
       HttpHeaders headers;
       std::string body;
@@ -248,11 +275,18 @@ struct Client::State {
         headers.add("Content-Type", "application/jose+json");  // RFC 8555 section 6.2
       }
 
+      const milliseconds left = time_left();
+      if (left <= milliseconds(0)) return context(out_of_time());
+      transport->set_time_limit(left);
       auto sent = transport->request(call.method, call.url, headers, body);
       milliseconds wait = options.transient_backoff * (1 << transient);
+      std::optional<Error> failure;
       if (!sent) {
+        if (sent.error().code == Errc::network && time_left() <= milliseconds(0))
+          return context(out_of_time(sent.error()));
         if (sent.error().code != Errc::network || transient >= max_transient)
           return context(std::move(sent).error());
+        failure = std::move(sent).error();
       } else {
         log(LogLevel::debug, std::string(to_string(call.method)) + " " + call.url + " -> " +
                                  std::to_string(sent->status));
@@ -276,12 +310,25 @@ struct Client::State {
                                    " fresh nonces in a row at " + call.url,
                                "the CA is misbehaving; try again later"));
         }
-        if (sent->status < 500 || transient >= max_transient) return context(std::move(error));
-        if (auto ra = retry_after_of(*sent))
-          wait = std::min<milliseconds>(*ra, options.poll.max_retry_after);
+        if (sent->status < 500) return context(std::move(error));
+        // RFC 9110 section 10.2.3: the CA says when to come back. Later than the budget allows:
+        // say when instead of sleeping past it.
+        auto ra = retry_after_of(*sent);
+        if (ra && *ra > time_left()) return context(retry_later(std::move(error), *ra));
+        if (transient >= max_transient) return context(std::move(error));
+        if (ra) wait = std::min<milliseconds>(*ra, options.poll.max_retry_after);
+        failure = std::move(error);
       }
+      // Retries of one request stop at the retry budget and never outlast the issuance budget.
+      const milliseconds spent =
+          std::chrono::duration_cast<milliseconds>(sleeper().now() - started);
+      if (wait >= time_left()) return context(out_of_time(*failure));
+      if (spent + wait > options.retry_budget)
+        return context(std::move(*failure).with_context(
+            "after retrying for " + std::to_string(spent.count() / 1000) + " s"));
       ++transient;
-      log(LogLevel::debug, "retrying " + call.url + " in " + std::to_string(wait.count()) + " ms");
+      log(LogLevel::debug, "retrying " + call.url + " in " + std::to_string(wait.count()) +
+                               " ms (" + failure->message + ")");
       sleeper().sleep(wait);
     }
   }
@@ -327,7 +374,7 @@ struct Client::State {
     if (!url)
       return Error(Errc::protocol,
                    "the CA sent an unparsable Location '" + *value + "' from " + request_url);
-    ACMED_CHECK(check_url(*url));  // kept and used later (as the account kid, or fetched)
+    ACMED_CHECK(url_policy.check_url(*url));  // kept and used later (the account kid, or fetched)
     return *url;
   }
 
@@ -380,19 +427,25 @@ struct Client::State {
                            std::initializer_list<std::string_view> transient,
                            std::optional<seconds> first_wait) {
     const PollPolicy& p = options.poll;
-    const auto deadline = sleeper().now() + p.timeout;
+    const auto poll_deadline = std::min(sleeper().now() + p.timeout, deadline);
     milliseconds backoff = p.first_delay;
     milliseconds delay =
         first_wait ? std::clamp<milliseconds>(*first_wait, p.first_delay, p.max_retry_after)
                    : p.first_delay;
     std::string last_status = "pending";
     for (;;) {
-      if (sleeper().now() + delay > deadline)
-        return Error(Errc::network,
-                     "timed out after " + std::to_string(p.timeout.count()) +
-                         " s waiting for the CA to process the order " + url + " (still " +
-                         last_status + ")",
-                     "the CA is slow or stuck; try again later");
+      if (sleeper().now() + delay > poll_deadline) {
+        const bool budget = poll_deadline == deadline;
+        return Error(
+            Errc::network,
+            "timed out after " +
+                std::to_string(budget ? options.issuance_timeout.count() : p.timeout.count()) +
+                " s" + (budget ? " (the issuance timeout)" : "") +
+                " waiting for the CA to process the order " + url + " (still " + last_status + ")",
+            budget ? "the CA is slow or stuck; try again later, or allow more time with "
+                     "--issuance-timeout"
+                   : "the CA is slow or stuck; try again later");
+      }
       sleeper().sleep(delay);
       HttpResponse response;
       ACMED_TRY(json doc, exchange_json(post_as_get(url, "checking the order " + url), &response));
@@ -511,7 +564,10 @@ struct Client::State {
       if (!tasks.empty()) authenticator.cleanup(tasks);
     });
     if (!tasks.empty()) {
+      // Publishing is local work (a web server reload, DNS propagation): not the CA's time.
+      const sys::TimePoint publishing = sleeper().now();
       auto performed = authenticator.perform(tasks);
+      deadline += sleeper().now() - publishing;
       if (!performed)
         return std::move(performed).error().with_context("while publishing challenges with " +
                                                          authenticator.name());
@@ -686,6 +742,11 @@ Client::Client(std::string directory_url, std::unique_ptr<Transport> transport,
   m->directory_url = std::move(directory_url);
   m->transport = std::move(transport);
   m->options = std::move(options);
+  // connect() has checked the directory URL; a client built on a test transport with an invalid
+  // one keeps the default policy (the scheme rule).
+  if (auto policy = UrlPolicy::for_directory(m->directory_url)) m->url_policy = std::move(*policy);
+  m->transport->set_url_policy(m->url_policy);
+  m->deadline = m->sleeper().now() + m->options.issuance_timeout;
 }
 
 Client::~Client() = default;

@@ -1,11 +1,10 @@
-// The libcurl half of transport.hpp: URL parsing with libcurl's URL API (so that what is checked
-// is what curl connects to) and the transport over one reused easy handle.
+// The libcurl transport of transport.hpp: one reused easy handle, the URL policy applied to
+// every connection on its resolved address, and the per-request time bounds.
 #include "acmed/acme/transport.hpp"
 
 #include <curl/curl.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -30,63 +29,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   return s;
 }
-
-struct CurlUrlDeleter {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
-};
-struct CurlStringDeleter {
-  void operator()(char* s) const { curl_free(s); }
-};
-using CurlString = std::unique_ptr<char, CurlStringDeleter>;
-
-bool host_is_loopback(std::string host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  host = lower(host);
-  if (host == "localhost" || host == "localhost.") return true;
-  in_addr v4{};
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8
-  in6_addr v6{};
-  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1)
-    return std::memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
-  return false;
-}
-
-}  // namespace
-
-bool url_is_allowed(std::string_view url) {
-  // libcurl's own URL parser, so that what we check is exactly what curl will connect to
-  // (userinfo, brackets, odd spellings of IP addresses).
-  std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
-  if (!u) return false;
-  std::string text(url);
-  if (curl_url_set(u.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) return false;
-  char* raw = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_SCHEME, &raw, 0) != CURLUE_OK) return false;
-  CurlString scheme(raw);
-  raw = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_HOST, &raw, 0) != CURLUE_OK) return false;
-  CurlString host(raw);
-  std::string s = lower(scheme.get());
-  if (s == "https") return true;
-  return s == "http" && host_is_loopback(host.get());
-}
-
-std::optional<std::string> resolve_url(std::string_view base, std::string_view ref) {
-  std::unique_ptr<CURLU, CurlUrlDeleter> u(curl_url());
-  if (!u) return std::nullopt;
-  const std::string b(base), r(ref);
-  if (curl_url_set(u.get(), CURLUPART_URL, b.c_str(), 0) != CURLUE_OK) return std::nullopt;
-  // Setting a URL on a handle that already holds one resolves it as a relative reference.
-  if (curl_url_set(u.get(), CURLUPART_URL, r.c_str(), 0) != CURLUE_OK) return std::nullopt;
-  char* raw = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_URL, &raw, 0) != CURLUE_OK) return std::nullopt;
-  CurlString out(raw);
-  return std::string(out.get());
-}
-
-namespace {
 
 struct EasyDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
@@ -162,10 +104,32 @@ class CurlTransport final : public Transport {
                             std::string_view body) override;
 
  private:
+  // CURLOPT_OPENSOCKETFUNCTION: every address libcurl is about to connect to, after DNS, goes
+  // through the URL policy first; a refused one is never connected to.
+  static curl_socket_t open_socket(void* self, curlsocktype purpose, curl_sockaddr* address);
+
   TransportOptions m_options;
   std::unique_ptr<CURL, EasyDeleter> m_easy;
   char m_error_buffer[CURL_ERROR_SIZE] = {};
+  std::string m_url;               // of the request being sent
+  std::optional<Error> m_refused;  // why open_socket refused an address, during one request
 };
+
+curl_socket_t CurlTransport::open_socket(void* self, curlsocktype purpose, curl_sockaddr* address) {
+  auto* t = static_cast<CurlTransport*>(self);
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  std::optional<AddressScope> scope = address_scope(&address->addr);
+  Status allowed = scope ? t->url_policy().check_connection(t->m_url, *scope)
+                         : Error(Errc::protocol,
+                                 "refusing a connection of an unknown address "
+                                 "family for '" +
+                                     t->m_url + "'");
+  if (!allowed) {
+    t->m_refused = std::move(allowed).error();
+    return CURL_SOCKET_BAD;  // libcurl tries the next address, if any
+  }
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
 
 Result<std::unique_ptr<Transport>> CurlTransport::create(TransportOptions options) {
   if (!options.ca_bundle.empty()) {
@@ -194,9 +158,11 @@ Result<std::unique_ptr<Transport>> CurlTransport::create(TransportOptions option
   set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L));
   if (!o.ca_bundle.empty()) set(curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_bundle.c_str()));
   set(curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str()));
-  set(curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count())));
-  set(curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.total_timeout.count())));
+  set(curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o.low_speed_limit));
+  set(curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.low_speed_time.count())));
   set(curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L));
+  set(curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, &CurlTransport::open_socket));
+  set(curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, t.get()));
   set(curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header));
   set(curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body));
   if (!ok) return Error(Errc::internal, "libcurl rejected an option (is it built with TLS?)");
@@ -224,6 +190,16 @@ Result<HttpResponse> CurlTransport::send(HttpMethod method, std::string_view url
   for (const auto& [name, value] : headers.fields()) ok = ok && append(name + ": " + value);
   if (!ok) return Error(Errc::internal, "out of memory building HTTP headers");
 
+  // The whole request within the caller's remaining budget, never longer than total_timeout.
+  std::chrono::milliseconds limit = m_options.total_timeout;
+  if (auto budget = time_limit()) limit = std::min(limit, *budget);
+  if (limit <= std::chrono::milliseconds(0))
+    return Error(Errc::network, "no time left to send the request to " + url_text);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min(limit, m_options.connect_timeout).count()));
+  m_url = url_text;
+  m_refused.reset();
   curl_easy_setopt(c, CURLOPT_URL, url_text.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
@@ -257,12 +233,15 @@ Result<HttpResponse> CurlTransport::send(HttpMethod method, std::string_view url
                  "the answer from " + url_text + " is larger than " + std::to_string(t.limit_hit) +
                      " bytes; acmed stopped reading it",
                  "check that the URL is the CA's ACME directory");
+  if (rc != CURLE_OK && m_refused) return std::move(*m_refused);
   if (rc != CURLE_OK) {
     std::string reason = m_error_buffer[0] ? m_error_buffer : curl_easy_strerror(rc);
     std::string hint = "check the network connection and that the CA is up, then retry";
     if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
         rc == CURLE_SSL_CONNECT_ERROR)
       hint = "if the CA uses a private root, pass --ca-bundle FILE (or set ACMED_CA_BUNDLE)";
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+      hint = "the CA is too slow or not answering; try again later";
     return Error(Errc::network, std::string("request to ") + url_text + " failed: " + reason,
                  std::move(hint));
   }

@@ -17,6 +17,7 @@ namespace {
 Result<acme::Client> client_for(const IssueFlags& f) {
   acme::ClientOptions options;
   options.log = acme_log();
+  options.issuance_timeout = std::chrono::seconds(f.issuance_timeout);
   return acme::Client::connect(chosen_server(f), transport_options(f), options);
 }
 

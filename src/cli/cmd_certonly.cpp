@@ -98,6 +98,7 @@ Result<renew::IssueRequest> build_issue_request(const GlobalOptions& globals, co
   req.server = chosen_server(f);
   req.transport = transport_options(f);
   req.client.log = acme_log();
+  req.client.issuance_timeout = std::chrono::seconds(f.issuance_timeout);
   ACMED_TRY(req.identifiers, parsed_identifiers(f));
   ACMED_CHECK(check_challenge_fit(req.identifiers));
   ACMED_TRY(req.key, crypto::parse_key_spec(f.key_type, f.rsa_key_size, f.elliptic_curve));

@@ -111,6 +111,7 @@ Status run_renew(const GlobalOptions& g, const IssueFlags& f, const RenewFlags& 
   settings.server_override = f.staging ? renew::k_le_staging : f.server;
   settings.transport = transport_options(f);
   settings.client.log = acme_log();
+  settings.client.issuance_timeout = std::chrono::seconds(f.issuance_timeout);
   settings.new_account.emails = f.emails;
   settings.new_account.tos = f.agree_tos ? acme::TosAgreement::agreed : acme::TosAgreement::not_agreed;
   if (!f.eab_kid.empty()) {

@@ -71,6 +71,9 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_option("--ca-bundle", f.ca_bundle,
                  "PEM file of roots to trust for the CA's HTTPS (also $ACMED_CA_BUNDLE)")
       ->group(g_ca)->type_name("FILE");
+  app.add_option("--issuance-timeout", f.issuance_timeout,
+                 "Seconds one issuance may take talking to the CA, retries and waits included")
+      ->capture_default_str()->check(CLI::Range(1, 86400))->group(g_ca)->type_name("SECONDS");
   app.add_option("-m,--email", f.emails, "Contact e-mail for the account (repeat or use commas)")
       ->group(g_ca);
   app.add_flag("--agree-tos", f.agree_tos, "Agree to the CA's terms of service")->group(g_ca);

@@ -25,6 +25,7 @@ struct IssueFlags {
   std::string server;
   bool staging = false;
   std::string ca_bundle;
+  int issuance_timeout = 90;  // seconds (certbot's default)
   std::vector<std::string> emails;
   bool agree_tos = false;
   bool no_email = false;  // --register-unsafely-without-email

@@ -1,6 +1,7 @@
 // A scripted HTTP/1.1 server on 127.0.0.1 for tests of acmed's HTTP client: each request is
 // answered with whatever the handler returns (raw HTTP); connections are kept alive unless the
 // answer says "Connection: close"; every wait is bounded (50 ms polls that check the stop flag).
+// With a Pacing, answers are trickled: `chunk` bytes every `interval` (a slow or stalling CA).
 // Stops in its destructor.
 #pragma once
 
@@ -12,7 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -26,11 +29,17 @@ struct Received {
   std::string body;
 };
 
+struct Pacing {
+  std::size_t chunk = 0;  // 0: each answer at once
+  std::chrono::milliseconds interval{0};
+};
+
 class LoopbackServer {
  public:
   using Handler = std::function<std::string(const Received&)>;
 
-  explicit LoopbackServer(Handler handler) : m_handler(std::move(handler)) {
+  explicit LoopbackServer(Handler handler, Pacing pacing = {})
+      : m_handler(std::move(handler)), m_pacing(pacing) {
     m_listen = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(m_listen >= 0);
     sockaddr_in addr{};
@@ -59,6 +68,20 @@ class LoopbackServer {
   }
 
  private:
+  // Waits `total`, in 50 ms polls that check the stop flag; false when stopping or the peer
+  // hung up meanwhile.
+  bool pause(int fd, std::chrono::milliseconds total) {
+    for (auto left = total; left.count() > 0 && !m_stop; left -= std::chrono::milliseconds(50)) {
+      pollfd p{fd, POLLIN, 0};
+      const int ms = static_cast<int>(std::min<long>(left.count(), 50));
+      if (::poll(&p, 1, ms) > 0) {
+        char c;
+        if (::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) return false;  // closed
+      }
+    }
+    return !m_stop;
+  }
+
   // Bounded: every wait is a 50 ms poll that checks the stop flag.
   bool wait_readable(int fd) {
     while (!m_stop) {
@@ -121,7 +144,11 @@ class LoopbackServer {
       }
       std::size_t sent = 0;
       while (sent < answer.size()) {
-        ssize_t n = ::send(fd, answer.data() + sent, answer.size() - sent, MSG_NOSIGNAL);
+        if (m_pacing.chunk != 0 && sent != 0 && !pause(fd, m_pacing.interval)) return;
+        const std::size_t want = m_pacing.chunk != 0
+                                     ? std::min(m_pacing.chunk, answer.size() - sent)
+                                     : answer.size() - sent;
+        ssize_t n = ::send(fd, answer.data() + sent, want, MSG_NOSIGNAL);
         if (n <= 0) return;
         sent += static_cast<std::size_t>(n);
       }
@@ -134,6 +161,7 @@ class LoopbackServer {
   }
 
   Handler m_handler;
+  Pacing m_pacing;
   int m_listen = -1;
   int m_port = 0;
   std::thread m_thread;
@@ -144,7 +172,7 @@ class LoopbackServer {
 };
 
 inline std::string http_answer(int status, const std::string& body,
-                        const std::vector<std::string>& fields = {}) {
+                               const std::vector<std::string>& fields = {}) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " X\r\n";
   for (const auto& f : fields) out += f + "\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;

@@ -58,8 +58,14 @@ struct ClientOptions {
   int max_bad_nonce_retries = 10;  // badNonce is retried silently this many times
   int max_transient_retries = 2;   // 5xx / dropped connection, idempotent requests only
   std::chrono::milliseconds transient_backoff{500};  // doubled per retry
-  std::shared_ptr<Sleeper> sleeper;                  // null: RealSleeper
-  LogFn log;                                         // null: silent
+  // Everything the client does, counted from its creation (certbot's --issuance-timeout):
+  // requests are cut and retries, waits and polling stop when it runs out; the time an
+  // Authenticator spends publishing challenges is not counted.
+  std::chrono::seconds issuance_timeout{90};
+  // The retries of one request (waits included) stop after this long.
+  std::chrono::seconds retry_budget{30};
+  std::shared_ptr<Sleeper> sleeper;  // null: RealSleeper
+  LogFn log;                         // null: silent
 };
 
 enum class TosAgreement { not_agreed, agreed };

@@ -3,6 +3,7 @@
 // linked privately into the acme module: nothing outside src/acme sees its headers.
 #pragma once
 
+#include "acmed/acme/url_policy.hpp"
 #include "acmed/util/result.hpp"
 
 #include <algorithm>
@@ -67,9 +68,8 @@ struct TransportStats {
   std::size_t bytes_received = 0;  // response bodies
 };
 
-// True if `url` may be fetched: https://, or http:// only when the host is loopback
-// (127.0.0.0/8, ::1, localhost). Applied to every URL a CA hands us, not only the directory.
-// Parsed by libcurl (so what is checked is what curl connects to).
+// True if `url` may be an ACME directory: https://, or http:// only when the host is loopback
+// (127.0.0.0/8, ::1, localhost). What the CA's own URLs may be is UrlPolicy's (url_policy.hpp).
 bool url_is_allowed(std::string_view url);
 // Status form of url_is_allowed: Errc::protocol naming the URL (Errc::invalid_input when
 // `what` says it came from the user, e.g. "--server").
@@ -84,33 +84,53 @@ class Transport {
  public:
   virtual ~Transport() = default;
 
-  // Checks the URL with check_url(), counts the request, then sends it. Errc::network when the
-  // server cannot be reached or the answer is cut off or too big; any HTTP status is a success.
+  // Checks the URL against the URL policy, counts the request, then sends it. Errc::network
+  // when the server cannot be reached, is too slow, or the answer is cut off or too big;
+  // Errc::protocol when the policy refuses the URL or the address it resolves to; any HTTP
+  // status is a success.
   Result<HttpResponse> request(HttpMethod method, std::string_view url, const HttpHeaders& headers,
                                std::string_view body);
+
+  // The rules for the URLs and addresses of one CA; the client installs the policy of its
+  // directory. Default: UrlPolicy() (scheme rule only).
+  void set_url_policy(UrlPolicy policy) { m_policy = std::move(policy); }
+  // Caps how long each following request may take in all (the caller's remaining time budget);
+  // nullopt: only TransportOptions::total_timeout.
+  void set_time_limit(std::optional<std::chrono::milliseconds> limit) { m_time_limit = limit; }
 
   const TransportStats& stats() const { return m_stats; }
 
  protected:
-  // The actual exchange; `url` has already passed check_url().
+  // The actual exchange; `url` has already passed the policy's check_url(). Implementations
+  // that connect call url_policy().check_connection() for every new connection.
   virtual Result<HttpResponse> send(HttpMethod method, std::string_view url,
                                     const HttpHeaders& headers, std::string_view body) = 0;
 
+  UrlPolicy& url_policy() { return m_policy; }
+  std::optional<std::chrono::milliseconds> time_limit() const { return m_time_limit; }
+
  private:
   TransportStats m_stats;
+  UrlPolicy m_policy;
+  std::optional<std::chrono::milliseconds> m_time_limit;
 };
 
 struct TransportOptions {
   std::string ca_bundle;  // PEM file of trusted roots (CURLOPT_CAINFO); empty = system store
   std::string user_agent = std::string("acmed/") + ACMED_VERSION;
   std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds total_timeout{60'000};   // per request
+  std::chrono::milliseconds total_timeout{60'000};  // per request, also capped by set_time_limit
+  // A transfer slower than low_speed_limit bytes a second for low_speed_time is cut (a CA
+  // trickling bytes or stalling), counted from the request on, the wait for headers included.
+  long low_speed_limit = 300;
+  std::chrono::seconds low_speed_time{10};
   std::size_t max_json_body = std::size_t{1} << 20;  // JSON and problem documents
   std::size_t max_body = std::size_t{10} << 20;      // anything else (certificate chains)
 };
 
 // The libcurl transport: one easy handle reused for every request (keep-alive), TLS verification
-// always on, no redirects, answers bigger than the caps aborted while they arrive. Errc::io if
+// always on, no redirects, answers bigger than the caps aborted while they arrive, every new
+// connection checked on its resolved address by the URL policy before it is made. Errc::io if
 // options.ca_bundle is set but unreadable; Errc::internal if libcurl fails to start.
 Result<std::unique_ptr<Transport>> open_http_transport(TransportOptions options);
 

@@ -1,4 +1,5 @@
-// The libcurl transport (open_http_transport) against a small HTTP/1.1 server on 127.0.0.1 run by the test itself.
+// The libcurl transport (open_http_transport) against a small HTTP/1.1 server on 127.0.0.1 run by
+// the test itself.
 #include "acmed/acme/transport.hpp"
 
 #include "support/loopback_server.hpp"
@@ -137,4 +138,113 @@ TEST_CASE("curl: an unreadable CA bundle is reported when the transport is creat
   REQUIRE_FALSE(t.ok());
   CHECK(t.error().code == Errc::io);
   CHECK(t.error().message.find("/nonexistent/acmed-test/ca.pem") != std::string::npos);
+}
+
+// --- URL policy on real connections (acme/url_policy.hpp) -----------------------------------
+
+namespace {
+
+UrlPolicy policy_for(const std::string& directory) {
+  auto p = UrlPolicy::for_directory(directory);
+  REQUIRE_MESSAGE(p.ok(), p.error().describe());
+  return std::move(*p);
+}
+
+std::string port_of(const LoopbackServer& server) {
+  const std::string url = server.url("");
+  return url.substr(url.rfind(':') + 1);
+}
+
+}  // namespace
+
+TEST_CASE("curl: from a public CA, a name that resolves to loopback is never connected to") {
+  LoopbackServer server([](const Received&) { return http_answer(200, "{}"); });
+  auto t = make_transport();
+  t->set_url_policy(policy_for("https://ca.example/dir"));
+  // "localhost" is a name, not an address: the check is on what it resolves to.
+  for (const std::string& url : {"https://localhost:" + port_of(server) + "/acme/new-order",
+                                 "https://127.0.0.1:" + port_of(server) + "/acme/new-order"}) {
+    auto r = t->request(HttpMethod::post, url, {}, "{}");
+    REQUIRE_FALSE_MESSAGE(r.ok(), url);
+    CHECK(r.error().code == Errc::protocol);
+    CHECK(r.error().message.find("a loopback address") != std::string::npos);
+    CHECK(r.error().message.find(url) != std::string::npos);
+  }
+  CHECK(server.connections() == 0);
+  CHECK(server.received().empty());
+}
+
+TEST_CASE("curl: from an https directory a plain http URL is refused before connecting") {
+  LoopbackServer server([](const Received&) { return http_answer(200, "{}"); });
+  auto t = make_transport();
+  t->set_url_policy(policy_for("https://127.0.0.1:1/dir"));  // loopback, but https
+  auto r = t->request(HttpMethod::get, server.url("/acme/x"), {}, "");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::protocol);
+  CHECK(r.error().message.find("https://, so every URL") != std::string::npos);
+  CHECK(server.connections() == 0);
+  CHECK(t->stats().requests == 0);
+}
+
+TEST_CASE("curl: an http loopback directory reaches its own origin, and only that over http") {
+  LoopbackServer server([](const Received&) { return http_answer(200, "{}"); });
+  LoopbackServer other([](const Received&) { return http_answer(200, "{}"); });
+  auto t = make_transport();
+  t->set_url_policy(policy_for(server.url("/dir")));
+  auto ok = t->request(HttpMethod::get, server.url("/acme/x"), {}, "");
+  REQUIRE_MESSAGE(ok.ok(), ok.error().describe());
+  CHECK(ok->status == 200);
+  auto refused = t->request(HttpMethod::get, other.url("/acme/x"), {}, "");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("directory's own origin") != std::string::npos);
+  CHECK(other.connections() == 0);
+}
+
+// --- time bounds ------------------------------------------------------------------------------
+// The bounds asserted here are ceilings far above the configured limits (the machine may be
+// busy); they only fail when a limit does not apply at all.
+
+TEST_CASE("curl: a body trickled slower than the low-speed limit is cut") {
+  LoopbackServer server([](const Received&) { return http_answer(200, std::string(2000, 'x')); },
+                        test::Pacing{1, std::chrono::milliseconds(200)});  // 5 bytes a second
+  TransportOptions options;
+  options.low_speed_time = std::chrono::seconds(2);  // the default is 10 s
+  auto t = make_transport(options);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = t->request(HttpMethod::get, server.url("/dir"), {}, "");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::network);
+  CHECK(r.error().message.find("too slow") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+}
+
+TEST_CASE("curl: a server that stalls before its headers is cut by the low-speed limit too") {
+  LoopbackServer server([](const Received&) { return std::string(); });
+  TransportOptions options;
+  options.low_speed_time = std::chrono::seconds(2);
+  auto t = make_transport(options);
+  auto r = t->request(HttpMethod::get, server.url("/dir"), {}, "");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("too slow") != std::string::npos);
+}
+
+TEST_CASE("curl: the caller's time limit cuts a request before total_timeout") {
+  LoopbackServer server([](const Received&) { return std::string(); });
+  TransportOptions options;
+  options.low_speed_time = std::chrono::seconds(600);  // out of the way
+  auto t = make_transport(options);                    // total_timeout: 60 s
+  t->set_time_limit(std::chrono::milliseconds(500));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = t->request(HttpMethod::get, server.url("/dir"), {}, "");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::network);
+  CHECK(r.error().message.find("timed out") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+
+  t->set_time_limit(std::chrono::milliseconds(0));  // nothing left: not even sent
+  const int before = server.connections();
+  auto none = t->request(HttpMethod::get, server.url("/dir"), {}, "");
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.error().message.find("no time left") != std::string::npos);
+  CHECK(server.connections() == before);
 }
