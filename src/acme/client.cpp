@@ -641,11 +641,11 @@ struct Client::State {
   // past poll.timeout.
   Result<HttpResponse> fetch_certificate(const Call& call) {
     const PollPolicy& p = options.poll;
-    const auto deadline = sleeper().now() + std::min<seconds>(p.certificate_grace, p.timeout);
+    const auto grace_deadline = sleeper().now() + std::min<seconds>(p.certificate_grace, p.timeout);
     milliseconds delay = p.first_delay;
     for (;;) {
       auto response = exchange(call);
-      if (response || !is_not_found(response.error()) || sleeper().now() + delay > deadline)
+      if (response || !is_not_found(response.error()) || sleeper().now() + delay > grace_deadline)
         return response;
       log(LogLevel::debug, "the certificate " + call.url + " is not there yet (404); retrying in " +
                                std::to_string(delay.count()) + " ms");
