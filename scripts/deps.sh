@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev doctest-dev
   # tests: a real CA, real web servers, and the tools the scripts use
-  pebble nginx apache2 curl openssl ca-certificates iproute2 procps libnss3-tools
+  pebble nginx apache2 curl openssl ca-certificates iproute2 procps libnss3-tools python3
   chromium systemd default-jre-headless
 )
 

@@ -638,10 +638,11 @@ struct Client::State {
 
   // The certificate of an order that just became valid: some CAs answer 404 for a moment
   // before the certificate is published. Retried with backoff for poll.certificate_grace, never
-  // past poll.timeout.
+  // past poll.timeout or the issuance deadline.
   Result<HttpResponse> fetch_certificate(const Call& call) {
     const PollPolicy& p = options.poll;
-    const auto grace_deadline = sleeper().now() + std::min<seconds>(p.certificate_grace, p.timeout);
+    const auto grace_deadline =
+        std::min(sleeper().now() + std::min<seconds>(p.certificate_grace, p.timeout), deadline);
     milliseconds delay = p.first_delay;
     for (;;) {
       auto response = exchange(call);
