@@ -26,6 +26,14 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The local-CA tests run update-ca-certificates on a scratch root with --sysroot, which Debian 12's
+# ca-certificates has only from 20250419~deb12u2 (bookworm-security) on: take the newest one.
+if [ "$(id -u)" -eq 0 ] && ! grep -q -- '--sysroot' "$(command -v update-ca-certificates)"; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends --only-upgrade ca-certificates >/dev/null
+fi
+
 # The distribution's own nginx/apache must not hold ports 80/443 during the tests.
 if [ "$(id -u)" -eq 0 ]; then
   for svc in nginx apache2; do

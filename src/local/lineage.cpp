@@ -27,11 +27,11 @@ store::RenewalConf local_conf(store::RenewalConf conf, crypto::KeyType key_type,
     conf.params.elliptic_curve = "secp256r1";
     conf.params.rsa_key_size.reset();
   }
-  auto& params = conf.doc.ensure_section("renewalparams");
+  // Not a core [renewalparams] key: it is kept as a setting, which is what the conf writes back.
   if (purpose == Purpose::client) {
-    params.set(k_local_client_key, store::ConfValue::scalar("True"));
+    conf.params.settings.text[std::string(k_local_client_key)] = "True";
   } else {
-    params.erase(k_local_client_key);
+    conf.params.settings.text.erase(std::string(k_local_client_key));
   }
   return conf;
 }
@@ -44,9 +44,7 @@ bool same_names(std::vector<std::string> a, std::vector<std::string> b) {
 }
 
 Purpose purpose_of(const store::RenewalConf& conf) {
-  const auto* params = conf.doc.section("renewalparams");
-  const auto* value = params ? params->get(k_local_client_key) : nullptr;
-  return value && value->str() == "True" ? Purpose::client : Purpose::server;
+  return conf.params.settings.get(k_local_client_key) == "True" ? Purpose::client : Purpose::server;
 }
 
 }  // namespace

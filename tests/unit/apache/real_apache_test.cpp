@@ -36,8 +36,15 @@ namespace {
 // True when apache2, apache2ctl and mod_ssl are installed; otherwise the test is skipped
 // (support/skip.hpp: the binary exits 77 and CI fails).
 bool have_apache() {
-  return test::have_programs({"apache2", "/usr/sbin/apache2ctl"}) &&
-         test::have_programs({"/usr/lib/apache2/modules/mod_ssl.so"});
+  if (!test::have_programs({"apache2", "/usr/sbin/apache2ctl"})) return false;
+  // A module is a plain file (mode 0644), not a program: check that it exists.
+  const char* mod_ssl = "/usr/lib/apache2/modules/mod_ssl.so";
+  std::error_code ec;
+  if (!fs::is_regular_file(mod_ssl, ec)) {
+    test::skip(std::string(mod_ssl) + " is not installed");
+    return false;
+  }
+  return true;
 }
 
 int free_port() {
