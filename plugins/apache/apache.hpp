@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,13 +29,17 @@ struct Options {
   std::string enmod;
   std::string ensite;
   std::string http01_port = "80";  // --http-01-port: the plain-HTTP port vhosts are matched on
-  std::string https_port = "443";
+  std::string https_port = "443";  // where HTTPS vhosts listen, and the post-reload TLS check
+  // The post-reload TLS check connects here unless the vhost listens on one numeric address.
+  std::string tls_check_address = "127.0.0.1";
   fs::path config_dir = "/etc/letsencrypt";    // acmed-apache-tls.conf is written here, once
   fs::path work_dir = "/var/lib/letsencrypt";  // http-01 files: <work_dir>/http_challenges/
   // Compare acmed's view with `apache2ctl -D DUMP_INCLUDES` and `-S` before editing.
   CrossCheck cross_check = CrossCheck::yes;
   // How long a graceful reload is given to take effect before the CA is told to validate.
   std::chrono::milliseconds reload_settle{1000};
+  // How long the post-reload TLS check keeps asking before it calls the deploy failed.
+  std::chrono::milliseconds tls_check_wait{5000};
 };
 
 // Name of the TLS options file acmed manages under Options::config_dir (its own name, not
@@ -73,16 +76,11 @@ class ApacheControl : public install::ServerControl {
   sys::ProcessRunner& m_runner;
 };
 
-// The post-reload TLS check: ok when the server answering the https port with SNI `name` serves
-// the leaf certificate of `fullchain`. The one implementation lives with the nginx plugin today
-// (plugins/nginx/tls_check.hpp); the CLI passes it in so there is no second copy.
-using TlsCheck = std::function<Status(const std::string& name, const fs::path& fullchain)>;
-
-// The installer for `--apache`, `install --apache`, `enhance`. `runner` must outlive it; a null
-// `check_tls` skips check_deployed().
+// The installer for `--apache`, `install --apache`, `enhance`. `runner` must outlive it. Its
+// check_deployed() is the shared post-reload TLS check (plugins/webconf/tls_check.hpp) on the
+// HTTPS vhost's own address and Options::https_port.
 std::unique_ptr<install::Installer> make_installer(const Options& options,
-                                                   sys::ProcessRunner& runner,
-                                                   TlsCheck check_tls = nullptr);
+                                                   sys::ProcessRunner& runner);
 
 // The http-01 authenticator for `--apache` / `certonly --apache`.
 std::unique_ptr<challenge::Authenticator> make_authenticator(const Options& options,

@@ -8,8 +8,8 @@
 #include "plugins/apache/apache.hpp"
 #include "plugins/apache/installer.hpp"
 #include "plugins/apache/vhost.hpp"
+#include "plugins/webconf/http01.hpp"
 
-#include "acmed/install/transaction.hpp"
 #include "acmed/sys/fs.hpp"
 
 #include <sys/stat.h>
@@ -36,12 +36,7 @@ class ApacheAuthenticator final : public challenge::Authenticator {
 
   Status perform(std::span<const challenge::Task> tasks) override {
     const Options& o = m_control.options();
-    for (const auto& t : tasks) {
-      if (t.type != "http-01")
-        return Error(Errc::internal, "apache cannot answer a " + t.type + " challenge");
-      if (!challenge::token_is_safe(t.token))
-        return Error(Errc::protocol, "the CA sent an unsafe challenge token for " + t.identifier);
-    }
+    ACMED_CHECK(webconf::check_http01_tasks(name(), tasks));
     cleanup({});
     // A snippet left by an acmed that was killed mid-validation is ours (marked); drop it.
     fs::path stale = o.server_root / "conf-enabled" / k_http01_conf;
@@ -60,6 +55,12 @@ class ApacheAuthenticator final : public challenge::Authenticator {
     }
     // Token files: a directory apache (www-data) can read.
     fs::path base = o.work_dir / "http_challenges";
+    if (!writable_value(base.string())) {
+      return Error(Errc::invalid_input,
+                   "the work directory " + o.work_dir.string() +
+                       " contains a line break (CR or LF), which apache configuration cannot hold",
+                   "choose a --work-dir without line breaks");
+    }
     m_dir = base / ("acmed-" + std::to_string(::getpid()));
     ACMED_CHECK(sys::make_dirs(m_dir, 0755, sys::EnforceMode::yes));
     for (fs::path p = m_dir.parent_path(); !p.empty() && p != p.parent_path();
@@ -82,17 +83,11 @@ class ApacheAuthenticator final : public challenge::Authenticator {
     for (const auto& t : tasks) names += " " + t.identifier;
     plan.changes.push_back(install::FileChange{conf, std::nullopt, snippet(m_dir, names), 0644});
     add_rewrite_exemptions(config, tasks, plan);
-    m_tx = std::make_unique<install::Transaction>(m_control, o.work_dir / "backups",
-                                                  install::Persist::no);
-    ACMED_CHECK(m_tx->apply(plan));
-    return m_tx->test_and_reload();
+    return m_edit.apply(m_control, plan);
   }
 
   void cleanup(std::span<const challenge::Task>) noexcept override {
-    if (m_tx) {
-      (void)m_tx->rollback();  // removes the snippet, and reloads if apache loaded it
-      m_tx.reset();
-    }
+    m_edit.undo();  // removes the snippet, and reloads if apache loaded it
     for (const auto& f : m_files) (void)sys::remove_file(f);
     m_files.clear();
     if (!m_dir.empty()) {
@@ -143,10 +138,8 @@ class ApacheAuthenticator final : public challenge::Authenticator {
       if (std::find(edited_files.begin(), edited_files.end(), vh.ref.file) == edited_files.end())
         edited_files.push_back(vh.ref.file);
     }
-    for (std::size_t i : edited_files) {
-      const LoadedFile& f = config.files[i];
-      plan.changes.push_back(install::FileChange{f.real_path, f.bytes, print(f.tree), 0644});
-    }
+    for (std::size_t i : edited_files)
+      webconf::add_if_edited(plan, config.files[i], webconf::WritePath::real);
   }
 
   static std::string snippet(const fs::path& dir, const std::string& names) {
@@ -169,7 +162,7 @@ class ApacheAuthenticator final : public challenge::Authenticator {
   }
 
   ApacheControl m_control;
-  std::unique_ptr<install::Transaction> m_tx;
+  webconf::TemporaryEdit m_edit;
   fs::path m_dir;
   std::vector<fs::path> m_files;
 };

@@ -28,10 +28,6 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-bool has_wildcard(std::string_view s) {
-  return s.find_first_of("*?[") != std::string_view::npos;
-}
-
 // Host part of a ServerName value: "https://Example.com:443" -> "example.com".
 std::string server_name_host(std::string_view v) {
   if (auto p = v.find("://"); p != std::string_view::npos) v.remove_prefix(p + 3);
@@ -57,20 +53,16 @@ class Loader {
     m_config.defines = m_options.defines;
     fs::path main =
         m_options.main_file.empty() ? m_options.server_root / "apache2.conf" : m_options.main_file;
-    return load_file(main, 0);
+    return load_file(main, {});
   }
 
  private:
-  Status load_file(const fs::path& path, int depth) {
-    if (depth > k_max_include_depth) {
-      return Error(Errc::config,
-                   "includes nest deeper than " + std::to_string(k_max_include_depth) + " at " +
-                       path.string(),
-                   "look for a file that includes itself");
-    }
+  // Reads `path` (once; a file included again is walked again, as apache does) and walks it.
+  Status load_file(const fs::path& path, const std::string& at) {
     std::error_code ec;
     fs::path real = fs::canonical(path, ec);
     if (ec) real = path;
+    ACMED_CHECK(m_stack.enter(real, path, at.empty() ? path.string() : at));
     std::size_t index = m_config.find_file(real);
     if (index == m_config.files.size()) {
       LoadedFile f;
@@ -78,11 +70,14 @@ class Loader {
       f.real_path = real;
       ACMED_TRY(f.bytes, sys::read_file(path));
       ACMED_TRY(f.tree, parse(f.bytes, path));
+      m_config.warnings.insert(m_config.warnings.end(), f.tree.warnings.begin(),
+                               f.tree.warnings.end());
       m_config.files.push_back(std::move(f));
     }
     std::vector<std::size_t> node_path;
-    // Copy the top-level node count: walking may append files (never to this tree).
-    return walk(index, node_path, depth, Ctx{});
+    Status st = walk(index, node_path, Ctx{});
+    m_stack.leave();
+    return st;
   }
 
   struct Ctx {
@@ -122,33 +117,50 @@ class Loader {
     return negate ? !value : value;
   }
 
-  Status walk(std::size_t file, std::vector<std::size_t>& path, int depth, Ctx ctx) {
+  Status walk(std::size_t file, std::vector<std::size_t>& path, Ctx ctx) {
     std::size_t count = children_at(file, path).size();
     for (std::size_t i = 0; i < count; ++i) {
       path.push_back(i);
       // Re-fetch each time: loading an include may grow m_config.files (not this tree).
       const Node& n = children_at(file, std::vector<std::size_t>(path.begin(), path.end() - 1))[i];
-      Status st = visit(file, n, path, depth, ctx);
+      Status st = visit(file, n, path, ctx);
       path.pop_back();
       ACMED_CHECK(st);
     }
     return ok_status();
   }
 
-  Status visit(std::size_t file, const Node& n, std::vector<std::size_t>& path, int depth,
-               Ctx ctx) {
+  Status visit(std::size_t file, const Node& n, std::vector<std::size_t>& path, Ctx ctx) {
     const Line& h = n.head;
     int line = h.line_no;
     if (n.is_section()) {
-      if (h.is("IfModule") || h.is("IfDefine") || h.is("IfVersion") || h.is("IfFile") ||
-          h.is("IfDirective") || h.is("IfSection")) {
-        if (!condition(h)) return ok_status();
-        return walk(file, path, depth, ctx);
+      if (is_conditional_section(h.name())) {
+        std::string name = h.name();
+        if (!condition(h)) {
+          // httpd skips the body looking for the close tag; at the end of the file it fails.
+          if (n.closed_at_eof) {
+            return Error(
+                Errc::config,
+                where(file, line) + ": Expected </" + name + "> before end of configuration",
+                "close the section with </" + name + ">");
+          }
+          return ok_status();
+        }
+        // httpd reads the body of a true condition as part of the enclosing context and ends it
+        // only at a line that is exactly "</Name>": "</IfModule> # note" is not one.
+        if (n.close_has_text) {
+          return Error(Errc::config,
+                       where(file, n.close.line_no) + ": </" + name + "> without matching <" +
+                           name + "> section",
+                       "httpd ends a section it reads only at a line holding just </" + name +
+                           ">: move the rest of that line to a line of its own");
+        }
+        return walk(file, path, ctx);
       }
       if (h.is("Macro")) {
         ctx.in_macro = true;
         ctx.vhost = nullptr;
-        return walk(file, path, depth, ctx);
+        return walk(file, path, ctx);
       }
       if (h.is("VirtualHost")) {
         VirtualHost vh;
@@ -162,11 +174,11 @@ class Loader {
         // Collect into a local and copy back: walking may reallocate m_config.vhosts.
         VirtualHost collected = m_config.vhosts[at];
         ctx.vhost = &collected;
-        ACMED_CHECK(walk(file, path, depth, ctx));
+        ACMED_CHECK(walk(file, path, ctx));
         m_config.vhosts[at] = std::move(collected);
         return ok_status();
       }
-      return walk(file, path, depth, ctx);
+      return walk(file, path, ctx);
     }
     if (!n.is_directive()) return ok_status();
     if (ctx.in_macro) return ok_status();  // the body only runs where the macro is Used
@@ -195,7 +207,7 @@ class Loader {
       Status st = expand(args[0], optional, matches);
       if (!st) return std::move(st).error().with_context("at " + where(file, line));
       for (const fs::path& m : matches) {
-        Status loaded = load_file(m, depth + 1);
+        Status loaded = load_file(m, where(file, line));
         if (!loaded)
           return std::move(loaded).error().with_context("included from " + where(file, line));
       }
@@ -217,7 +229,7 @@ class Loader {
   Status expand(const std::string& pattern, bool optional, std::vector<fs::path>& out) {
     fs::path p = pattern;
     if (p.is_relative()) p = m_config.server_root / p;
-    if (!has_wildcard(p.string())) {
+    if (!webconf::has_glob(p.string())) {
       std::error_code ec;
       if (fs::is_directory(p, ec)) return add_dir(p, out);
       if (fs::exists(p, ec)) {
@@ -228,31 +240,8 @@ class Loader {
       return Error(Errc::config, "Include names " + p.string() + ", which does not exist",
                    "create it or use IncludeOptional");
     }
-    std::vector<fs::path> bases = {p.root_path()};
-    std::vector<std::string> parts;
-    for (const fs::path& c : p.relative_path()) parts.push_back(c.string());
-    for (std::size_t k = 0; k < parts.size(); ++k) {
-      bool last = k + 1 == parts.size();
-      std::vector<fs::path> next;
-      for (const fs::path& b : bases) {
-        if (!has_wildcard(parts[k])) {
-          next.push_back(b / parts[k]);
-          continue;
-        }
-        std::vector<std::string> names;
-        std::error_code ec;
-        for (fs::directory_iterator it(b, ec), end; !ec && it != end; it.increment(ec))
-          names.push_back(it->path().filename().string());
-        std::sort(names.begin(), names.end());
-        for (const std::string& name : names) {
-          if (::fnmatch(parts[k].c_str(), name.c_str(), FNM_PERIOD) != 0) continue;
-          fs::path m = b / name;
-          if (!last && !fs::is_directory(m, ec)) continue;
-          next.push_back(m);
-        }
-      }
-      bases = std::move(next);
-    }
+    ACMED_TRY(std::vector<fs::path> bases,
+              webconf::expand_glob(p, webconf::GlobOrder::per_component));
     std::vector<fs::path> found;
     for (const fs::path& m : bases) {
       std::error_code ec;
@@ -289,6 +278,7 @@ class Loader {
 
   const LoadOptions& m_options;
   Config& m_config;
+  webconf::IncludeStack m_stack{k_max_include_depth, webconf::Reentry::allow};
 };
 
 }  // namespace
@@ -324,7 +314,7 @@ bool would_include(const Config& config, const fs::path& path) {
   for (const fs::path& pattern : config.include_patterns) {
     std::string pat = pattern.string();
     if (::fnmatch(pat.c_str(), p.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) return true;
-    if (!has_wildcard(pat) && p.size() > pat.size() && p.compare(0, pat.size(), pat) == 0 &&
+    if (!webconf::has_glob(pat) && p.size() > pat.size() && p.compare(0, pat.size(), pat) == 0 &&
         p[pat.size()] == '/')
       return true;
   }
@@ -471,22 +461,13 @@ std::set<std::string> parse_dump_vhosts(std::string_view output) {
 }
 
 Status compare_includes(const Config& config, const std::vector<fs::path>& apache_files) {
-  std::set<fs::path> ours;
-  for (const LoadedFile& f : config.files) ours.insert(f.path.lexically_normal());
-  std::set<fs::path> theirs;
-  for (const fs::path& p : apache_files) theirs.insert(p.lexically_normal());
-  std::string missing;
-  for (const fs::path& p : theirs)
-    if (!ours.count(p)) missing += " " + p.string();
-  std::string extra;
-  for (const fs::path& p : ours)
-    if (!theirs.count(p)) extra += " " + p.string();
-  if (missing.empty() && extra.empty()) return ok_status();
-  std::string msg = "acmed's view of the apache configuration differs from apache's own";
-  if (!missing.empty()) msg += "; apache loads, acmed did not:" + missing;
-  if (!extra.empty()) msg += "; acmed loaded, apache does not:" + extra;
-  return Error(Errc::config, msg,
-               "acmed edits nothing on a partial view; please report this layout as a bug");
+  std::vector<fs::path> ours;
+  for (const LoadedFile& f : config.files) ours.push_back(f.path.lexically_normal());
+  std::vector<fs::path> theirs;
+  for (const fs::path& p : apache_files) theirs.push_back(p.lexically_normal());
+  return webconf::compare_file_sets(
+      ours, theirs, "apache", "`apache2ctl -D DUMP_INCLUDES`",
+      "acmed edits nothing on a partial view; please report this layout as a bug");
 }
 
 Status compare_vhosts(const Config& config, const std::set<std::string>& apache_vhosts) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "plugins/apache/syntax.hpp"
+#include "plugins/webconf/files.hpp"
 
 #include "acmed/util/result.hpp"
 
@@ -30,12 +31,9 @@ struct LoadOptions {
   std::set<std::string> defines;  // -D NAME given on apache's command line
 };
 
-struct LoadedFile {
-  fs::path path;       // as apache names it (may be a symlink in sites-enabled/)
-  fs::path real_path;  // the file behind any symlinks: where edits go
-  std::string bytes;   // content as read
-  ConfigFile tree;
-};
+// One loaded file: path as apache names it (may be a symlink in sites-enabled/), real_path (the
+// file behind any symlinks: where edits go), bytes as read, tree.
+using LoadedFile = webconf::SourceFile<ConfigFile>;
 
 // Where a node sits: which file, and the child indexes from the file's top level down.
 struct NodeRef {
@@ -62,6 +60,7 @@ struct Config {
   std::vector<VirtualHost> vhosts;          // active ones, in config order
   std::vector<std::string> listen;          // Listen arguments, resolved
   std::vector<fs::path> include_patterns;   // every active Include, absolute, variables resolved
+  std::vector<std::string> warnings;        // what httpd accepts but warns about, "file:line: ..."
 
   // The node a NodeRef points at.
   Node& node(const NodeRef& ref);

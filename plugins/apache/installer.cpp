@@ -1,11 +1,13 @@
 #include "plugins/apache/installer.hpp"
 
 #include "plugins/apache/vhost.hpp"
+#include "plugins/webconf/tls_check.hpp"
 
 #include "acmed/install/transaction.hpp"
 #include "acmed/sys/fs.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <optional>
 
@@ -109,8 +111,10 @@ class Planner {
     if (names.empty()) return Error(Errc::usage, "no names to install a certificate for");
     // certbot's defaults name Debian's a2enmod/a2ensite, which acmed imitates itself (inside
     // the transaction, so rollback undoes them); any other program is refused.
-    bool debian_enmod = m_options.enmod.empty() || fs::path(m_options.enmod).filename() == "a2enmod";
-    bool debian_ensite = m_options.ensite.empty() || fs::path(m_options.ensite).filename() == "a2ensite";
+    bool debian_enmod =
+        m_options.enmod.empty() || fs::path(m_options.enmod).filename() == "a2enmod";
+    bool debian_ensite =
+        m_options.ensite.empty() || fs::path(m_options.ensite).filename() == "a2ensite";
     if (!debian_enmod || !debian_ensite) {
       return Error(
           Errc::usage, "--apache-enmod/--apache-ensite accept only a2enmod/a2ensite",
@@ -158,24 +162,42 @@ class Planner {
     for (auto& [v, group] : existing_ssl) edit_ssl_in_place(v, group, deploy, hsts, uir);
     for (auto& [v, group] : from_port80) ACMED_CHECK(ssl_vhost(v, group, deploy, hsts, uir));
     for (auto& [v, group] : redirects) add_redirect(v, group);
-    if (deploy) {
-      fs::path opts = m_options.config_dir / k_options_file;
-      std::error_code ec;
-      if (!fs::exists(opts, ec)) {
-        m_plan.set(install::FileChange{opts, std::nullopt, options_file_text(), 0644});
-        m_plan.notes.push_back("TLS options written once to " + opts.string());
-      }
+    if (deploy)
+      webconf::add_options_file(m_plan, m_options.config_dir / k_options_file, options_file_text());
+    for (std::size_t f : m_edited)
+      webconf::add_if_edited(m_plan, m_config.files[f], webconf::WritePath::real);
+    if (m_unwritable) {
+      std::string shown;
+      for (char c : *m_unwritable)
+        shown += c == '\n' ? "\\n" : c == '\r' ? "\\r" : std::string(1, c);
+      return Error(Errc::invalid_input,
+                   "acmed will not write \"" + shown +
+                       "\" into apache's configuration: apache has no way to express a line "
+                       "break (CR or LF) in a value",
+                   "use paths and names without line breaks");
     }
-    for (std::size_t f : m_edited) {
-      const LoadedFile& lf = m_config.files[f];
-      std::string now = print(lf.tree);
-      if (now != lf.bytes)
-        m_plan.set(install::FileChange{lf.real_path, lf.bytes, std::move(now), 0644});
-    }
+    for (const std::string& w : m_config.warnings) m_plan.notes.push_back("warning: " + w);
     return std::move(m_plan);
   }
 
  private:
+  // The directive writers: make_directive/make_section, refusing (for run() to report) a value
+  // with CR or LF, which apache cannot read back.
+  Line directive(std::string_view indent, std::string_view name,
+                 const std::vector<std::string>& args, std::string_view eol) {
+    note_unwritable(args);
+    return make_directive(indent, name, args, eol);
+  }
+  Node section(std::string_view indent, std::string_view name, const std::vector<std::string>& args,
+               std::string_view eol) {
+    note_unwritable(args);
+    return make_section(indent, name, args, eol);
+  }
+  void note_unwritable(const std::vector<std::string>& args) {
+    for (const std::string& a : args)
+      if (!writable_value(a) && !m_unwritable) m_unwritable = a;
+  }
+
   static bool has(std::span<const install::Enhancement> list, install::Enhancement e) {
     return std::find(list.begin(), list.end(), e) != list.end();
   }
@@ -274,18 +296,17 @@ class Planner {
         if (!c.is_directive() || !c.head.is(name)) continue;
         auto args = c.head.args();
         if (args.size() == 1 && args[0] == value) return;
-        c.head = make_directive(c.head.indent, c.head.words[0].raw, {value}, c.head.eol);
+        c.head = directive(c.head.indent, c.head.words[0].raw, {value}, c.head.eol);
         return;
       }
-      append_node(ssl->children, Node{make_directive(indent, name, {value}, eol), {}, {}}, eol);
+      append_node(ssl->children, Node{directive(indent, name, {value}, eol), {}, {}}, eol);
     };
     if (deploy) {
       if (fresh == Fresh::yes) {
         append_node(ssl->children,
                     Node{make_comment(indent, "acmed: certificate and TLS settings", eol), {}, {}},
                     eol);
-        append_node(ssl->children, Node{make_directive(indent, "SSLEngine", {"on"}, eol), {}, {}},
-                    eol);
+        append_node(ssl->children, Node{directive(indent, "SSLEngine", {"on"}, eol), {}, {}}, eol);
       }
       ensure("SSLCertificateFile", deploy->fullchain_path.string());
       ensure("SSLCertificateKeyFile", deploy->key_path.string());
@@ -295,28 +316,28 @@ class Planner {
       });
       if (fresh == Fresh::yes || !own_tls) {
         fs::path opts = m_options.config_dir / k_options_file;
-        append_node(ssl->children,
-                    Node{make_directive(indent, "Include", {opts.string()}, eol), {}, {}}, eol);
+        append_node(ssl->children, Node{directive(indent, "Include", {opts.string()}, eol), {}, {}},
+                    eol);
       }
     }
     if (hsts && !has_header(*ssl, "Strict-Transport-Security")) {
       append_node(ssl->children, Node{make_comment(indent, "acmed: HSTS", eol), {}, {}}, eol);
-      append_node(ssl->children,
-                  Node{make_directive(
-                           indent, "Header",
-                           {"always", "set", "Strict-Transport-Security", "max-age=31536000"}, eol),
-                       {},
-                       {}},
-                  eol);
+      append_node(
+          ssl->children,
+          Node{directive(indent, "Header",
+                         {"always", "set", "Strict-Transport-Security", "max-age=31536000"}, eol),
+               {},
+               {}},
+          eol);
     }
     if (uir && !has_header(*ssl, "Content-Security-Policy")) {
       append_node(ssl->children,
                   Node{make_comment(indent, "acmed: upgrade insecure requests", eol), {}, {}}, eol);
       append_node(
           ssl->children,
-          Node{make_directive(
-                   indent, "Header",
-                   {"always", "set", "Content-Security-Policy", "upgrade-insecure-requests"}, eol),
+          Node{directive(indent, "Header",
+                         {"always", "set", "Content-Security-Policy", "upgrade-insecure-requests"},
+                         eol),
                {},
                {}},
           eol);
@@ -407,12 +428,12 @@ class Planner {
             eol),
         {},
         {}});
-    Node ifmod = make_section("", "IfModule", {"mod_ssl.c"}, eol);
+    Node ifmod = section("", "IfModule", {"mod_ssl.c"}, eol);
     if (!listens_on_https()) {
       append_node(ifmod.children,
-                  Node{make_directive("", "Listen", {m_options.https_port}, eol), {}, {}}, eol);
+                  Node{directive("", "Listen", {m_options.https_port}, eol), {}, {}}, eol);
     }
-    Node vhost = make_section("", "VirtualHost", addresses, eol);
+    Node vhost = section("", "VirtualHost", addresses, eol);
     vhost.head.words[0].raw = port80.head.words[0].raw;  // keep the user's spelling
     vhost.close.words[0].raw = port80.close.words[0].raw;
     vhost.children = carry_over(port80.children);
@@ -461,22 +482,21 @@ class Planner {
     std::vector<Node> lines;
     lines.push_back(Node{
         make_comment(indent, "acmed: redirect to HTTPS, ACME challenges excepted", eol), {}, {}});
-    lines.push_back(Node{make_directive(indent, "RewriteEngine", {"on"}, eol), {}, {}});
+    lines.push_back(Node{directive(indent, "RewriteEngine", {"on"}, eol), {}, {}});
     for (std::size_t i = 0; i < names.size(); ++i) {
       std::vector<std::string> args = {"%{SERVER_NAME}", "=" + names[i]};
       if (i + 1 < names.size()) args.push_back("[OR]");
-      lines.push_back(Node{make_directive(indent, "RewriteCond", args, eol), {}, {}});
+      lines.push_back(Node{directive(indent, "RewriteCond", args, eol), {}, {}});
     }
-    lines.push_back(
-        Node{make_directive(indent, "RewriteCond",
-                            {"%{REQUEST_URI}", "!^/\\.well-known/acme-challenge/"}, eol),
-             {},
-             {}});
+    lines.push_back(Node{directive(indent, "RewriteCond",
+                                   {"%{REQUEST_URI}", "!^/\\.well-known/acme-challenge/"}, eol),
+                         {},
+                         {}});
     std::string port = m_options.https_port == "443" ? "" : ":" + m_options.https_port;
     lines.push_back(Node{
-        make_directive(
-            indent, "RewriteRule",
-            {"^", "https://%{SERVER_NAME}" + port + "%{REQUEST_URI}", "[END,NE,R=permanent]"}, eol),
+        directive(indent, "RewriteRule",
+                  {"^", "https://%{SERVER_NAME}" + port + "%{REQUEST_URI}", "[END,NE,R=permanent]"},
+                  eol),
         {},
         {}});
     // Insert after the last non-blank child, so a trailing blank line stays before </VirtualHost>.
@@ -497,8 +517,9 @@ class Planner {
   Config& m_config;
   const Options& m_options;
   install::Plan m_plan;
-  std::vector<std::size_t> m_edited;   // files whose tree changed
-  std::vector<std::string> m_enabled;  // modules planned for enabling
+  std::vector<std::size_t> m_edited;        // files whose tree changed
+  std::vector<std::string> m_enabled;       // modules planned for enabling
+  std::optional<std::string> m_unwritable;  // first value a directive writer refused
 };
 
 }  // namespace
@@ -542,8 +563,8 @@ namespace {
 
 class ApacheInstaller final : public install::Installer {
  public:
-  ApacheInstaller(const Options& options, sys::ProcessRunner& runner, TlsCheck check)
-      : m_control(options, runner), m_check(std::move(check)) {}
+  ApacheInstaller(const Options& options, sys::ProcessRunner& runner)
+      : m_control(options, runner) {}
 
   std::string name() const override { return "apache"; }
   std::map<std::string, std::string> settings() const override { return m_control.settings(); }
@@ -561,24 +582,54 @@ class ApacheInstaller final : public install::Installer {
     return plan_changes(config, m_control.options(), names, nullptr, enhancements);
   }
 
+  // The served certificate, asked on each name's HTTPS vhost address and the https port.
   Status check_deployed(const install::DeployRequest& request) override {
-    if (!m_check) return ok_status();
+    const Options& o = m_control.options();
+    int port = 0;
+    auto [end, ec] =
+        std::from_chars(o.https_port.data(), o.https_port.data() + o.https_port.size(), port);
+    if (ec != std::errc() || end != o.https_port.data() + o.https_port.size() || port <= 0 ||
+        port > 65535) {
+      return Error(Errc::usage, "the HTTPS port " + o.https_port + " is not a port number");
+    }
+    ACMED_TRY(Config config, load(LoadOptions{o.server_root, {}, {}, {}}));
     for (const std::string& name : request.names) {
-      ACMED_CHECK(m_check(name, request.fullchain_path));
+      webconf::TlsCheck check{
+          "apache", webconf::check_address(vhost_hosts(config, name), o.tls_check_address), port,
+          o.tls_check_wait};
+      ACMED_CHECK(webconf::check_served(check, name, request.fullchain_path));
     }
     return ok_status();
   }
 
  private:
+  // Host parts of the addresses of the SSL vhosts on the https port that serve `name`.
+  std::vector<std::string> vhost_hosts(const Config& config, const std::string& name) const {
+    const Options& o = m_control.options();
+    std::vector<std::string> out;
+    for (const VirtualHost& vh : config.vhosts) {
+      if (!vh.ssl || vh.in_macro) continue;
+      bool serves = iequals(vh.server_name, name) ||
+                    std::any_of(vh.aliases.begin(), vh.aliases.end(),
+                                [&](const std::string& a) { return name_matches(a, name); });
+      if (!serves) continue;
+      for (const std::string& a : vh.addresses) {
+        std::string port = address_port(a);
+        if (port != o.https_port) continue;
+        out.push_back(a.substr(0, a.size() - port.size() - 1));
+      }
+    }
+    return out;
+  }
+
   ApacheControl m_control;
-  TlsCheck m_check;
 };
 
 }  // namespace
 
 std::unique_ptr<install::Installer> make_installer(const Options& options,
-                                                   sys::ProcessRunner& runner, TlsCheck check) {
-  return std::make_unique<ApacheInstaller>(options, runner, std::move(check));
+                                                   sys::ProcessRunner& runner) {
+  return std::make_unique<ApacheInstaller>(options, runner);
 }
 
 }  // namespace acmed::plugins::apache

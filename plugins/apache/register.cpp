@@ -1,6 +1,5 @@
 // The apache plugin's registration: authenticator and installer, both through the running apache2.
 #include "plugins/apache/apache.hpp"
-#include "plugins/nginx/tls_check.hpp"
 #include "plugins/plugin.hpp"
 
 namespace acmed::plugins {
@@ -19,20 +18,6 @@ Result<apache::Options> options(const BuildContext& ctx) {
   o.config_dir = ctx.env.config_dir;
   o.work_dir = ctx.env.work_dir;
   return o;
-}
-
-// The post-reload check: the one TLS check implementation (kept with nginx today).
-apache::TlsCheck tls_check() {
-  return [](const std::string& name, const std::filesystem::path& fullchain) -> Status {
-    ACMED_TRY(auto want, nginx::leaf_der_from_pem_file(fullchain));
-    ACMED_TRY(auto got,
-              nginx::served_leaf_der("127.0.0.1", 443, name, std::chrono::milliseconds(5000)));
-    if (got != want) {
-      return Error(Errc::server, "apache serves another certificate for " + name + " (" +
-                                     nginx::der_fingerprint(got) + ")");
-    }
-    return {};
-  };
 }
 
 }  // namespace
@@ -61,7 +46,7 @@ const Plugin& apache_plugin() {
       },
       .installer = [](const BuildContext& ctx) -> Result<std::unique_ptr<install::Installer>> {
         ACMED_TRY(auto o, options(ctx));
-        return apache::make_installer(o, *ctx.env.runner, tls_check());
+        return apache::make_installer(o, *ctx.env.runner);
       },
   };
   return plugin;

@@ -1,5 +1,7 @@
 #include "plugins/apache/syntax.hpp"
 
+#include "plugins/webconf/files.hpp"
+
 #include "acmed/sys/fs.hpp"
 
 #include <algorithm>
@@ -37,39 +39,39 @@ std::vector<Logical> split_lines(std::string_view bytes) {
     Logical l;
     l.begin = pos;
     l.line_no = line_no;
+    auto append = [&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) {
+        l.text.push_back(bytes[i]);
+        l.at.push_back(i);
+      }
+    };
     while (true) {
       std::size_t nl = bytes.find('\n', pos);
+      std::size_t end = nl == std::string_view::npos ? bytes.size() : nl;  // content end
+      if (nl != std::string_view::npos && end > pos && bytes[end - 1] == '\r') --end;
+      // httpd reads a line as a C string: a NUL ends its text, the rest is ignored, and such a
+      // line never continues (checked with apache2 -t). The ignored bytes stay in the tail.
+      std::size_t nul = bytes.substr(pos, end - pos).find('\0');
+      std::size_t stop = nul == std::string_view::npos ? end : pos + nul;
+      bool continued = nl != std::string_view::npos && nul == std::string_view::npos && end > pos &&
+                       bytes[end - 1] == '\\';
+      append(pos, continued ? end - 1 : stop);
       if (nl == std::string_view::npos) {  // last line, no newline
-        for (std::size_t i = pos; i < bytes.size(); ++i) {
-          l.text.push_back(bytes[i]);
-          l.at.push_back(i);
-        }
         l.at.push_back(bytes.size());
         pos = bytes.size();
         break;
       }
       ++line_no;
-      std::size_t end = nl;  // content end of this physical line
-      if (end > pos && bytes[end - 1] == '\r') --end;
-      if (end > pos && bytes[end - 1] == '\\') {  // continuation
-        for (std::size_t i = pos; i < end - 1; ++i) {
-          l.text.push_back(bytes[i]);
-          l.at.push_back(i);
-        }
-        pos = nl + 1;
+      pos = nl + 1;
+      if (continued) {
         if (pos >= bytes.size()) {  // a continuation at the very end of the file
           l.at.push_back(bytes.size());
           break;
         }
         continue;
       }
-      for (std::size_t i = pos; i < end; ++i) {
-        l.text.push_back(bytes[i]);
-        l.at.push_back(i);
-      }
       l.at.push_back(end);
       l.eol = std::string(bytes.substr(end, nl + 1 - end));
-      pos = nl + 1;
       break;
     }
     out.push_back(std::move(l));
@@ -122,10 +124,25 @@ class Parser {
       m_line = &l;
       ACMED_CHECK(line(0, l.eol));
     }
-    if (!m_open.empty()) {
-      const Node& n = m_open.back();
-      return error(n.head.line_no, "<" + n.head.name() + "> is not closed",
-                   "add </" + n.head.name() + "> at the end of the section");
+    // httpd reads a conditional section to the end of the file when its close tag is missing
+    // (and says "Expected </IfModule>" only when it skips the section: see the loader).
+    while (!m_open.empty()) {
+      Node n = std::move(m_open.back());
+      m_open.pop_back();
+      std::string name = n.head.name();
+      if (!is_conditional_section(name)) {
+        return error(n.head.line_no, "<" + name + "> is not closed",
+                     "add </" + name + "> at the end of the section");
+      }
+      n.closed_at_eof = true;
+      n.close = Line{};
+      n.close.kind = LineKind::close;
+      n.close.line_no = n.head.line_no;
+      file.warnings.push_back(m_path.string() + ":" + std::to_string(n.head.line_no) + ": <" +
+                              name +
+                              "> is not closed; read as closed at the end of the file, as "
+                              "httpd does");
+      current().push_back(std::move(n));
     }
     file.nodes = std::move(m_top);
     return file;
@@ -181,21 +198,27 @@ class Parser {
     if (t.compare(p, 2, "</") == 0) return close_tag(std::move(out), p, end, eol);
     if (t[p] == '<') return open_tag(std::move(out), p, end, eol);
     out.kind = LineKind::directive;
-    std::size_t q = p;
     m_last_end = p;
-    while (q < end) {
-      Word w;
-      std::size_t e = get_word(t, q, end, w.value);
-      w.space = raw(m_last_end, q);
-      w.raw = raw(q, e);
-      out.words.push_back(std::move(w));
-      m_last_end = e;
-      q = skip_space(e, end);
-    }
+    read_words(out, p, end);
     out.tail = raw(m_last_end, len);
     out.eol = eol;
     current().push_back(Node{std::move(out), {}, {}});
     return ok_status();
+  }
+
+  // Appends the words of the text from `q` to `limit` to `out`, each with the bytes before it
+  // (from m_last_end); m_last_end ends after the last word.
+  void read_words(Line& out, std::size_t q, std::size_t limit) {
+    const std::string& t = m_line->text;
+    while (q < limit) {
+      Word w;
+      std::size_t e = get_word(t, q, limit, w.value);
+      w.space = raw(m_last_end, q);
+      w.raw = raw(q, e);
+      out.words.push_back(std::move(w));
+      m_last_end = e;
+      q = skip_space(e, limit);
+    }
   }
 
   Status open_tag(Line out, std::size_t p, std::size_t end, const std::string& eol) {
@@ -205,23 +228,19 @@ class Parser {
     while (name_end < end && !is_space(t[name_end]) && t[name_end] != '>') ++name_end;
     std::size_t gt = t.rfind('>', end == 0 ? 0 : end - 1);
     if (gt == std::string::npos || gt < name_end) {
-      return error(
-          out.line_no,
-          "<" + t.substr(p + 1, name_end - p - 1) + "> directive is missing its closing '>'",
-          "end the section's first line with '>'");
+      std::string tag = "<" + t.substr(p + 1, name_end - p - 1) + ">";
+      // httpd reads "<Name" alone as the section with no arguments (core.c checks the
+      // arguments before the '>'), and says so.
+      if (skip_space(name_end, end) == end) {
+        return error(out.line_no, tag + " directive requires additional arguments",
+                     "write " + tag.substr(0, tag.size() - 1) + " arguments>");
+      }
+      return error(out.line_no, tag + " directive missing closing '>'",
+                   "end the section's first line with '>'");
     }
     out.words.push_back(Word{"", raw(p, name_end), t.substr(p, name_end - p)});
     m_last_end = name_end;
-    std::size_t q = skip_space(name_end, gt);
-    while (q < gt) {
-      Word w;
-      std::size_t e = get_word(t, q, gt, w.value);
-      w.space = raw(m_last_end, q);
-      w.raw = raw(q, e);
-      out.words.push_back(std::move(w));
-      m_last_end = e;
-      q = skip_space(e, gt);
-    }
+    read_words(out, skip_space(name_end, gt), gt);
     out.tail = raw(m_last_end, t.size());
     out.eol = eol;
     if (out.name().empty()) {
@@ -258,18 +277,12 @@ class Parser {
                        std::to_string(section.head.line_no),
                    "close the sections in the order they were opened");
     }
-    std::size_t next = skip_space(e, end);
-    bool another_close = next < end && t.compare(next, 2, "</") == 0;
-    if (another_close) {
-      out.tail.clear();
-      out.eol.clear();
-    } else {
-      out.tail = raw(e, t.size());  // apache ignores anything after the close tag
-      out.eol = eol;
-    }
+    // httpd ignores the rest of the line, another close tag included (apache2 -t agrees).
+    section.close_has_text = skip_space(e, end) < end;
+    out.tail = raw(e, t.size());
+    out.eol = eol;
     section.close = std::move(out);
     current().push_back(std::move(section));
-    if (another_close) return line(e, eol);
     return ok_status();
   }
 
@@ -314,12 +327,8 @@ void min_indent_step(const std::vector<Node>& nodes, std::string& best) {
     if (!n.is_section()) continue;
     for (const Node& c : n.children) {
       if (c.head.kind == LineKind::blank) continue;
-      const std::string& ci = c.head.indent;
-      const std::string& hi = n.head.indent;
-      if (ci.size() > hi.size() && ci.compare(0, hi.size(), hi) == 0) {
-        std::string step = ci.substr(hi.size());
-        if (best.empty() || step.size() < best.size()) best = step;
-      }
+      std::string step = webconf::indent_step(n.head.indent, c.head.indent);
+      if (!step.empty() && (best.empty() || step.size() < best.size())) best = step;
       break;
     }
     min_indent_step(n.children, best);
@@ -369,6 +378,16 @@ std::string print(const Node& node) {
   std::string out;
   print_nodes({node}, out);
   return out;
+}
+
+bool is_conditional_section(std::string_view name) {
+  for (const char* c : {"IfModule", "IfDefine", "IfVersion", "IfFile", "IfDirective", "IfSection"})
+    if (iequals(name, c)) return true;
+  return false;
+}
+
+bool writable_value(std::string_view value) {
+  return value.find_first_of("\r\n") == std::string_view::npos;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -439,7 +458,7 @@ std::string file_eol(const ConfigFile& file) {
 std::string indent_unit(const ConfigFile& file) {
   std::string best;
   min_indent_step(file.nodes, best);
-  return best.empty() ? std::string("    ") : best;
+  return best.empty() ? std::string(webconf::k_default_indent) : best;
 }
 
 std::string child_indent(const Node& section, std::string_view unit) {
@@ -452,6 +471,16 @@ std::string child_indent(const Node& section, std::string_view unit) {
 void append_node(std::vector<Node>& list, Node node, std::string_view eol) {
   if (!list.empty()) {
     Node* last = &list.back();
+    if (last->is_section() && last->closed_at_eof) {
+      std::string close = "</" + last->head.name() + ">";
+      last->close.words = {Word{"", close, close}};
+      last->closed_at_eof = false;
+      const Node* inner = last->children.empty() ? last : &last->children.back();
+      const Line& before = inner == last         ? last->head
+                           : inner->is_section() ? inner->close
+                                                 : inner->head;
+      if (before.eol.empty()) last->close.indent = std::string(eol);
+    }
     Line* line = last->is_section() ? &last->close : &last->head;
     if (line->eol.empty()) line->eol = eol;
   }

@@ -4,8 +4,12 @@
 // server/config.c): a line ending in a backslash continues on the next one (comments included);
 // a logical line whose first non-blank byte is '#' is a comment (a '#' later in a line is data);
 // words are bare or quoted with " or ', where \" (inside that quote) and \\ are escapes; a line
-// starting with '<' opens a section that ends at the last '>' of the line, "</Name>" closes it,
-// and further "</Other>" on the same line close the enclosing ones.
+// starting with '<' opens a section that ends at the last '>' of the line; a line whose first
+// word is "</Name>" closes it, and httpd ignores the rest of that line (a second close tag there
+// closes nothing). A NUL byte ends a line's text (httpd reads lines as C strings), and such a
+// line is never continued. A conditional section (<IfModule>, <IfDefine>, <IfVersion>, <IfFile>,
+// <IfDirective>, <IfSection>) still open at the end of a file is closed there, as httpd does,
+// with a warning; any other open section is an error.
 //
 // Every byte of a file belongs to some Line (indentation, a word and the bytes before it, the
 // tail, the end of line), so printing an unmodified tree gives back the file byte for byte.
@@ -54,7 +58,12 @@ struct Line {
 struct Node {
   Line head;
   std::vector<Node> children;  // sections only
-  Line close;                  // sections only
+  Line close;                  // sections only; empty (prints nothing) when closed_at_eof
+  // Sections only: text follows the close tag on its line. httpd ignores it, but then does not
+  // take the line as the end of a conditional section it is reading (config.c compares the
+  // whole line): the loader refuses that case as httpd does.
+  bool close_has_text = false;
+  bool closed_at_eof = false;  // a conditional section left open at the end of its file
 
   bool is_section() const { return head.kind == LineKind::open; }
   bool is_directive() const { return head.kind == LineKind::directive; }
@@ -63,10 +72,19 @@ struct Node {
 struct ConfigFile {
   std::filesystem::path path;  // as loaded (the real path after following symlinks)
   std::vector<Node> nodes;
+  std::vector<std::string> warnings;  // "path:line: ..." for shapes httpd accepts with a warning
 };
 
+// True for the sections httpd evaluates at read time (<IfModule>, <IfDefine>, <IfVersion>,
+// <IfFile>, <IfDirective>, <IfSection>), compared case-insensitively.
+bool is_conditional_section(std::string_view name);
+
+// True if `value` can be written into a directive: apache has no escape for CR or LF.
+bool writable_value(std::string_view value);
+
 // Parses `bytes` read from `path` (used in messages). Errc::config with "path:line: ..." for an
-// unclosed section, a close tag that does not match, or a tag without its closing '>'.
+// unclosed section (other than a conditional one), a close tag that does not match, a tag
+// without its closing '>', or a section tag without arguments and without '>'.
 Result<ConfigFile> parse(std::string_view bytes, const std::filesystem::path& path);
 
 // Reads and parses a file. Errc::not_found / Errc::io when it cannot be read.
@@ -101,7 +119,8 @@ std::string indent_unit(const ConfigFile& file);
 std::string child_indent(const Node& section, std::string_view unit);
 
 // Appends `node` at the end of `list` (a file's top level or a section body), making sure the
-// line before it ends with a newline. Never changes the bytes of other lines otherwise.
+// line before it ends with a newline; a conditional section closed at the end of the file gets
+// its close tag written, so that `node` stays outside it. Never changes other lines otherwise.
 void append_node(std::vector<Node>& list, Node node, std::string_view eol);
 
 }  // namespace acmed::plugins::apache

@@ -1,9 +1,8 @@
 #include "plugins/nginx/edit.hpp"
 #include "plugins/nginx/nginx.hpp"
 #include "plugins/nginx/servers.hpp"
-#include "plugins/nginx/tls_check.hpp"
-
-#include "acmed/install/transaction.hpp"
+#include "plugins/webconf/http01.hpp"
+#include "plugins/webconf/tls_check.hpp"
 
 #include <algorithm>
 #include <map>
@@ -14,14 +13,6 @@ namespace acmed::plugins::nginx {
 namespace {
 
 constexpr const char* k_challenge_marker = "# acmed http-01 challenge (temporary)";
-
-// Key authorizations are token "." base64url thumbprint (RFC 8555 section 8.1).
-bool key_authorization_is_safe(std::string_view ka) {
-  return !ka.empty() && ka.size() <= 512 && std::all_of(ka.begin(), ka.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-  });
-}
 
 // Removes challenge snippets a crashed run may have left behind. Returns how many.
 int remove_stale_snippets(std::vector<Node>& nodes) {
@@ -50,12 +41,12 @@ class NginxAuthenticator final : public challenge::Authenticator {
  public:
   NginxAuthenticator(const Options& options, sys::ProcessRunner& runner)
       : m_options(options), m_control(options, runner) {}
-  ~NginxAuthenticator() override { cleanup({}); }
 
   std::string name() const override { return "nginx"; }
   std::vector<std::string> supported_types() const override { return {"http-01"}; }
 
   Status perform(std::span<const challenge::Task> tasks) override {
+    ACMED_CHECK(webconf::check_http01_tasks(name(), tasks));
     cleanup({});
     ACMED_TRY(Config config, m_control.load());
     for (std::size_t i = 0; i < config.file_count(); ++i)
@@ -64,14 +55,6 @@ class NginxAuthenticator final : public challenge::Authenticator {
     std::map<std::size_t, std::vector<std::string>> edits;
     std::map<std::size_t, std::vector<std::string>> early_edits;
     for (const auto& task : tasks) {
-      if (task.type != "http-01") {
-        return Error(Errc::usage, "the nginx authenticator answers http-01 only, not " + task.type +
-                                      " for " + task.identifier);
-      }
-      if (!challenge::token_is_safe(task.token) ||
-          !key_authorization_is_safe(task.key_authorization)) {
-        return Error(Errc::protocol, "unsafe challenge token for " + task.identifier);
-      }
       auto targets = select_servers(servers, task.identifier, m_options.http01_port, Tls::plain);
       auto tls = select_servers(servers, task.identifier, m_options.https_port, Tls::ssl);
       for (auto t : tls)
@@ -108,22 +91,13 @@ class NginxAuthenticator final : public challenge::Authenticator {
       }
     }
     install::Plan plan = plan_from(config);
-    m_tx = std::make_unique<install::Transaction>(m_control, fs::path(), install::Persist::no);
-    ACMED_CHECK(m_tx->apply(plan));
-    ACMED_CHECK(m_tx->test_and_reload());
+    ACMED_CHECK(m_edit.apply(m_control, plan));
     wait_until_answering(tasks);
     return {};
   }
 
-  void cleanup(std::span<const challenge::Task>) noexcept override {
-    if (!m_tx) return;
-    try {
-      (void)m_tx->rollback();  // restores the files byte for byte and reloads nginx
-    } catch (...) {
-      // cleanup never throws; a failed restore was already reported by the transaction
-    }
-    m_tx.reset();
-  }
+  // Restores the files byte for byte and reloads nginx.
+  void cleanup(std::span<const challenge::Task>) noexcept override { m_edit.undo(); }
 
  private:
   // `nginx -s reload` returns before the new workers answer, and old workers may still accept a
@@ -133,9 +107,9 @@ class NginxAuthenticator final : public challenge::Authenticator {
     auto deadline = std::chrono::steady_clock::now() + m_options.reload_wait;
     for (const auto& task : tasks) {
       for (int attempt = 0; attempt < 1000; ++attempt) {
-        auto response = probe_http(m_options.tls_check_address, m_options.http01_port,
-                                   task.identifier, "/.well-known/acme-challenge/" + task.token,
-                                   std::chrono::milliseconds(2000));
+        auto response = webconf::probe_http(
+            m_options.tls_check_address, m_options.http01_port, task.identifier,
+            "/.well-known/acme-challenge/" + task.token, std::chrono::milliseconds(2000));
         if (!response) {
           std::this_thread::sleep_for(m_options.challenge_settle);
           return;
@@ -152,7 +126,7 @@ class NginxAuthenticator final : public challenge::Authenticator {
 
   Options m_options;
   Control m_control;
-  std::unique_ptr<install::Transaction> m_tx;
+  webconf::TemporaryEdit m_edit;  // declared last: undone (nginx reloaded) before m_control goes
 };
 
 }  // namespace

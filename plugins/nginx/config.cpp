@@ -2,10 +2,7 @@
 
 #include "acmed/sys/fs.hpp"
 
-#include <glob.h>
-
 #include <algorithm>
-#include <set>
 
 namespace acmed::plugins::nginx {
 
@@ -18,23 +15,11 @@ std::string where(const ConfigFile& file, const Node& node) {
 }
 
 // nginx (ngx_conf_include) globs only when the name has a glob character; then no match is fine.
-bool has_glob(const std::string& s) {
-  return s.find_first_of("*?[") != std::string::npos;
-}
-
 Result<std::vector<fs::path>> expand_include(const fs::path& pattern, const std::string& at) {
-  if (!has_glob(pattern.string())) return std::vector<fs::path>{pattern};
-  glob_t g{};
-  int rc = ::glob(pattern.c_str(), 0, nullptr, &g);  // sorted, no dot files: as nginx
-  std::vector<fs::path> out;
-  if (rc == 0) {
-    for (std::size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-  }
-  ::globfree(&g);
-  if (rc != 0 && rc != GLOB_NOMATCH) {
-    return Error(Errc::io, at + ": cannot expand include pattern " + pattern.string());
-  }
-  return out;
+  if (!webconf::has_glob(pattern.string())) return std::vector<fs::path>{pattern};
+  auto paths = webconf::expand_glob(pattern, webconf::GlobOrder::whole_path);  // ngx_open_glob
+  if (!paths) return std::move(paths).error().with_context("at " + at);
+  return paths;
 }
 
 }  // namespace
@@ -45,33 +30,30 @@ Result<Config> Config::load(const fs::path& main_conf) {
   config.m_main = fs::absolute(main_conf, ec);
   if (ec) config.m_main = main_conf;
   config.m_prefix = config.m_main.parent_path();
-  std::vector<fs::path> stack;
+  webconf::IncludeStack stack(k_max_include_depth, webconf::Reentry::refuse);
   std::size_t index = 0;
   ACMED_CHECK(config.load_file(config.m_main, {}, {}, stack, index));
   return config;
 }
 
 Status Config::load_file(const fs::path& path, const std::vector<std::string>& context,
-                         const std::string& included_from, std::vector<fs::path>& stack,
+                         const std::string& included_from, webconf::IncludeStack& stack,
                          std::size_t& index_out) {
-  std::error_code ec;
-  fs::path real = fs::canonical(path, ec);
-  if (ec) {
-    Error e(Errc::config, "cannot read nginx config file " + path.string() + ": " + ec.message(),
-            "nginx would refuse this config too; fix the include or create the file");
+  auto resolved = webconf::real_path_of(path);
+  if (!resolved) {
+    Error e = std::move(resolved).error();
+    e.message = "nginx config file: " + e.message;
+    e.hint = "nginx would refuse this config too; fix the include or create the file";
     if (!included_from.empty()) e.with_context("included from " + included_from);
     return e;
   }
-  if (std::find(stack.begin(), stack.end(), real) != stack.end()) {
-    return Error(Errc::config, included_from + ": include cycle through " + path.string(),
-                 "remove the include that loops back");
-  }
+  fs::path real = *resolved;
+  // A file being read again inside itself is a cycle, whether or not it was loaded before.
+  ACMED_CHECK(stack.enter(real, path, included_from));
+  stack.leave();
   if (auto it = m_by_real_path.find(real); it != m_by_real_path.end()) {
     index_out = it->second;
     return {};
-  }
-  if (stack.size() >= k_max_include_depth) {
-    return Error(Errc::config, included_from + ": includes nested too deeply");
   }
   auto text = sys::read_file(real);
   if (!text) {
@@ -91,7 +73,7 @@ Status Config::load_file(const fs::path& path, const std::vector<std::string>& c
   auto file = std::make_unique<ConfigFile>();
   file->path = path;
   file->real_path = real;
-  file->text = std::move(text).value();
+  file->bytes = std::move(text).value();
   file->tree = std::move(tree).value();
   file->context = context;
   file->included_from = included_from;
@@ -99,15 +81,15 @@ Status Config::load_file(const fs::path& path, const std::vector<std::string>& c
   m_by_real_path[real] = index_out;
   m_files.push_back(std::move(file));
   std::size_t me = index_out;
-  stack.push_back(real);
+  ACMED_CHECK(stack.enter(real, path, included_from));
   std::vector<std::string> ctx = context;
   Status st = load_includes(me, m_files[me]->tree.nodes, ctx, stack);
-  stack.pop_back();
+  stack.leave();
   return st;
 }
 
 Status Config::load_includes(std::size_t file, std::vector<Node>& nodes,
-                             std::vector<std::string>& context, std::vector<fs::path>& stack) {
+                             std::vector<std::string>& context, webconf::IncludeStack& stack) {
   for (auto& node : nodes) {
     if (node.name() == "include" && node.kind == NodeKind::simple) {
       std::string at = where(*m_files[file], node);
@@ -213,27 +195,15 @@ Status cross_check_with_nginx(const Config& config, sys::ProcessRunner& runner,
                      " before acmed changed anything: " + res.err,
                  "fix the config until `nginx -t` passes, then run acmed again");
   }
-  std::set<fs::path> reported;
+  std::vector<fs::path> reported;
   for (const auto& name : files_in_dump(res.out)) {
-    std::error_code ec;
-    fs::path real = fs::canonical(name, ec);
-    reported.insert(ec ? fs::path(name) : real);
+    auto real = webconf::real_path_of(name);
+    reported.push_back(real ? *real : fs::path(name));
   }
-  auto ours_list = config.loaded_files();
-  std::set<fs::path> ours(ours_list.begin(), ours_list.end());
-  std::string only_nginx, only_ours;
-  for (const auto& p : reported)
-    if (!ours.count(p)) only_nginx += " " + p.string();
-  for (const auto& p : ours)
-    if (!reported.count(p)) only_ours += " " + p.string();
-  if (only_nginx.empty() && only_ours.empty()) return {};
-  std::string msg = "the files acmed read differ from the files `nginx -T` loads for " +
-                    config.main_conf().string() + ":";
-  if (!only_nginx.empty()) msg += " only nginx loads" + only_nginx + ";";
-  if (!only_ours.empty()) msg += " only acmed read" + only_ours + ";";
-  return Error(Errc::config, msg,
-               "acmed edits nothing when it cannot see the config nginx uses; check "
-               "--nginx-server-root and --nginx-ctl");
+  return webconf::compare_file_sets(config.loaded_files(), reported, "nginx",
+                                    "`nginx -T` for " + config.main_conf().string(),
+                                    "acmed edits nothing when it cannot see the config nginx "
+                                    "uses; check --nginx-server-root and --nginx-ctl");
 }
 
 }  // namespace acmed::plugins::nginx

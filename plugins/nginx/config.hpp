@@ -3,6 +3,7 @@
 #pragma once
 
 #include "plugins/nginx/syntax.hpp"
+#include "plugins/webconf/files.hpp"
 
 #include "acmed/sys/process.hpp"
 #include "acmed/util/result.hpp"
@@ -18,11 +19,9 @@ namespace acmed::plugins::nginx {
 
 namespace fs = std::filesystem;
 
-struct ConfigFile {
-  fs::path path;       // as nginx names it: absolute, glob already expanded
-  fs::path real_path;  // symlinks resolved (sites-enabled/x -> sites-available/x): edits go here
-  std::string text;    // the bytes read
-  SyntaxTree tree;
+// One loaded file (webconf::SourceFile: path as nginx names it, absolute with globs expanded;
+// real_path; bytes; tree) and where it was first included from.
+struct ConfigFile : webconf::SourceFile<SyntaxTree> {
   std::vector<std::string> context;  // enclosing blocks where it was first included: {"http"}
   std::string included_from;         // "/etc/nginx/nginx.conf:62", empty for the main file
 };
@@ -60,10 +59,10 @@ class Config {
 
  private:
   Status load_file(const fs::path& path, const std::vector<std::string>& context,
-                   const std::string& included_from, std::vector<fs::path>& stack,
+                   const std::string& included_from, webconf::IncludeStack& stack,
                    std::size_t& index_out);
   Status load_includes(std::size_t file, std::vector<Node>& nodes,
-                       std::vector<std::string>& context, std::vector<fs::path>& stack);
+                       std::vector<std::string>& context, webconf::IncludeStack& stack);
   void walk_nodes(std::size_t file, std::vector<Node>& nodes, std::vector<std::string>& context,
                   const std::function<void(DirectiveRef, const std::vector<std::string>&)>& fn,
                   int depth);

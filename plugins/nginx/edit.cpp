@@ -10,12 +10,9 @@
 
 namespace acmed::plugins::nginx {
 
-namespace {
+using webconf::after_last_newline;
 
-std::string after_last_newline(const std::string& trivia) {
-  auto nl = trivia.rfind('\n');
-  return nl == std::string::npos ? std::string() : trivia.substr(nl + 1);
-}
+namespace {
 
 // True if `trivia` starts a new line before anything else (blanks and '\r' allowed).
 bool starts_new_line(const std::string& trivia) {
@@ -163,7 +160,7 @@ std::string body_indent(const Node& block) {
   for (const auto& child : block.children) {
     if (child.before.find('\n') != std::string::npos) return after_last_newline(child.before);
   }
-  return after_last_newline(block.before) + "    ";
+  return after_last_newline(block.before) + std::string(webconf::k_default_indent);
 }
 
 std::size_t position_after_last(const Node& block, std::string_view name) {
@@ -203,11 +200,9 @@ Status insert_lines(Node& block, std::size_t pos, const std::vector<std::string>
 
 install::Plan plan_from(const Config& config) {
   install::Plan plan;
-  for (std::size_t i = 0; i < config.file_count(); ++i) {
-    const ConfigFile& f = config.file(i);
-    std::string now = print(f.tree);
-    if (now != f.text) plan.set(install::FileChange{f.path, f.text, std::move(now), 0644});
-  }
+  // As nginx names the file: the installer only edits files under the server root.
+  for (std::size_t i = 0; i < config.file_count(); ++i)
+    webconf::add_if_edited(plan, config.file(i), webconf::WritePath::as_named);
   return plan;
 }
 

@@ -1,13 +1,12 @@
 #include "plugins/nginx/edit.hpp"
 #include "plugins/nginx/nginx.hpp"
 #include "plugins/nginx/servers.hpp"
-#include "plugins/nginx/tls_check.hpp"
+#include "plugins/webconf/tls_check.hpp"
 
 #include "acmed/sys/fs.hpp"
 
 #include <algorithm>
 #include <map>
-#include <thread>
 
 namespace acmed::plugins::nginx {
 
@@ -119,10 +118,7 @@ class NginxInstaller final : public install::Installer {
     install::Plan edited = plan_from(config);
     ACMED_CHECK(check_inside_root(edited));
     for (auto& c : edited.changes) plan.set(std::move(c));
-    std::error_code ec;
-    if (!fs::exists(options_path, ec)) {
-      plan.set(install::FileChange{options_path, std::nullopt, tls_options_text(), 0644});
-    }
+    webconf::add_options_file(plan, options_path, tls_options_text());
     return plan;
   }
 
@@ -154,54 +150,21 @@ class NginxInstaller final : public install::Installer {
   }
 
   Status check_deployed(const install::DeployRequest& request) override {
-    ACMED_TRY(std::string ours, leaf_der_from_pem_file(request.fullchain_path));
     ACMED_TRY(Config config, Config::load(m_control.main_conf()));
     auto servers = http_servers(config);
     for (const auto& host : request.names) {
-      std::string address = check_address(servers, host);
-      auto deadline = std::chrono::steady_clock::now() + m_options.reload_wait;
-      std::string last;
-      for (int attempt = 0; attempt < 100; ++attempt) {
-        auto served = served_leaf_der(address, m_options.tls_check_port, host,
-                                      std::chrono::milliseconds(3000));
-        if (served && *served == ours) {
-          last.clear();
-          break;
-        }
-        last = served ? "it serves the certificate " + der_fingerprint(*served) + " instead of " +
-                            der_fingerprint(ours)
-                      : served.error().message;
-        if (std::chrono::steady_clock::now() >= deadline) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      if (!last.empty()) {
-        return Error(Errc::server,
-                     "nginx does not serve the new certificate for " + host + " on " + address +
-                         ":" + std::to_string(m_options.tls_check_port) + ": " + last,
-                     "another server block or program may answer " + host + " on that port");
-      }
+      std::vector<std::string> hosts;
+      for (std::size_t t : select_servers(servers, host, m_options.https_port, Tls::ssl))
+        for (const auto& l : servers[t].listens)
+          if (l.ssl && l.port == m_options.https_port) hosts.push_back(l.address);
+      webconf::TlsCheck check{"nginx", webconf::check_address(hosts, m_options.tls_check_address),
+                              m_options.tls_check_port, m_options.reload_wait};
+      ACMED_CHECK(webconf::check_served(check, host, request.fullchain_path));
     }
     return {};
   }
 
  private:
-  // Where to connect to see what nginx serves `host` with: tls_check_address when the TLS
-  // server listens on all addresses (or is not found), else the address it listens on.
-  std::string check_address(const std::vector<Server>& servers, const std::string& host) const {
-    std::vector<std::string> specific;
-    for (std::size_t t : select_servers(servers, host, m_options.https_port, Tls::ssl)) {
-      for (const auto& l : servers[t].listens) {
-        if (!l.ssl || l.port != m_options.https_port) continue;
-        if (l.address == "*" || l.address == "[::]") return m_options.tls_check_address;
-        std::string a = l.ipv6 ? l.address.substr(1, l.address.size() - 2) : l.address;
-        if (a.find_first_not_of("0123456789.:abcdefABCDEF") == std::string::npos) {
-          specific.push_back(a);
-        }
-      }
-    }
-    return specific.empty() ? m_options.tls_check_address : specific.front();
-  }
-
   // Points `directive` (ssl_certificate / ssl_certificate_key) of server `s` at `path`: replaces
   // the value of the server's own directive in place, or adds one.
   Status set_path(Config& config, Server& s, const std::string& directive, const fs::path& path,

@@ -64,15 +64,34 @@ class Parser {
     return c;
   }
 
+  // nginx reads a config through a 4096-byte buffer (NGX_CONF_BUFFER) and refuses a token that
+  // fills it: a bare word or a comment of 4096 bytes or more, a quoted string whose bytes after
+  // the opening quote (closing quote included) reach 4096 (checked with nginx -t).
+  static constexpr std::size_t k_conf_buffer = 4096;
+
+  Error too_long(std::size_t line, std::string_view token) const {
+    return error_at(line, "too long parameter \"" + std::string(token.substr(0, 10)) +
+                              "...\" started (nginx refuses words, strings and comments of " +
+                              std::to_string(k_conf_buffer) + " bytes or more)");
+  }
+
+  // A '#' comment at m_pos, to the end of the line (the newline is not taken).
+  Status take_comment() {
+    std::size_t start = m_pos;
+    while (!eof() && peek() != '\n') take();
+    if (m_pos - start >= k_conf_buffer) return too_long(m_line, m_text.substr(start));
+    return {};
+  }
+
   // Whitespace and '#' comments (a comment runs to the end of the line).
-  std::string take_trivia() {
+  Result<std::string> take_trivia() {
     std::size_t start = m_pos;
     while (!eof()) {
       char c = peek();
       if (is_space(c)) {
         take();
       } else if (c == '#') {
-        while (!eof() && peek() != '\n') take();
+        ACMED_CHECK(take_comment());
       } else {
         break;
       }
@@ -81,14 +100,14 @@ class Parser {
   }
 
   // After ';' or '}': blanks followed by a comment on the same line belong to the node.
-  std::string take_after() {
+  Result<std::string> take_after() {
+    std::size_t start = m_pos;
     std::size_t p = m_pos;
     while (p < m_text.size() && (m_text[p] == ' ' || m_text[p] == '\t')) ++p;
-    if (p >= m_text.size() || m_text[p] != '#') return {};
-    while (p < m_text.size() && m_text[p] != '\n') ++p;
-    std::string out(m_text.substr(m_pos, p - m_pos));
-    m_pos = p;  // no newline consumed, so m_line is unchanged
-    return out;
+    if (p >= m_text.size() || m_text[p] != '#') return std::string();
+    m_pos = p;
+    ACMED_CHECK(take_comment());  // no newline consumed, so m_line is unchanged
+    return std::string(m_text.substr(start, m_pos - start));
   }
 
   Result<Word> take_word() {
@@ -115,6 +134,7 @@ class Parser {
       if (!is_space(next) && next != ';' && next != '{' && next != ')') {
         return error_at(m_line, std::string("unexpected \"") + next + "\"");
       }
+      if (m_pos - start - 1 >= k_conf_buffer) return too_long(start_line, m_text.substr(start + 1));
       Word w;
       w.raw = std::string(m_text.substr(start, m_pos - start));
       w.value = unescape(std::string_view(w.raw).substr(1, w.raw.size() - 2));
@@ -143,6 +163,7 @@ class Parser {
       }
       take();
     }
+    if (m_pos - start >= k_conf_buffer) return too_long(start_line, m_text.substr(start));
     if (eof()) return error_at(m_line, "unexpected end of file, expecting \";\" or \"}\"");
     Word w;
     w.raw = std::string(m_text.substr(start, m_pos - start));
@@ -218,7 +239,7 @@ class Parser {
     if (depth > k_max_depth) return error_at(m_line, "blocks nested too deeply");
     std::size_t open_line = m_line;
     for (;;) {
-      std::string trivia = take_trivia();
+      ACMED_TRY(std::string trivia, take_trivia());
       if (eof()) {
         if (depth > 0) {
           return error_at(m_line, "unexpected end of file, expecting \"}\" (block opened at line " +
@@ -249,7 +270,7 @@ class Parser {
       ACMED_TRY(Word w, take_word());
       w.before = std::move(before);
       node.words.push_back(std::move(w));
-      std::string trivia = take_trivia();
+      ACMED_TRY(std::string trivia, take_trivia());
       if (eof()) return error_at(m_line, "unexpected end of file, expecting \";\" or \"}\"");
       char c = peek();
       if (c == ';') {
@@ -274,7 +295,7 @@ class Parser {
       if (c == '}') return error_at(m_line, "unexpected \"}\"");
       before = std::move(trivia);
     }
-    node.after = take_after();
+    ACMED_TRY(node.after, take_after());
     return {};
   }
 

@@ -1,4 +1,4 @@
-#include "plugins/nginx/tls_check.hpp"
+#include "plugins/webconf/tls_check.hpp"
 
 #include "acmed/sys/fs.hpp"
 
@@ -13,14 +13,18 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <memory>
+#include <thread>
 
-namespace acmed::plugins::nginx {
+namespace acmed::plugins::webconf {
 
 namespace {
 
@@ -52,6 +56,39 @@ class Fd {
 
  private:
   int m_fd;
+};
+
+// Blocks SIGPIPE in this thread while it lives. OpenSSL writes to the socket with write(2), which
+// raises SIGPIPE when the peer has reset the connection; a SIGPIPE raised meanwhile is taken
+// from the pending set before the old mask comes back, so it is never delivered.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    m_was_pending = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe, &m_old);
+  }
+  ~SigpipeBlock() {
+    if (!m_was_pending) {
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      timespec zero{0, 0};
+      while (sigtimedwait(&pipe, nullptr, &zero) == SIGPIPE) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t m_old{};
+  bool m_was_pending = false;
 };
 
 std::string openssl_reason() {
@@ -123,6 +160,7 @@ Result<std::string> leaf_der_from_pem_file(const std::filesystem::path& path) {
 Result<std::string> served_leaf_der(const std::string& address, int port, const std::string& name,
                                     std::chrono::milliseconds timeout) {
   std::string where = address + ":" + std::to_string(port) + " (SNI " + name + ")";
+  SigpipeBlock no_sigpipe;
   ACMED_TRY(auto fd, connect_to(address, port, timeout));
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return Error(Errc::crypto, "SSL_CTX_new: " + openssl_reason());
@@ -133,8 +171,13 @@ Result<std::string> served_leaf_der(const std::string& address, int port, const 
   // SSL_set_tlsext_host_name() is a macro with a C cast; this is its expansion.
   SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
            const_cast<char*>(name.c_str()));
+  errno = 0;
   if (SSL_connect(ssl.get()) != 1) {
-    return Error(Errc::network, "TLS handshake with " + where + " failed: " + openssl_reason());
+    std::string why = ERR_peek_error() != 0 ? openssl_reason()
+                      : errno != 0          ? std::strerror(errno)
+                                            : "the connection was closed";
+    ERR_clear_error();
+    return Error(Errc::network, "TLS handshake with " + where + " failed: " + why);
   }
   std::unique_ptr<X509, X509Free> cert(SSL_get1_peer_certificate(ssl.get()));
   if (!cert) return Error(Errc::network, where + " sent no certificate");
@@ -179,4 +222,42 @@ Result<std::string> probe_http(const std::string& address, int port, const std::
   return response;
 }
 
-}  // namespace acmed::plugins::nginx
+std::string check_address(const std::vector<std::string>& listen_hosts,
+                          const std::string& fallback) {
+  for (const std::string& host : listen_hosts) {
+    if (host == "*" || host == "[::]" || host == "::" || host == "0.0.0.0" || host == "_default_")
+      return fallback;
+  }
+  for (std::string host : listen_hosts) {
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    if (!host.empty() && host.find_first_not_of("0123456789.:abcdefABCDEF") == std::string::npos &&
+        host.find_first_of(".:") != std::string::npos)
+      return host;
+  }
+  return fallback;
+}
+
+Status check_served(const TlsCheck& check, const std::string& name,
+                    const std::filesystem::path& fullchain) {
+  ACMED_TRY(std::string ours, leaf_der_from_pem_file(fullchain));
+  auto deadline = std::chrono::steady_clock::now() + check.wait;
+  std::string last;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    auto served = served_leaf_der(check.address, check.port, name, std::chrono::milliseconds(3000));
+    if (served && *served == ours) return {};
+    last = served ? "it serves the certificate " + der_fingerprint(*served) + " instead of " +
+                        der_fingerprint(ours)
+                  : served.error().message;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Error(Errc::server,
+               check.server + " does not serve the new certificate for " + name + " on " +
+                   check.address + ":" + std::to_string(check.port) + ": " + last,
+               "another site or program may answer " + name +
+                   " on that port; acmed restores "
+                   "the previous configuration");
+}
+
+}  // namespace acmed::plugins::webconf

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -109,6 +110,7 @@ int main_impl(int argc, char** argv) {
 }  // namespace acmed::cli
 
 int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a peer reset (TLS check, hook pipe) is an error, not death
   try {
     return acmed::cli::main_impl(argc, argv);
   } catch (const std::exception& e) {

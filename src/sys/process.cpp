@@ -88,6 +88,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
     ::dup2(out.fd[1], 1);
     ::dup2(err.fd[1], 2);
     ::setpgid(0, 0);  // own process group, so a timeout kills the whole tree
+    ::signal(SIGPIPE, SIG_DFL);  // acmed ignores it (main); the programs it runs must not inherit that
     ::execve(exe.c_str(), cargv.data(), cenv.data());
     _exit(127);
   }

@@ -2,12 +2,13 @@
 // config root, pid file and logs in the test's temp dir, always stopped by its PID.
 #include "plugins/nginx/config.hpp"
 #include "plugins/nginx/nginx.hpp"
-#include "plugins/nginx/tls_check.hpp"
+#include "plugins/webconf/tls_check.hpp"
 
 #include "acmed/install/transaction.hpp"
 #include "acmed/sys/fs.hpp"
 #include "acmed/sys/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tls_peer.hpp"
 
 #include <doctest/doctest.h>
 
@@ -327,4 +328,34 @@ TEST_CASE("real nginx: a server that redirects everything still answers the chal
   auth->cleanup(tasks);
   CHECK(*sys::read_file(n.root / "sites-enabled/example.conf") == n.site_text);
   CHECK(n.http_get("/.well-known/acme-challenge/T0k").rfind("301 ", 0) == 0);
+}
+
+TEST_CASE(
+    "real nginx: a peer reset during the post-reload TLS check fails the deploy and rolls back") {
+  // SIGPIPE at its default, fatal disposition, as in a program that never ignored it.
+  auto old_handler = ::signal(SIGPIPE, SIG_DFL);
+  RealNginx n;
+  n.start();
+  make_cert(n.dir / "acmed/live/example.test", "example.test");
+  // The check is sent to a peer that reads the ClientHello and resets the connection.
+  test::TlsPeer peer(test::TlsPeer::Behaviour::reset_after_client_hello,
+                     n.dir / "acmed/live/example.test/fullchain.pem",
+                     n.dir / "acmed/live/example.test/privkey.pem");
+  n.options.tls_check_port = peer.port();
+  n.options.reload_wait = std::chrono::milliseconds(1000);
+  auto installer = nginx::make_installer(n.options, n.runner);
+  auto req = n.request();
+  auto plan = installer->plan_deploy(req);
+  REQUIRE(plan.ok());
+  auto res = install::execute(*plan, *installer, n.dir / "backups", "deploy",
+                              [&] { return installer->check_deployed(req); });
+  REQUIRE_FALSE(res.ok());
+  CHECK(res.error().code == Errc::server);
+  CHECK(res.error().message.find("TLS handshake with 127.0.0.1:" + std::to_string(peer.port())) !=
+        std::string::npos);
+  CHECK(peer.connections() >= 1);
+  CHECK(*sys::read_file(n.root / "sites-enabled/example.conf") == n.site_text);
+  CHECK_FALSE(fs::exists(n.dir / "acmed/acmed-nginx-tls.conf"));
+  CHECK(eventually([&] { return n.http_get("/") == "200 hello\n"; }));
+  ::signal(SIGPIPE, old_handler);
 }
