@@ -88,7 +88,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
     ::dup2(out.fd[1], 1);
     ::dup2(err.fd[1], 2);
     ::setpgid(0, 0);  // own process group, so a timeout kills the whole tree
-    ::signal(SIGPIPE, SIG_DFL);  // acmed ignores it (main); the programs it runs must not inherit that
+    // acmed ignores SIGPIPE (main); the programs it runs must not inherit that.
+    ::signal(SIGPIPE, SIG_DFL);
     ::execve(exe.c_str(), cargv.data(), cenv.data());
     _exit(127);
   }

@@ -153,3 +153,37 @@ TEST_CASE("checkpoints remember which apache to reload on rollback") {
   CHECK(s.at("server_root") == "/srv/apache2");
   CHECK(s.at("ctl") == "/opt/bin/apachectl");
 }
+
+TEST_CASE("the plugin error rule: an unsupported type is internal, an unsafe token protocol") {
+  test::TempDir dir;
+  fs::path root = test::make_debian_tree(dir.path(), 18080, 18443);
+  auto files = [&] {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+      out[e.path().string()] = e.is_regular_file() ? *sys::read_file(e.path()) : "";
+    return out;
+  };
+  auto before = files();
+  Options options;
+  options.server_root = root;
+  options.http01_port = "18080";
+  options.config_dir = dir / "le";
+  options.work_dir = dir / "work";
+  FakeRunner runner;
+  runner.answer = [](const std::vector<std::string>&) { return result(0, ""); };
+  auto auth = make_authenticator(options, runner);
+  std::vector<challenge::Task> dns{{"example.test", "dns", "dns-01", "t", "t.x", ""}};
+  auto st = auth->perform(dns);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == Errc::internal);
+  CHECK(st.error().message.find("dns-01") != std::string::npos);
+  auth->cleanup(dns);
+  std::vector<challenge::Task> bad{{"example.test", "dns", "http-01", "a\"b", "a\"b.x", ""}};
+  auto st2 = auth->perform(bad);
+  REQUIRE_FALSE(st2);
+  CHECK(st2.error().code == Errc::protocol);
+  auth->cleanup(bad);
+  CHECK(runner.calls.empty());
+  CHECK(files() == before);
+  CHECK_FALSE(fs::exists(dir / "work/http_challenges"));
+}

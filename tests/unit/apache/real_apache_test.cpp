@@ -418,3 +418,37 @@ TEST_CASE(
   auth->cleanup(tasks);
   CHECK(*sys::read_file(s.root / "conf-enabled/acmed-http01.conf") == "# the user's own file\n");
 }
+
+TEST_CASE(
+    "real apache: the post-reload TLS check asks the HTTPS vhost's own port, and a different "
+    "certificate there fails it") {
+  if (!have_apache()) return;
+  Site s;
+  s.options.tls_check_wait = std::chrono::milliseconds(2000);
+  Apache apache(s.root, s.http);
+  auto installer = make_installer(s.options, s.runner);
+  auto plan = installer->plan_deploy(s.request);
+  REQUIRE_MESSAGE(plan, (plan ? "" : plan.error().describe()));
+  // The check runs inside the transaction: it must find the certificate on s.https (not 443).
+  auto cp = install::execute(*plan, *installer, s.dir / "work/backups", "deploy example.test",
+                             [&] { return installer->check_deployed(s.request); });
+  REQUIRE_MESSAGE(cp, (cp ? "" : cp.error().describe()));
+
+  // Asked about another certificate, the same check says which server, name, address and port.
+  fs::path other = s.dir / "other";
+  REQUIRE(sys::make_dirs(other));
+  auto r = sys::run_process(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+       "-keyout", (other / "privkey.pem").string(), "-out", (other / "fullchain.pem").string(),
+       "-days", "2", "-subj", "/CN=example.test"});
+  REQUIRE(r);
+  REQUIRE(r->exit_code == 0);
+  install::DeployRequest wrong = s.request;
+  wrong.fullchain_path = other / "fullchain.pem";
+  auto st = installer->check_deployed(wrong);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == Errc::server);
+  CHECK(st.error().message.find("apache does not serve the new certificate for example.test on "
+                                "127.0.0.1:" +
+                                std::to_string(s.https)) != std::string::npos);
+}

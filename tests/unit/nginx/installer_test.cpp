@@ -382,3 +382,16 @@ TEST_CASE("a server that returns at server level also gets the challenge as its 
         "server {\n  listen 80;\n  server_name a.test;\n  return 301 "
         "https://$host$request_uri;\n}\n");
 }
+
+TEST_CASE("the plugin error rule: an unsupported challenge type is internal, nothing runs") {
+  Site s(k_site);
+  auto auth = nginx::make_authenticator(s.options, s.runner);
+  std::vector<challenge::Task> dns{{"example.test", "dns", "dns-01", "t", "t.x", ""}};
+  auto st = auth->perform(dns);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == Errc::internal);
+  CHECK(st.error().message.find("dns-01") != std::string::npos);
+  auth->cleanup(dns);  // a cleanup after a refused perform changes nothing either
+  CHECK(s.runner.calls.empty());
+  CHECK(*sys::read_file(s.site()) == k_site);
+}

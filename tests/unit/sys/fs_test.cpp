@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -182,4 +183,16 @@ TEST_CASE("DirLock with LockWait::yes waits for the holder instead of failing") 
   { auto release = std::move(*held); }
   waiter.join();
   CHECK(got);
+}
+
+TEST_CASE("a program acmed runs starts with SIGPIPE at its default, though acmed ignores it") {
+  auto old_handler = ::signal(SIGPIPE, SIG_IGN);  // as main() does
+  auto res = sys::run_process({"/bin/grep", "^SigIgn:", "/proc/self/status"});
+  ::signal(SIGPIPE, old_handler);
+  REQUIRE(res.ok());
+  REQUIRE(res->exit_code == 0);
+  // "SigIgn:\t<hex mask>": bit SIGPIPE-1 is set when the child inherited the ignore.
+  std::string mask = res->out.substr(res->out.find('\t') + 1);
+  unsigned long long ignored = std::stoull(mask, nullptr, 16);
+  CHECK((ignored & (1ULL << (SIGPIPE - 1))) == 0);
 }

@@ -86,3 +86,15 @@ TEST_CASE("webroot reports a name without a webroot and a missing directory") {
   REQUIRE_FALSE(st2);
   CHECK(st2.error().message.find("not a directory") != std::string::npos);
 }
+
+TEST_CASE("the plugin error rule: an unsupported challenge type is internal, nothing is written") {
+  test::TempDir dir;
+  fs::create_directories(dir / "www");
+  WebrootAuthenticator auth({{"a.example", dir / "www"}});
+  std::vector<challenge::Task> tasks{{"a.example", "dns", "dns-01", "t", "t.x", ""}};
+  auto st = auth.perform(tasks);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == Errc::internal);
+  auth.cleanup(tasks);
+  CHECK_FALSE(fs::exists(dir / "www/.well-known"));
+}
