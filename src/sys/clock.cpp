@@ -1,5 +1,6 @@
 #include "acmed/sys/clock.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -36,8 +37,13 @@ bool parse_rfc3339(const std::string& text, TimePoint& out) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = s;
-  time_t t = ::timegm(&tm);
-  out = std::chrono::system_clock::from_time_t(t - offset);
+  long long t = static_cast<long long>(::timegm(&tm)) - offset;
+  // A TimePoint counts nanoseconds in 64 bits (about 1677 to 2262): a time outside that range
+  // cannot be held (converting it would overflow), so it is refused like any malformed one.
+  const long long limit =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
+  if (t >= limit || t <= -limit) return false;
+  out = std::chrono::system_clock::from_time_t(static_cast<time_t>(t));
   return true;
 }
 

@@ -138,6 +138,16 @@ TEST_CASE("RFC 3339 timestamps parse with fractions and offsets and format back 
   CHECK_FALSE(sys::parse_rfc3339("2026-11-26T00:00:00Zjunk", t));
 }
 
+TEST_CASE(
+    "an RFC 3339 time a time point cannot hold is refused, not overflowed (found by fuzzing)") {
+  sys::TimePoint t;
+  REQUIRE(sys::parse_rfc3339("2200-01-01T00:00:00Z", t));
+  CHECK(sys::format_rfc3339(t) == "2200-01-01T00:00:00Z");
+  CHECK_FALSE(sys::parse_rfc3339("4052-12-01T00:00:00Z", t));
+  CHECK_FALSE(sys::parse_rfc3339("9999-12-31T23:59:59Z", t));
+  CHECK_FALSE(sys::parse_rfc3339("1000-01-01T00:00:00Z", t));
+}
+
 TEST_CASE("a file stamp changes when the file is replaced or rewritten in place") {
   test::TempDir dir;
   fs::path f = dir / "cert.pem";
