@@ -10,6 +10,8 @@ packages=(
   # tests: a real CA, real web servers, and the tools the scripts use
   pebble nginx apache2 curl openssl ca-certificates iproute2 procps libnss3-tools python3
   chromium systemd default-jre-headless
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and integration tests (real Pebble, nginx, apache), once in a normal
-# build and once under AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing Debian
-# packages first when run as root.
+# The whole test suite: the fuzz targets for a bounded time (scripts/fuzz.sh), then unit and
+# integration tests (real Pebble, nginx, apache), once in a normal build and once under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing Debian packages first when run
+# as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,9 @@ bash scripts/deps.sh
 
 jobs=$(nproc)
 status=0
+# libFuzzer targets under ASan + UBSan (clang), each for a bounded time (about 75 s in all).
+echo "=== fuzz ==="
+bash scripts/fuzz.sh || status=1
 for variant in release asan; do
   dir="build-test-$variant"
   extra=()
