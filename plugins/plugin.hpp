@@ -48,7 +48,7 @@ inline constexpr const char* k_domain_key = "";
 
 // What every plugin is built with besides its settings.
 struct Environment {
-  std::filesystem::path config_dir = "/etc/letsencrypt";  // --config-dir
+  std::filesystem::path config_dir = "/etc/letsencrypt";    // --config-dir
   std::filesystem::path work_dir = "/var/lib/letsencrypt";  // --work-dir
   sys::ProcessRunner* runner = nullptr;  // runs web-server programs; outlives the plugins
 };
@@ -75,8 +75,9 @@ struct Plugin {
 
 // The settings several plugins share (certbot's general http-01 options).
 inline Setting http01_port_setting() {
-  return {"http01_port", "--http-01-port", "Port the CA validates http-01 on", "80",
-          SettingKind::number, 1, 65535};
+  return {"http01_port", "--http-01-port",    "Port the CA validates http-01 on",
+          "80",          SettingKind::number, 1,
+          65535};
 }
 inline Setting http01_address_setting() {
   return {"http01_address", "--http-01-address",

@@ -97,7 +97,8 @@ void store_settings(const Plugin& plugin, const util::Settings& settings, util::
         if (auto values = settings.list(s.key); !values.empty()) stored.lists[s.key] = values;
         break;
       case SettingKind::table:
-        if (auto it = settings.tables.find(s.key); it != settings.tables.end() && !it->second.empty()) {
+        if (auto it = settings.tables.find(s.key);
+            it != settings.tables.end() && !it->second.empty()) {
           stored.tables[s.key] = it->second;
         }
         break;

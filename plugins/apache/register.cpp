@@ -39,8 +39,8 @@ const Plugin& apache_plugin() {
           },
       .chosen_by_its_flags = false,
       .complete = nullptr,
-      .authenticator = [](const BuildContext& ctx)
-          -> Result<std::unique_ptr<challenge::Authenticator>> {
+      .authenticator =
+          [](const BuildContext& ctx) -> Result<std::unique_ptr<challenge::Authenticator>> {
         ACMED_TRY(auto o, options(ctx));
         return apache::make_authenticator(o, *ctx.env.runner);
       },

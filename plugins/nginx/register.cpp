@@ -31,8 +31,8 @@ const Plugin& nginx_plugin() {
           },
       .chosen_by_its_flags = false,
       .complete = nullptr,
-      .authenticator = [](const BuildContext& ctx)
-          -> Result<std::unique_ptr<challenge::Authenticator>> {
+      .authenticator =
+          [](const BuildContext& ctx) -> Result<std::unique_ptr<challenge::Authenticator>> {
         ACMED_TRY(auto o, options(ctx));
         return nginx::make_authenticator(o, *ctx.env.runner);
       },

@@ -20,7 +20,8 @@ Status complete(util::Settings& settings, const GivenFlags& given) {
   }
   ACMED_TRY(auto map, webroot::map_from_arguments(ordered));
   if (map.empty()) {
-    return Error(Errc::usage, "--webroot needs a document root", "give -w /path/to/docroot before -d");
+    return Error(Errc::usage, "--webroot needs a document root",
+                 "give -w /path/to/docroot before -d");
   }
   auto& table = settings.tables[k_map];
   for (const auto& [name, dir] : map) table.emplace_back(name, dir.string());

@@ -19,11 +19,11 @@ Result<std::unique_ptr<challenge::Authenticator>> lineage_authenticator(
     const plugins::Environment& env) {
   const plugins::Plugin* plugin = plugins::find_plugin(params.authenticator);
   if (!plugin || !plugin->authenticator) {
-    return Error(Errc::config,
-                 lineage.conf_path.string() + ": acmed cannot renew with the '" +
-                     params.authenticator + "' authenticator",
-                 "obtain the certificate again with " +
-                     plugins::flag_list(plugins::Role::authenticator));
+    return Error(
+        Errc::config,
+        lineage.conf_path.string() + ": acmed cannot renew with the '" + params.authenticator +
+            "' authenticator",
+        "obtain the certificate again with " + plugins::flag_list(plugins::Role::authenticator));
   }
   auto built = plugins::build_authenticator(
       *plugin, plugins::settings_from_conf(*plugin, params.settings), lineage.names, env);
@@ -39,10 +39,10 @@ Result<std::unique_ptr<install::Installer>> lineage_installer(const store::Linea
   if (params.installer.empty()) return std::unique_ptr<install::Installer>();
   const plugins::Plugin* plugin = plugins::find_plugin(params.installer);
   if (!plugin || !plugin->installer) {
-    return Error(Errc::config,
-                 lineage.conf_path.string() + ": acmed has no '" + params.installer + "' installer",
-                 "install the certificate again with " +
-                     plugins::flag_list(plugins::Role::installer));
+    return Error(
+        Errc::config,
+        lineage.conf_path.string() + ": acmed has no '" + params.installer + "' installer",
+        "install the certificate again with " + plugins::flag_list(plugins::Role::installer));
   }
   auto built =
       plugins::build_installer(*plugin, plugins::settings_from_conf(*plugin, params.settings), env);

@@ -5,8 +5,6 @@
 #include "acmed/local/lineage.hpp"
 #include "acmed/local/trust_store.hpp"
 #include "acmed/sys/clock.hpp"
-#include "acmed/sys/fs.hpp"
-#include "acmed/sys/lock.hpp"
 #include "cli/context.hpp"
 
 #include <spdlog/spdlog.h>
@@ -117,15 +115,7 @@ Status run_cert(const GlobalOptions& globals, const CertFlags& flags) {
   request.key_file = flags.key_file;
   request.user_at_host = env.user_at_host;
 
-  // --save needs the config dir lock; take it before anything is written.
   store::Paths paths{globals.config_dir, globals.work_dir, globals.logs_dir};
-  std::unique_ptr<sys::DirLock> lock;
-  if (flags.save) {
-    ACMED_CHECK(sys::make_dirs(paths.config_dir, 0755));
-    ACMED_TRY(auto held, sys::DirLock::acquire(paths.config_dir));
-    lock = std::make_unique<sys::DirLock>(std::move(held));
-  }
-
   ACMED_TRY(auto issued, local::issue_certificate(ca, request, now));
   for (const auto& warning : issued.leaf.names.warnings) spdlog::warn("{}", warning);
   std::string names;

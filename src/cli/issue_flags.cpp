@@ -1,9 +1,8 @@
 #include "cli/issue_flags.hpp"
 
-#include "acmed/renew/reissue.hpp"
+#include <spdlog/spdlog.h>
 
-#include <cstdlib>
-#include <set>
+#include <map>
 
 namespace acmed::cli {
 
@@ -153,76 +152,8 @@ void collect_flag_order(CLI::App& app, IssueFlags& f) {
   }
 }
 
-const plugins::Plugin* chosen_plugin(const IssueFlags& f) {
-  for (const plugins::Plugin* p : plugins::all_plugins()) {
-    auto it = f.use_plugin.find(p->name);
-    if (it != f.use_plugin.end() && it->second) return p;
-  }
-  return nullptr;
-}
-
-Result<util::Settings> plugin_settings(const plugins::Plugin& plugin, const IssueFlags& f) {
-  return plugins::settings_from_flags(plugin, f.plugin_flags);
-}
-
 plugins::Environment plugin_environment(const GlobalOptions& g) {
   return plugins::Environment{g.config_dir, g.work_dir, &process_runner()};
-}
-
-std::string chosen_server(const IssueFlags& f) {
-  if (!f.server.empty()) return f.server;
-  if (f.staging || f.dry_run) return renew::k_le_staging;
-  return renew::k_le_production;
-}
-
-acme::TransportOptions transport_options(const IssueFlags& f) {
-  acme::TransportOptions t;
-  t.ca_bundle = f.ca_bundle;
-  if (t.ca_bundle.empty()) {
-    if (const char* env = std::getenv("ACMED_CA_BUNDLE")) t.ca_bundle = env;
-  }
-  return t;
-}
-
-Result<std::vector<util::Identifier>> parsed_identifiers(const IssueFlags& f) {
-  if (f.domains.empty()) {
-    return Error(Errc::usage, "no domain names given", "name them with -d example.com (repeatable)");
-  }
-  std::vector<util::Identifier> ids;
-  std::set<std::string> seen;
-  for (const auto& d : f.domains) {
-    ACMED_TRY(auto id, util::parse_identifier(d));
-    if (seen.insert(id.value).second) ids.push_back(std::move(id));
-  }
-  return ids;
-}
-
-Status check_flag_conflicts(const IssueFlags& f) {
-  int chosen = 0;
-  for (const auto& [name, on] : f.use_plugin) chosen += int(on);
-  if (chosen > 1) {
-    return Error(Errc::usage,
-                 "choose one of " + plugins::flag_list(plugins::Role::authenticator, "and"));
-  }
-  if (f.staging && !f.server.empty()) {
-    return Error(Errc::usage, "--staging and --server contradict each other", "use only one");
-  }
-  if (!f.emails.empty() && f.no_email) {
-    return Error(Errc::usage, "--email and --register-unsafely-without-email contradict each other");
-  }
-  if (f.redirect && f.no_redirect) {
-    return Error(Errc::usage, "--redirect and --no-redirect contradict each other");
-  }
-  if (f.eab_kid.empty() != f.eab_hmac_key.empty()) {
-    return Error(Errc::usage, "--eab-kid and --eab-hmac-key must be given together");
-  }
-  if (!f.preferred_profile.empty() && !f.required_profile.empty()) {
-    return Error(Errc::usage, "--preferred-profile and --required-profile contradict each other");
-  }
-  if (f.reuse_key && f.key_type == "rsa" && f.elliptic_curve != "secp256r1") {
-    return Error(Errc::usage, "--elliptic-curve applies only to --key-type ecdsa");
-  }
-  return {};
 }
 
 sys::ProcessRunner& process_runner() {
@@ -230,15 +161,13 @@ sys::ProcessRunner& process_runner() {
   return runner;
 }
 
-Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(const IssueFlags& f,
-                                                                     const GlobalOptions& globals) {
-  const plugins::Plugin* plugin = chosen_plugin(f);
-  if (!plugin) {
-    return Error(Errc::usage, "no way to prove control of the names was chosen",
-                 "use " + plugins::flag_list(plugins::Role::authenticator));
+void log_line(renew::LogLevel level, std::string_view text) {
+  switch (level) {
+    case renew::LogLevel::debug: spdlog::debug("{}", text); break;
+    case renew::LogLevel::info: spdlog::info("{}", text); break;
+    case renew::LogLevel::warning: spdlog::warn("{}", text); break;
+    case renew::LogLevel::error: spdlog::error("{}", text); break;
   }
-  ACMED_TRY(auto settings, plugin_settings(*plugin, f));
-  return plugins::build_authenticator(*plugin, settings, f.domains, plugin_environment(globals));
 }
 
 store::Paths store_paths(const GlobalOptions& g) {

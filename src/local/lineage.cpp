@@ -1,5 +1,7 @@
 #include "acmed/local/lineage.hpp"
 
+#include "acmed/store/lock.hpp"
+
 #include <algorithm>
 
 namespace acmed::local {
@@ -56,6 +58,8 @@ bool is_local_lineage(const store::RenewalConf& conf) {
 Result<std::string> save_lineage(const store::Paths& paths, const LocalCa& ca, const LeafCert& leaf,
                                  crypto::KeyType key_type, Purpose purpose) {
   store::CertFiles files = files_of(ca, leaf);
+  // Which lineage to write and writing it are one critical section.
+  ACMED_TRY(auto lock, store::StoreLock::acquire(paths));
   ACMED_TRY(auto existing, store::list_lineages(paths));
   for (const auto& entry : existing) {
     if (!entry.lineage || !is_local_lineage(entry.lineage->conf)) continue;

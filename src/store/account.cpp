@@ -1,5 +1,7 @@
 #include "acmed/store/account.hpp"
 
+#include "acmed/store/lock.hpp"
+
 #include "acmed/sys/fs.hpp"
 
 #include <unistd.h>
@@ -142,6 +144,7 @@ Result<std::vector<fs::path>> search_dirs(const Paths& paths, std::string_view s
 Result<std::string> save_account(const Paths& paths, std::string_view server_url,
                                  const crypto::PrivateKey& key, std::string_view account_url,
                                  const json& registration, sys::TimePoint now) {
+  ACMED_TRY(auto lock, StoreLock::acquire(paths));
   ACMED_TRY(fs::path server_dir, account_server_dir(paths, server_url));
   std::string id = key.certbot_account_id();
   ACMED_CHECK(validate_lineage_name(id));

@@ -1,5 +1,7 @@
 #include "acmed/store/lineage.hpp"
 
+#include "acmed/store/lock.hpp"
+
 #include "acmed/sys/fs.hpp"
 
 #include <fcntl.h>
@@ -357,6 +359,7 @@ Result<RenewalConf> read_renewal_conf(const Paths& paths, std::string_view name)
 Result<int> create_lineage(const Paths& paths, std::string_view name, const CertFiles& files,
                            RenewalConf conf, const WriteHook& hook) {
   ACMED_CHECK(validate_lineage_name(name));
+  ACMED_TRY(auto lock, StoreLock::acquire(paths));
   if (lineage_exists(paths, name)) {
     return Error(Errc::conflict, "a certificate named '" + std::string(name) + "' already exists",
                  "renew it, or choose another name with --cert-name");
@@ -378,6 +381,7 @@ Result<int> create_lineage(const Paths& paths, std::string_view name, const Cert
 
 Result<int> add_version(const Paths& paths, std::string_view name, const CertFiles& files,
                         RenewalConf conf, const WriteHook& hook) {
+  ACMED_TRY(auto lock, StoreLock::acquire(paths));
   ACMED_TRY(RenewalConf on_disk, read_renewal_conf(paths, name));
   ACMED_CHECK(check_standard_paths(paths, name, on_disk));
   int version = 0;
@@ -400,6 +404,7 @@ Result<int> add_version(const Paths& paths, std::string_view name, const CertFil
 }
 
 Status save_renewal_conf(const Paths& paths, std::string_view name, RenewalConf conf) {
+  ACMED_TRY(auto lock, StoreLock::acquire(paths));
   ACMED_TRY(RenewalConf on_disk, read_renewal_conf(paths, name));
   if (conf.archive_dir.empty()) {
     conf.archive_dir = on_disk.archive_dir;
@@ -409,6 +414,14 @@ Status save_renewal_conf(const Paths& paths, std::string_view name, RenewalConf 
     conf.fullchain = on_disk.fullchain;
   }
   return write_conf(paths, name, conf);
+}
+
+Status update_renewal_conf(const Paths& paths, std::string_view name,
+                           const std::function<Status(RenewalConf&)>& edit, sys::LockWait wait) {
+  ACMED_TRY(auto lock, StoreLock::acquire(paths, wait));
+  ACMED_TRY(RenewalConf conf, read_renewal_conf(paths, name));
+  ACMED_CHECK(edit(conf));
+  return save_renewal_conf(paths, name, std::move(conf));
 }
 
 Result<Lineage> load_lineage(const Paths& paths, std::string_view name) {

@@ -13,7 +13,7 @@
 //      then the post hooks (only if a renewal was attempted);
 //   5. the summary: checked / renewed / not due / failed, with the reason of each failure, louder
 //      as the failing certificate nears its expiry.
-// The caller holds the config-dir lock (sys::DirLock) for the whole run.
+// The caller holds the store lock (store::StoreLock) for the whole run.
 #pragma once
 
 #include "acmed/renew/ari.hpp"

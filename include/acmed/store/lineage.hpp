@@ -16,8 +16,12 @@
 // (list_lineages reads renewal/*.conf), so an interrupted first issuance never shows up as a
 // broken lineage; its orphaned archive/live dirs only make the next name get a "-0001" suffix.
 //
-// Writes to different lineages may run at the same time (each only cleans up its own temporaries);
-// writes to one lineage, and creating lineages, must be serialised by the caller (sys::DirLock).
+// Every function here that writes takes the store lock itself (store/lock.hpp): Errc::locked, naming
+// the other process, when another acmed holds it; inside one process holding it is shared, so
+// writes to different lineages may run at the same time from several threads (each only cleans
+// up its own temporaries). A caller that decides and then writes (which lineage, which name)
+// holds a StoreLock across both; a read-modify-write of a renewal conf is
+// update_renewal_conf (store/lock.hpp).
 #pragma once
 
 #include "acmed/crypto/key.hpp"

@@ -116,9 +116,9 @@ TEST_CASE("every setting of every plugin survives flags -> renewal conf -> renew
     }
   }
   // The settings renewals used to lose are registered, so the loop above covered them.
-  for (const char* key : {"nginx_ctl", "apache_ctl", "apache_vhost_root", "nginx_server_root",
-                          "apache_server_root", "webroot_path", "webroot_map", "http01_port",
-                          "http01_address"}) {
+  for (const char* key :
+       {"nginx_ctl", "apache_ctl", "apache_vhost_root", "nginx_server_root", "apache_server_root",
+        "webroot_path", "webroot_map", "http01_port", "http01_address"}) {
     CAPTURE(key);
     CHECK(keys_seen.count(key) == 1);
   }
@@ -127,8 +127,11 @@ TEST_CASE("every setting of every plugin survives flags -> renewal conf -> renew
 TEST_CASE("webroot: -w before the -d names it serves becomes webroot_map, renewed name by name") {
   const plugins::Plugin* webroot = plugins::find_plugin("webroot");
   REQUIRE(webroot);
-  plugins::GivenFlags given = {{"webroot_path", "/srv/a"}, {"", "a.example"},
-                               {"webroot_path", "/srv/b"}, {"", "b.example"}, {"", "c.example"}};
+  plugins::GivenFlags given = {{"webroot_path", "/srv/a"},
+                               {"", "a.example"},
+                               {"webroot_path", "/srv/b"},
+                               {"", "b.example"},
+                               {"", "c.example"}};
   auto settings = plugins::settings_from_flags(*webroot, given);
   REQUIRE(settings);
   using Rows = std::vector<std::pair<std::string, std::string>>;
@@ -141,8 +144,9 @@ TEST_CASE("webroot: -w before the -d names it serves becomes webroot_map, renewe
     return conf;
   }());
   CHECK(text.find("webroot_path = /srv/a, /srv/b\n") != std::string::npos);
-  CHECK(text.find("[[webroot_map]]\na.example = /srv/a\nb.example = /srv/b\nc.example = /srv/b\n") !=
-        std::string::npos);
+  CHECK(
+      text.find("[[webroot_map]]\na.example = /srv/a\nb.example = /srv/b\nc.example = /srv/b\n") !=
+      std::string::npos);
 
   SUBCASE("no -w at all is a usage error") {
     auto none = plugins::settings_from_flags(*webroot, {{"", "a.example"}});
@@ -212,7 +216,8 @@ TEST_CASE("renewal confs written by certbot build the same plugins") {
   }
   SUBCASE("nginx without nginx_ctl or http01_port: the defaults") {
     auto conf = store::parse_renewal_conf(
-        "[renewalparams]\nauthenticator = nginx\ninstaller = nginx\nnginx_server_root = /etc/nginx\n",
+        "[renewalparams]\nauthenticator = nginx\ninstaller = nginx\nnginx_server_root = "
+        "/etc/nginx\n",
         "c.conf");
     REQUIRE(conf);
     store::Lineage lineage;

@@ -1,0 +1,126 @@
+// Obtaining a certificate the way `certonly` and `run` do: the options the issuance flags carry,
+// the IssueRequest they map to, which existing lineage a request means, the rule for names a
+// request drops, and when an existing lineage is due. The CLI fills IssueOptions from its flags
+// and prints what comes back; every decision is made here.
+#pragma once
+
+#include "acmed/renew/issue.hpp"
+#include "acmed/renew/runner.hpp"
+#include "acmed/store/lineage.hpp"
+#include "plugins/registry.hpp"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace acmed::app {
+
+// What the issuance flags ask for (certbot's names), as plain data.
+struct IssueOptions {
+  std::vector<std::string> domains;  // as given; comma lists split
+  std::string cert_name;
+  std::map<std::string, bool> use_plugin;  // --<plugin name> (--webroot, --nginx, ...)
+  // Plugin settings (--nginx-ctl, -w, ...) and -d names in command-line order.
+  plugins::GivenFlags plugin_flags;
+  std::string server;
+  bool staging = false;
+  std::string ca_bundle;
+  int issuance_timeout = 90;  // seconds one issuance may take (certbot's default)
+  std::vector<std::string> emails;
+  bool agree_tos = false;
+  bool no_email = false;  // --register-unsafely-without-email
+  std::string eab_kid;
+  std::string eab_hmac_key;
+  std::string key_type = "ecdsa";
+  int rsa_key_size = 2048;
+  std::string elliptic_curve = "secp256r1";
+  bool reuse_key = false;
+  std::string preferred_chain;
+  std::string preferred_profile;
+  std::string required_profile;
+  bool dry_run = false;
+  bool local = false;  // --local: sign with the local development CA instead of an ACME CA
+  bool force_renewal = false;
+  bool expand = false;
+  bool renew_with_new_domains = false;
+  std::string pre_hook, post_hook, deploy_hook;
+  bool redirect = false;
+  bool no_redirect = false;
+  bool hsts = false;
+  bool uir = false;
+};
+
+// Log lines for the user (the CLI sends them to spdlog).
+using Log = std::function<void(renew::LogLevel, std::string_view)>;
+
+// The directory URL: --server, else staging for --staging/--dry-run, else Let's Encrypt production.
+std::string chosen_server(const IssueOptions& options);
+
+// Transport settings from --ca-bundle / $ACMED_CA_BUNDLE.
+acme::TransportOptions transport_options(const IssueOptions& options);
+
+// `base` (logging) with the options' --issuance-timeout.
+acme::ClientOptions client_options(const IssueOptions& options, acme::ClientOptions base);
+
+// Validated identifiers from -d, without repeats. Errc::usage when none; Errc::invalid_input
+// naming a bad one.
+Result<std::vector<util::Identifier>> parsed_identifiers(const IssueOptions& options);
+
+// Flags that contradict each other. Errc::usage with the reason.
+Status check_flag_conflicts(const IssueOptions& options);
+
+// The plugin chosen with --<name>; nullptr when none is (check_flag_conflicts refuses several).
+const plugins::Plugin* chosen_plugin(const IssueOptions& options);
+
+// The chosen plugin's authenticator / installer, built from the flags through the registry.
+// Errc::usage when none (or one that cannot do it) was chosen.
+Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(
+    const IssueOptions& options, const plugins::Environment& env);
+Result<std::unique_ptr<install::Installer>> make_installer(const IssueOptions& options,
+                                                           const plugins::Environment& env);
+
+// The IssueRequest the options describe, with the chosen plugin recorded as authenticator (target
+// and cert_name are decided by obtain()). Errc::usage / invalid_input for bad flags.
+Result<renew::IssueRequest> issue_request(const IssueOptions& options, const store::Paths& paths,
+                                          const acme::ClientOptions& client);
+
+// The lineage a request means: --cert-name if it exists, else one whose names are exactly the
+// requested ones (with --expand: a subset of them). Empty when a new lineage is needed.
+// Errc::invalid_input for a bad --cert-name.
+Result<std::string> matching_lineage(const store::Paths& paths, const IssueOptions& options,
+                                     const std::vector<util::Identifier>& ids);
+
+// The names of `have` that `wanted` leaves out. Dropping a name could take HTTPS away from a site
+// that still serves it, so it needs --renew-with-new-domains (`allowed`): without it Errc::usage
+// naming the names; with it, the list (for a warning).
+Result<std::vector<std::string>> dropped_names(const std::string& lineage,
+                                               const std::set<std::string>& have,
+                                               const std::set<std::string>& wanted, bool allowed);
+
+// The lineage's own renewal rule without asking the CA (certbot's certonly does the same):
+// renew_before_expiry when set, else a third (or half) of the lifetime.
+bool lifetime_due(const store::Lineage& lineage, sys::TimePoint now);
+
+struct ObtainContext {
+  store::Paths paths;
+  acme::ClientOptions client;  // logging of the ACME exchange
+  Log log;
+  sys::TimePoint now;  // for lifetime_due
+};
+
+struct Obtained {
+  std::string lineage;  // the lineage concerned (empty for a dry run of a new lineage)
+  std::optional<renew::IssueOutcome> outcome;  // nullopt: the matching lineage is not due
+};
+
+// certonly/run: holds the store lock, decides which lineage the options mean (dropped-names rule
+// checked in a dry run too), and obtains a certificate through `auth` unless that lineage is not
+// due. Nothing is asked of the CA for a lineage that is not due.
+Result<Obtained> obtain(const IssueOptions& options, const ObtainContext& ctx,
+                        challenge::Authenticator& auth);
+
+}  // namespace acmed::app

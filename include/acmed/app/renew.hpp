@@ -1,0 +1,49 @@
+// `acmed renew`: the options it takes, the renewal run with the production pieces (issuance
+// through renew::issue(), ARI through acme::Client, each lineage's plugins rebuilt from its
+// renewal conf), the reload of the renewed lineages' web servers, and what the run's summary
+// means for the exit status.
+#pragma once
+
+#include "acmed/app/issue.hpp"
+#include "acmed/renew/runner.hpp"
+#include "acmed/sys/clock.hpp"
+#include "plugins/registry.hpp"
+
+namespace acmed::app {
+
+// The options only `renew` has.
+struct RenewSettings {
+  int jobs = 4;
+  bool run_deploy_hooks = false;
+  bool no_directory_hooks = false;
+  std::string critical_within = "7";  // days, or "N hours"
+};
+
+// The issuance flags `renew` accepts (--cert-name, --force-renewal, --dry-run, --server, hooks,
+// account options). Errc::usage for -d or a plugin choice: renewal uses each lineage's own.
+Status check_renew_options(const IssueOptions& options);
+
+// One config test + reload per installer the renewed lineages name (per plugin and settings: two
+// lineages in two nginx roots reload both); the server picks up the new files behind the live/
+// links. Errc::server naming every installer that failed.
+Status reload_installers(const std::vector<store::Lineage>& renewed,
+                         const plugins::Environment& env, const renew::Logger& log);
+
+struct RenewEnvironment {
+  store::Paths paths;
+  plugins::Environment plugins;
+  acme::ClientOptions client;  // logging of the ACME exchange
+  renew::Logger log;
+  const sys::Clock* clock = nullptr;  // required
+};
+
+// Runs the renewal of every lineage (or --cert-name) under the store lock. Errc::usage for bad
+// options; per-lineage failures are in the summary (see summary_status).
+Result<renew::RunSummary> renew_lineages(const IssueOptions& options, const RenewSettings& settings,
+                                         const RenewEnvironment& env);
+
+// Ok when the summary is; else Errc::ca_problem when lineages failed (how many), Errc::server
+// when only a hook or the reload did. `details` says where the log is.
+Status summary_status(const renew::RunSummary& summary, const std::string& details);
+
+}  // namespace acmed::app

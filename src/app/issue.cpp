@@ -1,0 +1,266 @@
+#include "acmed/app/issue.hpp"
+
+#include "acmed/app/plugins.hpp"
+#include "acmed/renew/policy.hpp"
+#include "acmed/renew/reissue.hpp"
+#include "acmed/store/lock.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <iterator>
+
+namespace acmed::app {
+
+namespace {
+
+std::set<std::string> names_of(const std::vector<util::Identifier>& ids) {
+  std::set<std::string> out;
+  for (const auto& id : ids) out.insert(id.value);
+  return out;
+}
+
+Status check_challenge_fit(const std::vector<util::Identifier>& ids) {
+  for (const auto& id : ids) {
+    if (id.is_wildcard()) {
+      return Error(Errc::usage,
+                   "the wildcard name " + id.value +
+                       " can only be proven with the dns-01 challenge, "
+                       "which the chosen authenticator cannot answer",
+                   "request the names without the wildcard, or use a DNS-capable client for it");
+    }
+  }
+  return {};
+}
+
+Result<util::Settings> plugin_settings(const plugins::Plugin& plugin, const IssueOptions& o) {
+  return plugins::settings_from_flags(plugin, o.plugin_flags);
+}
+
+}  // namespace
+
+std::string chosen_server(const IssueOptions& o) {
+  if (!o.server.empty()) return o.server;
+  if (o.staging || o.dry_run) return renew::k_le_staging;
+  return renew::k_le_production;
+}
+
+acme::TransportOptions transport_options(const IssueOptions& o) {
+  acme::TransportOptions t;
+  t.ca_bundle = o.ca_bundle;
+  if (t.ca_bundle.empty()) {
+    if (const char* env = std::getenv("ACMED_CA_BUNDLE")) t.ca_bundle = env;
+  }
+  return t;
+}
+
+acme::ClientOptions client_options(const IssueOptions& o, acme::ClientOptions base) {
+  base.issuance_timeout = std::chrono::seconds(o.issuance_timeout);
+  return base;
+}
+
+Result<std::vector<util::Identifier>> parsed_identifiers(const IssueOptions& o) {
+  if (o.domains.empty()) {
+    return Error(Errc::usage, "no domain names given",
+                 "name them with -d example.com (repeatable)");
+  }
+  std::vector<util::Identifier> ids;
+  std::set<std::string> seen;
+  for (const auto& d : o.domains) {
+    ACMED_TRY(auto id, util::parse_identifier(d));
+    if (seen.insert(id.value).second) ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+Status check_flag_conflicts(const IssueOptions& o) {
+  int chosen = 0;
+  for (const auto& [name, on] : o.use_plugin) chosen += int(on);
+  if (chosen > 1) {
+    return Error(Errc::usage,
+                 "choose one of " + plugins::flag_list(plugins::Role::authenticator, "and"));
+  }
+  if (o.staging && !o.server.empty()) {
+    return Error(Errc::usage, "--staging and --server contradict each other", "use only one");
+  }
+  if (!o.emails.empty() && o.no_email) {
+    return Error(Errc::usage,
+                 "--email and --register-unsafely-without-email contradict each other");
+  }
+  if (o.redirect && o.no_redirect) {
+    return Error(Errc::usage, "--redirect and --no-redirect contradict each other");
+  }
+  if (o.eab_kid.empty() != o.eab_hmac_key.empty()) {
+    return Error(Errc::usage, "--eab-kid and --eab-hmac-key must be given together");
+  }
+  if (!o.preferred_profile.empty() && !o.required_profile.empty()) {
+    return Error(Errc::usage, "--preferred-profile and --required-profile contradict each other");
+  }
+  if (o.reuse_key && o.key_type == "rsa" && o.elliptic_curve != "secp256r1") {
+    return Error(Errc::usage, "--elliptic-curve applies only to --key-type ecdsa");
+  }
+  return {};
+}
+
+const plugins::Plugin* chosen_plugin(const IssueOptions& o) {
+  for (const plugins::Plugin* p : plugins::all_plugins()) {
+    auto it = o.use_plugin.find(p->name);
+    if (it != o.use_plugin.end() && it->second) return p;
+  }
+  return nullptr;
+}
+
+Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(
+    const IssueOptions& o, const plugins::Environment& env) {
+  const plugins::Plugin* plugin = chosen_plugin(o);
+  if (!plugin) {
+    return Error(Errc::usage, "no way to prove control of the names was chosen",
+                 "use " + plugins::flag_list(plugins::Role::authenticator));
+  }
+  ACMED_TRY(auto settings, plugin_settings(*plugin, o));
+  return plugins::build_authenticator(*plugin, settings, o.domains, env);
+}
+
+Result<std::unique_ptr<install::Installer>> make_installer(const IssueOptions& o,
+                                                           const plugins::Environment& env) {
+  const plugins::Plugin* plugin = chosen_plugin(o);
+  if (!plugin || !plugin->installer) {
+    return Error(Errc::usage, "no installer chosen",
+                 "use " + plugins::flag_list(plugins::Role::installer));
+  }
+  ACMED_TRY(auto settings, plugin_settings(*plugin, o));
+  return plugins::build_installer(*plugin, settings, env);
+}
+
+Result<renew::IssueRequest> issue_request(const IssueOptions& o, const store::Paths& paths,
+                                          const acme::ClientOptions& client) {
+  renew::IssueRequest req;
+  req.paths = paths;
+  req.server = chosen_server(o);
+  req.transport = transport_options(o);
+  req.client = client_options(o, client);
+  ACMED_TRY(req.identifiers, parsed_identifiers(o));
+  ACMED_CHECK(check_challenge_fit(req.identifiers));
+  ACMED_TRY(req.key, crypto::parse_key_spec(o.key_type, o.rsa_key_size, o.elliptic_curve));
+  req.reuse_key = o.reuse_key;
+  req.preferred_chain = o.preferred_chain;
+  req.preferred_profile = o.preferred_profile;
+  req.required_profile = o.required_profile;
+  req.account.emails = o.emails;
+  req.account.tos = o.agree_tos ? acme::TosAgreement::agreed : acme::TosAgreement::not_agreed;
+  if (!o.eab_kid.empty()) req.account.eab = acme::ExternalAccountBinding{o.eab_kid, o.eab_hmac_key};
+  if (const plugins::Plugin* plugin = chosen_plugin(o)) {
+    ACMED_TRY(auto settings, plugin_settings(*plugin, o));
+    record_authenticator(req.params, *plugin, settings);
+  }
+  req.params.pre_hook = o.pre_hook;
+  req.params.post_hook = o.post_hook;
+  req.params.deploy_hook = o.deploy_hook;
+  return req;
+}
+
+Result<std::string> matching_lineage(const store::Paths& paths, const IssueOptions& o,
+                                     const std::vector<util::Identifier>& ids) {
+  if (!o.cert_name.empty()) {
+    ACMED_CHECK(store::validate_lineage_name(o.cert_name));
+    return store::lineage_exists(paths, o.cert_name) ? o.cert_name : std::string();
+  }
+  auto wanted = names_of(ids);
+  ACMED_TRY(auto entries, store::list_lineages(paths));
+  for (auto& entry : entries) {
+    if (!entry.lineage) continue;
+    std::set<std::string> have(entry.lineage->names.begin(), entry.lineage->names.end());
+    bool subset = std::includes(wanted.begin(), wanted.end(), have.begin(), have.end());
+    if (have == wanted || (o.expand && subset)) return entry.name;
+  }
+  return std::string();
+}
+
+Result<std::vector<std::string>> dropped_names(const std::string& lineage,
+                                               const std::set<std::string>& have,
+                                               const std::set<std::string>& wanted, bool allowed) {
+  std::vector<std::string> dropped;
+  std::set_difference(have.begin(), have.end(), wanted.begin(), wanted.end(),
+                      std::back_inserter(dropped));
+  if (dropped.empty() || allowed) return dropped;
+  std::string list;
+  for (const auto& name : dropped) list += (list.empty() ? "" : ", ") + name;
+  return Error(
+      Errc::usage, "certificate " + lineage + " covers " + list + ", which this request leaves out",
+      "pass --renew-with-new-domains to replace it anyway (sites still serving those names "
+      "would lose their certificate), or add the names to -d");
+}
+
+bool lifetime_due(const store::Lineage& lineage, sys::TimePoint now) {
+  std::optional<std::chrono::seconds> before;
+  if (!lineage.conf.renew_before_expiry.empty()) {
+    if (auto parsed = store::parse_interval(lineage.conf.renew_before_expiry)) before = *parsed;
+  }
+  return now >= renew::lifetime_due_time(lineage.cert, before);
+}
+
+Result<Obtained> obtain(const IssueOptions& o, const ObtainContext& ctx,
+                        challenge::Authenticator& auth) {
+  auto log = [&](renew::LogLevel level, const std::string& text) {
+    if (ctx.log) ctx.log(level, text);
+  };
+  ACMED_TRY(auto req, issue_request(o, ctx.paths, ctx.client));
+  req.params.authenticator = auth.name();
+  if (req.account.emails.empty() && !o.no_email) {
+    ACMED_TRY(auto stored, renew::stored_account(req.paths, req.server, ""));
+    if (!stored) {
+      return Error(Errc::usage, "no contact e-mail for the new account",
+                   "pass -m you@example.com, or --register-unsafely-without-email");
+    }
+  }
+  // Choosing the lineage and writing into it are one critical section.
+  ACMED_TRY(auto lock, store::StoreLock::acquire(ctx.paths));
+  Obtained result;
+  ACMED_TRY(result.lineage, matching_lineage(req.paths, o, req.identifiers));
+
+  std::optional<store::Lineage> existing;
+  bool same_names = true;
+  if (!result.lineage.empty()) {
+    ACMED_TRY(existing, store::load_lineage(req.paths, result.lineage));
+    std::set<std::string> wanted = names_of(req.identifiers);
+    std::set<std::string> have(existing->names.begin(), existing->names.end());
+    same_names = wanted == have;
+    // Checked in a dry run too: the rehearsal must fail where the real run would.
+    ACMED_TRY(auto dropped, dropped_names(result.lineage, have, wanted, o.renew_with_new_domains));
+    if (!dropped.empty()) {
+      std::string list;
+      for (const auto& name : dropped) list += (list.empty() ? "" : ", ") + name;
+      log(renew::LogLevel::warning, "Replacing certificate " + result.lineage +
+                                        ": its new certificate no longer covers " + list + ".");
+    }
+  }
+  if (o.dry_run) {
+    req.target = renew::Target::dry_run;
+  } else if (existing) {
+    if (same_names && !o.force_renewal && !lifetime_due(*existing, ctx.now)) {
+      log(renew::LogLevel::info, "Certificate not yet due for renewal; keeping " + result.lineage +
+                                     " (expires " + sys::format_rfc3339(existing->cert.not_after) +
+                                     ").");
+      return result;
+    }
+    if (!same_names) {
+      log(renew::LogLevel::info,
+          "Updating certificate " + result.lineage + " to the requested names.");
+    }
+    req.target = renew::Target::existing_lineage;
+    req.cert_name = result.lineage;
+  } else {
+    req.cert_name = o.cert_name;
+  }
+
+  std::string names;
+  for (const auto& id : req.identifiers) names += (names.empty() ? "" : ", ") + id.value;
+  log(renew::LogLevel::info, std::string(o.dry_run ? "Simulating" : "Requesting") +
+                                 " a certificate for " + names + " from " + req.server);
+  ACMED_TRY(auto outcome, renew::issue(req, auth));
+  log(renew::LogLevel::debug, std::to_string(outcome.requests) + " HTTP requests sent to the CA");
+  if (!outcome.lineage.empty()) result.lineage = outcome.lineage;
+  result.outcome = std::move(outcome);
+  return result;
+}
+
+}  // namespace acmed::app

@@ -1,0 +1,128 @@
+#include "acmed/app/renew.hpp"
+
+#include "acmed/app/plugins.hpp"
+#include "acmed/renew/reissue.hpp"
+#include "acmed/store/lock.hpp"
+
+#include <algorithm>
+
+namespace acmed::app {
+
+Status check_renew_options(const IssueOptions& o) {
+  if (!o.domains.empty()) {
+    return Error(Errc::usage, "`renew` renews existing lineages and takes no -d",
+                 "pick one with --cert-name NAME, or use `acmed certonly -d ...` for new names");
+  }
+  if (chosen_plugin(o)) {
+    return Error(
+        Errc::usage, "`renew` uses each lineage's stored authenticator; it cannot be changed here",
+        "run `acmed certonly --cert-name NAME --force-renewal` with the new authenticator");
+  }
+  if (o.staging && !o.server.empty()) {
+    return Error(Errc::usage, "--staging and --server contradict each other", "use only one");
+  }
+  return {};
+}
+
+Status reload_installers(const std::vector<store::Lineage>& renewed,
+                         const plugins::Environment& env, const renew::Logger& log) {
+  std::vector<std::pair<const plugins::Plugin*, util::Settings>> installers;
+  for (const auto& l : renewed) {
+    const plugins::Plugin* plugin = plugins::find_plugin(l.conf.params.installer);
+    if (!plugin || !plugin->installer) continue;
+    std::pair one(plugin, plugins::settings_from_conf(*plugin, l.conf.params.settings));
+    if (std::find(installers.begin(), installers.end(), one) == installers.end()) {
+      installers.push_back(std::move(one));
+    }
+  }
+  std::string failures;
+  for (const auto& [plugin, settings] : installers) {
+    auto installer = plugins::build_installer(*plugin, settings, env);
+    Status done = installer ? (*installer)->config_test() : Status(installer.error());
+    if (done) done = (*installer)->reload();
+    if (done) {
+      if (log) log(renew::LogLevel::info, "reloaded " + plugin->name);
+    } else {
+      failures += (failures.empty() ? "" : "; ") + plugin->name + ": " + done.error().describe();
+    }
+  }
+  if (!failures.empty()) {
+    return Error(Errc::server, failures,
+                 "the new certificates are stored; fix the server, reload it");
+  }
+  return {};
+}
+
+Result<renew::RunSummary> renew_lineages(const IssueOptions& o, const RenewSettings& rs,
+                                         const RenewEnvironment& env) {
+  ACMED_CHECK(check_renew_options(o));
+  auto critical = store::parse_interval(rs.critical_within);
+  if (!critical) {
+    return Error(Errc::usage, "--critical-within: " + critical.error().message,
+                 "give a duration such as \"7 days\"");
+  }
+  if (!env.clock || !env.plugins.runner) {
+    return Error(Errc::internal, "renew_lineages needs a clock and a process runner");
+  }
+  // The whole run is one critical section: due decisions and writes belong together.
+  ACMED_TRY(auto lock, store::StoreLock::acquire(env.paths));
+
+  renew::RenewOptions options;
+  if (!o.cert_name.empty()) options.cert_names = {o.cert_name};
+  options.force = o.force_renewal ? renew::ForceRenewal::yes : renew::ForceRenewal::no;
+  options.dry_run = o.dry_run ? renew::DryRun::yes : renew::DryRun::no;
+  options.jobs = rs.jobs;
+  if (!o.pre_hook.empty()) options.pre_hook = o.pre_hook;
+  if (!o.post_hook.empty()) options.post_hook = o.post_hook;
+  if (!o.deploy_hook.empty()) options.deploy_hook = o.deploy_hook;
+  options.run_deploy_hooks = rs.run_deploy_hooks;
+  options.directory_hooks =
+      rs.no_directory_hooks ? renew::DirectoryHooks::skip : renew::DirectoryHooks::run;
+  options.critical_within = *critical;
+
+  renew::ReissueSettings settings;
+  settings.paths = env.paths;
+  settings.server_override = o.staging ? renew::k_le_staging : o.server;
+  settings.transport = transport_options(o);
+  settings.client = client_options(o, env.client);
+  settings.new_account.emails = o.emails;
+  settings.new_account.tos =
+      o.agree_tos ? acme::TosAgreement::agreed : acme::TosAgreement::not_agreed;
+  if (!o.eab_kid.empty()) {
+    settings.new_account.eab = acme::ExternalAccountBinding{o.eab_kid, o.eab_hmac_key};
+  }
+
+  renew::RenewContext ctx;
+  ctx.paths = env.paths;
+  ctx.clock = env.clock;
+  ctx.processes = env.plugins.runner;
+  ctx.make_ari = [transport = settings.transport, client = settings.client,
+                  server = settings.server_override] {
+    return renew::make_client_ari_lookup(transport, client, server);
+  };
+  const plugins::Environment& plugin_env = env.plugins;
+  ctx.renew = renew::reissue_with(
+      settings, [&plugin_env](const store::Lineage& lineage, const store::RenewalParams& params) {
+        return lineage_authenticator(lineage, params, plugin_env);
+      });
+  ctx.reload = [&plugin_env, log = env.log](const std::vector<store::Lineage>& renewed) {
+    return reload_installers(renewed, plugin_env, log);
+  };
+  ctx.log = env.log;
+  return renew::run_renewals(options, ctx);
+}
+
+Status summary_status(const renew::RunSummary& summary, const std::string& details) {
+  if (summary.ok()) return {};
+  std::size_t failed = summary.count(renew::Outcome::failed);
+  if (failed > 0) {
+    return Error(Errc::ca_problem,
+                 std::to_string(failed) + " of " + std::to_string(summary.lineages.size()) +
+                     " certificates could not be renewed",
+                 "the lines above say why; details are in " + details);
+  }
+  return Error(Errc::server, "the certificates were renewed, but a hook or the reload failed",
+               "the lines above say which; details are in " + details);
+}
+
+}  // namespace acmed::app

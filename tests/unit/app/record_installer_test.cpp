@@ -1,0 +1,85 @@
+// record_installer rewrites a renewal conf under the store lock: another process writing the same
+// conf at the same time loses nothing, and neither does it.
+#include "acmed/app/install.hpp"
+#include "acmed/store/lock.hpp"
+#include "support/temp_dir.hpp"
+#include "unit/renew/fixtures.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace acmed;
+
+namespace {
+
+// A test::LineageSpec for `names`, issued `age` ago.
+test::LineageSpec spec_for(std::vector<std::string> names,
+                           std::chrono::hours age = std::chrono::hours(24 * 10),
+                           std::string renew_before_expiry = {}) {
+  test::LineageSpec spec;
+  spec.names = std::move(names);
+  spec.age = age;
+  spec.renew_before_expiry = std::move(renew_before_expiry);
+  return spec;
+}
+
+template <typename F>
+pid_t in_child(F body) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(body() ? 0 : 1);
+  return pid;
+}
+
+int exit_code(pid_t pid) {
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+}  // namespace
+
+TEST_CASE("recording the installer while another process rewrites the renewal conf loses nothing") {
+  test::TempDir dir;
+  store::Paths paths{dir / "etc", dir / "work", dir / "logs"};
+  test::make_lineage(paths, "a.test", spec_for({"a.test"}));
+  constexpr int k_rounds = 40;
+
+  pid_t installer = in_child([&] {
+    for (int i = 0; i < k_rounds; ++i) {
+      app::IssueOptions o;
+      o.use_plugin["nginx"] = true;
+      o.plugin_flags = {{"nginx_ctl", "/opt/nginx-" + std::to_string(i)}};
+      if (!app::record_installer(paths, "a.test", o)) return false;
+    }
+    return true;
+  });
+  pid_t other = in_child([&] {
+    for (int i = 0; i < k_rounds; ++i) {
+      Status done = store::update_renewal_conf(
+          paths, "a.test",
+          [&](store::RenewalConf& conf) -> Status {
+            conf.params.settings.text["other_" + std::to_string(i)] = "kept";
+            return {};
+          },
+          sys::LockWait::yes);
+      if (!done) return false;
+    }
+    return true;
+  });
+  CHECK(exit_code(installer) == 0);
+  CHECK(exit_code(other) == 0);
+
+  auto conf = store::read_renewal_conf(paths, "a.test");
+  REQUIRE(conf);
+  CHECK(conf->params.installer == "nginx");
+  CHECK(conf->params.settings.get("nginx_ctl") == "/opt/nginx-" + std::to_string(k_rounds - 1));
+  int lost = 0;
+  for (int i = 0; i < k_rounds; ++i) {
+    lost += conf->params.settings.get("other_" + std::to_string(i)) != "kept";
+  }
+  CHECK(lost == 0);
+  CHECK(conf->params.authenticator == "webroot");
+}
