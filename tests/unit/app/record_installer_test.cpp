@@ -83,3 +83,40 @@ TEST_CASE("recording the installer while another process rewrites the renewal co
   CHECK(lost == 0);
   CHECK(conf->params.authenticator == "webroot");
 }
+
+TEST_CASE(
+    "an installer recorded while a renewal holds the store lock waits and keeps both changes") {
+  // The race of `acmed install` against a renewal run: the run has read the renewal conf and will
+  // write it back; recording the installer in between, unlocked, would be overwritten.
+  test::TempDir dir;
+  store::Paths paths{dir / "etc", dir / "work", dir / "logs"};
+  test::make_lineage(paths, "a.test", spec_for({"a.test"}));
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t renewal = in_child([&] {
+    auto lock = store::StoreLock::acquire(paths);
+    auto conf =
+        lock ? store::read_renewal_conf(paths, "a.test") : Result<store::RenewalConf>(lock.error());
+    char c = conf ? 'y' : 'n';
+    if (::write(ready[1], &c, 1) != 1 || !conf) return false;
+    ::usleep(400'000);  // the installer is recorded meanwhile
+    conf->params.settings.text["renewed_by"] = "the run";
+    return bool(store::save_renewal_conf(paths, "a.test", *conf));
+  });
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  REQUIRE(c == 'y');
+
+  app::IssueOptions o;
+  o.use_plugin["nginx"] = true;
+  o.plugin_flags = {{"nginx_ctl", "/opt/nginx"}};
+  CHECK(app::record_installer(paths, "a.test", o));
+  CHECK(exit_code(renewal) == 0);
+  for (int fd : ready) ::close(fd);
+
+  auto conf = store::read_renewal_conf(paths, "a.test");
+  REQUIRE(conf);
+  CHECK(conf->params.settings.get("renewed_by") == "the run");
+  CHECK(conf->params.installer == "nginx");
+  CHECK(conf->params.settings.get("nginx_ctl") == "/opt/nginx");
+}

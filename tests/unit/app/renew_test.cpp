@@ -17,7 +17,7 @@ class RecordingRunner final : public sys::ProcessRunner {
                                  const sys::ProcessOptions&) override {
     calls.push_back(argv);
     sys::ProcessResult r;
-    if (fail_program == argv.front()) r.exit_code = 1;
+    r.exit_code = fail_program == argv.front() ? 1 : 0;  // the default (-1) means "not run"
     return r;
   }
   std::vector<std::vector<std::string>> calls;

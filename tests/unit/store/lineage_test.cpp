@@ -525,8 +525,16 @@ TEST_CASE("the store writes nothing outside its config, work and logs dirs") {
   REQUIRE(save_account(p, "https://acme.example/directory", *key, "https://acme.example/acct/1",
                        nlohmann::json::object(), std::chrono::system_clock::now()));
   CHECK(entries(root.path()) == std::set<std::string>{"etc", "lib"});
-  CHECK(entries(p.config_dir) == std::set<std::string>{"accounts", "archive", "live", "renewal"});
+  // The store's write lock sits beside the lineages, where certbot keeps .certbot.lock, and is
+  // not one of them.
+  CHECK(entries(p.config_dir) ==
+        std::set<std::string>{".acmed.lock", "accounts", "archive", "live", "renewal"});
   CHECK(entries(p.work_dir) == std::set<std::string>{"acmed"});
+  CHECK(*lineage_names(p) == std::vector<std::string>{"a.example"});
+  auto listed = list_lineages(p);
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().name == "a.example");
 }
 
 TEST_CASE("a live dir that is itself a symlink is updated link by link") {
