@@ -25,7 +25,9 @@ inline const std::string k_ca = "https://ca.test";
 inline const std::string k_dir_url = k_ca + "/dir";
 
 inline std::string acme_data(const std::string& name) {
-  auto path = std::filesystem::path(__FILE__).parent_path() / "data" / name;
+  // Not __FILE__: ccache's base_dir makes it relative to the build dir, not to the test's cwd.
+  auto path =
+      std::filesystem::path(ACMED_TEST_DATA).parent_path() / "unit" / "acme" / "data" / name;
   auto text = sys::read_file(path);
   REQUIRE_MESSAGE(text.ok(), "missing test file " << path.string());
   return *text;
