@@ -756,7 +756,7 @@ Client& Client::operator=(Client&&) noexcept = default;
 
 Result<Client> Client::connect(std::string directory_url, TransportOptions transport_options,
                                ClientOptions options) {
-  ACMED_CHECK(check_url(directory_url, "--server"));
+  ACMED_CHECK(UrlPolicy::for_directory(directory_url));  // rule 1, before any request
   ACMED_TRY(auto transport, open_http_transport(std::move(transport_options)));
   return Client(std::move(directory_url), std::move(transport), std::move(options));
 }

@@ -1,13 +1,13 @@
 // The libcurl transport of transport.hpp: one reused easy handle, the URL policy applied to
 // every connection on its resolved address, and the per-request time bounds.
 #include "acmed/acme/transport.hpp"
+#include "ascii.hpp"
 
 #include <curl/curl.h>
 
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -15,12 +15,6 @@
 namespace acmed::acme {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -51,7 +45,7 @@ constexpr std::size_t k_max_header_bytes = 64 * 1024;
 
 bool is_json_type(const std::optional<std::string>& content_type) {
   if (!content_type) return false;
-  std::string t = lower(*content_type);
+  std::string t = ascii_lower(*content_type);
   return t.find("json") != std::string::npos;
 }
 

@@ -1,6 +1,7 @@
 #include "acmed/acme/url_policy.hpp"
 
 #include "acmed/acme/transport.hpp"
+#include "ascii.hpp"
 
 #include <curl/curl.h>
 
@@ -9,7 +10,6 @@
 #include <sys/socket.h>
 
 #include <array>
-#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -17,12 +17,6 @@
 namespace acmed::acme {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // RFC 6890 and its updates: the ranges a public CA never lives in.
 AddressScope v4_scope(std::uint32_t a) {
@@ -148,7 +142,7 @@ std::optional<UrlOrigin> url_origin(std::string_view url) {
   auto host = url_part(u.get(), CURLUPART_HOST);
   auto port = url_part(u.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
   if (!scheme || !host || !port || host->empty()) return std::nullopt;
-  return UrlOrigin{lower(*scheme), lower(*host), *port};
+  return UrlOrigin{ascii_lower(*scheme), ascii_lower(*host), *port};
 }
 
 std::optional<std::string> resolve_url(std::string_view base, std::string_view ref) {

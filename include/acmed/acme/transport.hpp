@@ -68,13 +68,6 @@ struct TransportStats {
   std::size_t bytes_received = 0;  // response bodies
 };
 
-// True if `url` may be an ACME directory: https://, or http:// only when the host is loopback
-// (127.0.0.0/8, ::1, localhost). What the CA's own URLs may be is UrlPolicy's (url_policy.hpp).
-bool url_is_allowed(std::string_view url);
-// Status form of url_is_allowed: Errc::protocol naming the URL (Errc::invalid_input when
-// `what` says it came from the user, e.g. "--server").
-Status check_url(std::string_view url, std::string_view what = "the CA");
-
 // Resolves `ref` (a Location or Link target, possibly relative, RFC 3986 section 5) against the
 // URL of the request it came with; nullopt when either does not parse.
 std::optional<std::string> resolve_url(std::string_view base, std::string_view ref);

@@ -143,28 +143,6 @@ TEST_CASE("Link fields are split into targets by relation type") {
   CHECK(link_targets({"garbage", "<unterminated"}, "alternate").empty());
 }
 
-TEST_CASE("only https URLs are allowed, and plain http only on loopback") {
-  CHECK(url_is_allowed("https://acme-v02.api.letsencrypt.org/directory"));
-  CHECK(url_is_allowed("HTTPS://ca.example/dir"));
-  CHECK(url_is_allowed("http://127.0.0.1:14000/dir"));
-  CHECK(url_is_allowed("http://127.8.9.10/dir"));
-  CHECK(url_is_allowed("http://localhost:8080/dir"));
-  CHECK(url_is_allowed("http://[::1]:8080/dir"));
-  CHECK_FALSE(url_is_allowed("http://ca.example/dir"));
-  CHECK_FALSE(url_is_allowed("http://127.0.0.1.evil.example/dir"));
-  CHECK_FALSE(url_is_allowed("http://127.0.0.1@evil.example/dir"));
-  CHECK_FALSE(url_is_allowed("http://128.0.0.1/dir"));
-  CHECK_FALSE(url_is_allowed("http://[::2]/dir"));
-  CHECK_FALSE(url_is_allowed("ftp://127.0.0.1/dir"));
-  CHECK_FALSE(url_is_allowed("file:///etc/passwd"));
-  CHECK_FALSE(url_is_allowed("not a url"));
-  auto user = check_url("http://ca.example/dir", "--server");
-  REQUIRE_FALSE(user.ok());
-  CHECK(user.error().code == Errc::invalid_input);
-  CHECK(user.error().message.find("http://ca.example/dir") != std::string::npos);
-  CHECK(check_url("http://ca.example/x").error().code == Errc::protocol);
-}
-
 TEST_CASE("relative Location and Link targets resolve against the request URL") {
   CHECK(resolve_url("https://ca/acme/order", "/acme/order/7") == "https://ca/acme/order/7");
   CHECK(resolve_url("https://ca/acme/cert/1", "1/alt") == "https://ca/acme/cert/1/alt");
