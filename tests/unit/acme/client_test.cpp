@@ -182,8 +182,7 @@ TEST_CASE("badNonce is retried with the nonce from the error response and never 
   ca2.transport->on_post(k_ca + "/order", bad);
   ca2.script();
   ca2.poll_answers({"ready", "valid"});
-  auto client = ca2.client();
-  client.use_account(FakeCa::account_key(), ca2.account_url);
+  auto client = ca2.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_MESSAGE(issued.ok(), issued.error().describe());
@@ -197,8 +196,7 @@ TEST_CASE("a CA that rejects every nonce is given up on after a bounded number o
   FakeCa ca;
   ca.transport->on(HttpMethod::get, k_dir_url, json_response(200, ca.directory));
   ca.transport->on_post(k_ca + "/order", problem_response(400, "badNonce", "stale nonce"));
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
@@ -213,8 +211,7 @@ TEST_CASE("a rate limit on newOrder is rate_limited with the Retry-After delay")
                         problem_response(429, "rateLimited", "too many new orders recently",
                                          json::object(), {{"Retry-After", "1800"}}));
   ca.script();
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
@@ -234,8 +231,7 @@ TEST_CASE("a refused order names each refused identifier") {
   ca.transport->on_post(k_ca + "/order", problem_response(400, "rejectedIdentifier", "cannot issue",
                                                           json{{"subproblems", sub}}));
   ca.script();
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto request = example_request();
   request.identifiers.dns.push_back("bad.example");
@@ -251,8 +247,7 @@ TEST_CASE("malformed JSON from the CA is a protocol error naming the URL") {
   FakeCa ca;
   ca.transport->on_post(ca.authz_url, raw_response(200, "{\"status\": ", "application/json"));
   ca.script();
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
@@ -267,8 +262,7 @@ TEST_CASE("an order of the wrong shape is a protocol error") {
   fresh.transport->on_post(k_ca + "/order",
                            json_response(201, order, {{"Location", fresh.order_url}}));
   fresh.script();
-  auto client = fresh.client();
-  client.use_account(FakeCa::account_key(), fresh.account_url);
+  auto client = fresh.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
@@ -280,8 +274,7 @@ TEST_CASE("a plain-http authorization URL inside an order is refused and never f
   FakeCa ca;
   ca.authz_url = "http://evil.example/authz/1";
   ca.script();
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
@@ -295,8 +288,7 @@ TEST_CASE("a challenge token with unsafe characters is refused before perform()"
   FakeCa ca;
   ca.token = "../../etc/passwd";
   ca.script();
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
@@ -315,8 +307,7 @@ TEST_CASE("a failed validation names the identifier, keeps the CA's problem and 
       {"type", "urn:ietf:params:acme:error:connection"},
       {"detail", "127.0.0.1: Fetching http://example.com/.well-known/acme-challenge/x: refused"}};
   ca.transport->on_post(ca.authz_url, json_response(200, failed));  // after the first answer
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
@@ -333,8 +324,7 @@ TEST_CASE("a failed validation names the identifier, keeps the CA's problem and 
 TEST_CASE("cleanup() runs when perform() fails, and no challenge is answered") {
   FakeCa ca;
   ca.script();
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auth.perform_error = Error(Errc::io, "cannot write /var/www/.well-known");
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
@@ -349,8 +339,7 @@ TEST_CASE("the task carries the key authorization and the first supported challe
   FakeCa ca;
   ca.script();
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auth.types = {"tls-alpn-01", "dns-01", "http-01"};
   ca.transport->on_post(ca.chall_url + "-dns", json_response(200, {{"status", "processing"}}));
@@ -370,8 +359,7 @@ TEST_CASE("the task carries the key authorization and the first supported challe
 TEST_CASE("an authenticator that cannot answer any offered challenge gets a clear error") {
   FakeCa ca;
   ca.script();
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auth.types = {"tls-alpn-01"};
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
@@ -386,8 +374,7 @@ TEST_CASE("valid authorizations are skipped and nothing is published for them") 
   fresh.transport->on_post(fresh.authz_url, json_response(200, fresh.authz("valid")));
   fresh.script();
   fresh.poll_answers({"ready", "valid"});
-  auto client = fresh.client();
-  client.use_account(FakeCa::account_key(), fresh.account_url);
+  auto client = fresh.account_client();
   FakeAuthenticator auth;
   REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
   CHECK(auth.perform_calls == 0);
@@ -399,8 +386,7 @@ TEST_CASE("a warm issuance needs nine requests and returns the split chain") {
   FakeCa ca;
   ca.script();
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_MESSAGE(issued.ok(), issued.error().describe());
@@ -424,8 +410,7 @@ TEST_CASE("the newOrder request lists dns and ip identifiers") {
   FakeCa ca;
   ca.script();
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   acme::ObtainRequest request = example_request();
   request.identifiers.ip = {"192.0.2.7"};
@@ -442,8 +427,7 @@ TEST_CASE("polling backs off exponentially up to the cap") {
   ca.script();
   ca.poll_answers({"pending", "pending", "pending", "pending", "pending", "pending", "pending",
                    "ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
   std::vector<milliseconds> expected{milliseconds(50),   milliseconds(100),  milliseconds(200),
@@ -458,8 +442,7 @@ TEST_CASE("polling honours Retry-After from the CA") {
   ca.transport->on_post(ca.order_url,
                         json_response(200, ca.order("pending"), {{"Retry-After", "7"}}));
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
   REQUIRE(ca.sleeper->sleeps.size() >= 2);
@@ -472,8 +455,7 @@ TEST_CASE("a Retry-After on the finalize answer delays the first poll") {
                         json_response(200, ca.order("processing"), {{"Retry-After", "3"}}));
   ca.script();
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
   CHECK(ca.sleeper->sleeps == std::vector<milliseconds>{milliseconds(50), seconds(3)});
@@ -483,11 +465,7 @@ TEST_CASE("an order that stays pending times out as a network error and still cl
   FakeCa ca;
   ca.script();
   ca.poll_answers({"pending"});
-  acme::ClientOptions options;
-  options.sleeper = ca.sleeper;
-  options.poll.timeout = seconds(30);
-  acme::Client client(k_dir_url, std::move(ca.owned), options);
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client([](acme::ClientOptions& o) { o.poll.timeout = seconds(30); });
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
@@ -505,8 +483,7 @@ TEST_CASE("a 5xx on a POST-as-GET is retried, but a 5xx on newOrder is not") {
   ca.transport->on_post(ca.authz_url, raw_response(503, "busy", "text/plain"));
   ca.script();
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
   CHECK(ca.transport->count(HttpMethod::post, ca.authz_url) == 2);
@@ -515,8 +492,7 @@ TEST_CASE("a 5xx on a POST-as-GET is retried, but a 5xx on newOrder is not") {
   FakeCa down;
   down.transport->on_post(k_ca + "/order", raw_response(500, "oops", "text/plain"));
   down.script();
-  auto client2 = down.client();
-  client2.use_account(FakeCa::account_key(), down.account_url);
+  auto client2 = down.account_client();
   auto issued = client2.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
   CHECK(issued.error().code == Errc::network);
@@ -540,8 +516,7 @@ TEST_CASE("a preferred profile the CA lacks falls back to the default with a war
   FakeCa ca;
   ca.script();
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto request = example_request();
   request.profile = "tlsclient";
@@ -558,8 +533,7 @@ TEST_CASE("a preferred profile the CA lacks falls back to the default with a war
 TEST_CASE("a required profile the CA lacks fails before any order is created") {
   FakeCa ca;
   ca.script();
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto request = example_request();
   request.profile = "tlsclient";
@@ -575,8 +549,7 @@ TEST_CASE("an offered profile is requested in newOrder") {
   FakeCa ca;
   ca.script();
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto request = example_request();
   request.profile = "shortlived";
@@ -594,8 +567,7 @@ TEST_CASE("replaces is sent to a CA with ARI and dropped when the CA says alread
                         problem_response(409, "alreadyReplaced", "already replaced"));
   ca.script();
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto request = example_request();
   request.replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
@@ -616,8 +588,7 @@ TEST_CASE("a preferred chain selects the alternate whose top certificate matches
   ca.transport->on_post(ca.cert_url + "/alt",
                         raw_response(200, acme_data("leaf_Two.pem") + acme_data("int_Two.pem"),
                                      "application/pem-certificate-chain"));
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto request = example_request();
   request.preferred_chain = "Test Root Two";
@@ -634,8 +605,7 @@ TEST_CASE("a preferred chain also matches the issuer of a lower certificate") {
   ca.transport->on_post(ca.cert_url + "/alt",
                         raw_response(200, acme_data("leaf_Two.pem") + acme_data("int_Two.pem"),
                                      "application/pem-certificate-chain"));
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto request = example_request();
   request.preferred_chain = "Test Int Two";
@@ -651,8 +621,7 @@ TEST_CASE("without a matching chain, or without a preference, the default chain 
   ca.transport->on_post(ca.cert_url + "/alt",
                         raw_response(200, acme_data("leaf_Two.pem") + acme_data("int_Two.pem"),
                                      "application/pem-certificate-chain"));
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto request = example_request();
   request.preferred_chain = "Nobody Root";
@@ -664,8 +633,7 @@ TEST_CASE("without a matching chain, or without a preference, the default chain 
   FakeCa plain;
   plain.script();
   plain.poll_answers({"ready", "valid"});
-  auto client2 = plain.client();
-  client2.use_account(FakeCa::account_key(), plain.account_url);
+  auto client2 = plain.account_client();
   REQUIRE(client2.obtain(example_request(), FakeCa::cert_key(), auth).ok());
   CHECK(plain.transport->count(HttpMethod::post, plain.cert_url + "/alt") == 0);
 }
@@ -677,8 +645,7 @@ TEST_CASE("a certificate download holding anything but certificates is refused")
                                         "application/pem-certificate-chain"));
   fresh.script();
   fresh.poll_answers({"ready", "valid"});
-  auto client = fresh.client();
-  client.use_account(FakeCa::account_key(), fresh.account_url);
+  auto client = fresh.account_client();
   FakeAuthenticator auth;
   auto issued = client.obtain(example_request(), FakeCa::cert_key(), auth);
   REQUIRE_FALSE(issued.ok());
@@ -689,8 +656,7 @@ TEST_CASE("a certificate for a different key is refused") {
   FakeCa ca;
   ca.script();
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   auto other = crypto::PrivateKey::from_pem(acme_data("other_key.pem"));
   REQUIRE(other.ok());
@@ -731,8 +697,7 @@ TEST_CASE("revocation sends the leaf's DER and reason, signed by the account") {
   FakeCa ca;
   ca.script();
   ca.transport->on_post(k_ca + "/revoke", raw_response(200, "", "text/plain"));
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   const std::string fullchain = acme_data("leaf_One.pem") + acme_data("int_One.pem");
   REQUIRE(client.revoke(fullchain, acme::RevocationReason::superseded).ok());
   const auto& sent = ca.transport->last(HttpMethod::post, k_ca + "/revoke");
@@ -769,8 +734,7 @@ TEST_CASE("revocation with the certificate key uses the jwk and checks the key f
 TEST_CASE("revoking something that is not a certificate is refused without a request") {
   FakeCa ca;
   ca.script();
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   auto r = client.revoke(acme_data("other_key.pem"), acme::RevocationReason::unspecified);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == Errc::invalid_input);
@@ -783,8 +747,7 @@ TEST_CASE("an absurd Retry-After while polling is cut to the configured maximum"
   ca.transport->on_post(
       ca.order_url, json_response(200, ca.order("pending"), {{"Retry-After", "99999999999999"}}));
   ca.poll_answers({"ready", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
   REQUIRE(ca.sleeper->sleeps.size() >= 2);
@@ -801,8 +764,7 @@ TEST_CASE("account fetch, contact update and deactivation are kid-signed posts t
                         json_response(200, {{"status", "valid"},
                                             {"contact", json::array({"mailto:b@example.com"})}}));
   ca.transport->on_post(ca.account_url, json_response(200, {{"status", "deactivated"}}));
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
 
   auto fetched = client.fetch_account();
   REQUIRE(fetched.ok());
@@ -825,8 +787,7 @@ TEST_CASE("a key change nests a JWS by the new key naming the account and the ol
   FakeCa ca;
   ca.script();
   ca.transport->on_post(k_ca + "/key", json_response(200, {{"status", "valid"}}));
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   auto new_key =
       std::make_shared<const crypto::PrivateKey>(*crypto::PrivateKey::generate(crypto::KeySpec{}));
   REQUIRE(client.change_account_key(new_key).ok());
@@ -871,8 +832,7 @@ TEST_CASE("an order already processing is polled until valid without finalizing 
   FakeCa ca;
   ca.script();
   ca.poll_answers({"processing", "valid"});
-  auto client = ca.client();
-  client.use_account(FakeCa::account_key(), ca.account_url);
+  auto client = ca.account_client();
   FakeAuthenticator auth;
   REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
   CHECK(ca.transport->count(HttpMethod::post, ca.order_url + "/finalize") == 0);

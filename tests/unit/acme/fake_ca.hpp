@@ -12,6 +12,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -272,13 +273,24 @@ struct FakeCa {
     return r;
   }
 
-  acme::Client client() {
+  // A client of this CA (once: it takes the transport) that sleeps on `sleeper` and collects
+  // warnings; `adjust` may change its options further.
+  using AdjustOptions = std::function<void(acme::ClientOptions&)>;
+  acme::Client client(const AdjustOptions& adjust = nullptr) {
     acme::ClientOptions options;
     options.sleeper = sleeper;
     options.log = [this](acme::LogLevel level, std::string_view m) {
       if (level == acme::LogLevel::warning) warnings.emplace_back(m);
     };
+    if (adjust) adjust(options);
     return acme::Client(k_dir_url, std::move(owned), options);
+  }
+
+  // client() already holding the test account (account_key() at account_url): no newAccount.
+  acme::Client account_client(const AdjustOptions& adjust = nullptr) {
+    acme::Client c = client(adjust);
+    c.use_account(account_key(), account_url);
+    return c;
   }
 
   static std::shared_ptr<const crypto::PrivateKey> account_key() {
