@@ -92,6 +92,57 @@ wait_for_port() {
   fail "nothing listens on port $port after ${limit}s"
 }
 
+# nginx_conf ROOT HTTP_LINE...: writes ROOT/nginx.conf for a test nginx: one worker (run as root),
+# 64 connections, its pid file and error log in $NGINX_RUN (outside ROOT, so ROOT's bytes change
+# only when acmed edits them), and an http block holding the HTTP_LINEs, one per line. Relative
+# includes ("include sites-enabled/*;") are found under ROOT.
+NGINX_RUN="$TEST_DIR/nginx-run"
+NGINX_PID=
+nginx_conf() {
+  local root=$1; shift
+  mkdir -p "$root" "$NGINX_RUN"
+  {
+    printf '%s\n' "user root;" "worker_processes 1;" "pid $NGINX_RUN/nginx.pid;" \
+      "error_log $NGINX_RUN/error.log;" "events {" "	worker_connections 64;" "}" "http {"
+    local line
+    for line in "$@"; do printf '\t%s\n' "$line"; done
+    printf '}\n'
+  } >"$root/nginx.conf"
+}
+
+# start_nginx ROOT [HTTP_LINE...]: with HTTP_LINEs, writes ROOT/nginx.conf first (nginx_conf);
+# without, starts from the ROOT/nginx.conf already there. Starts nginx from it and waits (bounded)
+# for its pid file; sets NGINX_PID to the master's PID, which is stopped at exit, pass or fail.
+# One nginx per test: starting a second while the first runs fails.
+start_nginx() {
+  local root=$1; shift
+  [ -z "$NGINX_PID" ] || fail "start_nginx: nginx $NGINX_PID is still running"
+  if (($#)); then nginx_conf "$root" "$@"; fi
+  mkdir -p "$NGINX_RUN"
+  rm -f "$NGINX_RUN/nginx.pid"
+  nginx -e "$NGINX_RUN/error.log" -c "$root/nginx.conf" \
+    || fail "nginx does not start from $root/nginx.conf (log: $NGINX_RUN/error.log)"
+  local pid=
+  for _ in $(seq 1 50); do
+    pid=$(cat "$NGINX_RUN/nginx.pid" 2>/dev/null || true)
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && break
+    pid=
+    sleep 0.1
+  done
+  [ -n "$pid" ] || fail "nginx started but wrote no pid file in $NGINX_RUN"
+  NGINX_PID=$pid
+  if [ -z "${_NGINX_ON_EXIT:-}" ]; then
+    _NGINX_ON_EXIT=1
+    on_exit stop_nginx
+  fi
+}
+
+# stop_nginx: stops the nginx start_nginx started, by its PID (bounded); nothing if none runs.
+stop_nginx() {
+  if [ -n "$NGINX_PID" ]; then stop_pid "$NGINX_PID"; fi
+  NGINX_PID=
+}
+
 # make_tls_ca DIR: a throwaway CA in DIR (ca.pem, ca.key) and a server cert for localhost and
 # 127.0.0.1 signed by it (server.pem, server.key).
 make_tls_ca() {

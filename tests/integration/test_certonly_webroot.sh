@@ -13,22 +13,12 @@ D1="$TEST_DIR/www-a"
 D2="$TEST_DIR/www-b"
 UNSERVED="$TEST_DIR/www-unserved"
 mkdir -p "$NG" "$D1" "$D2" "$UNSERVED"
-cat >"$NG/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-pid $NG/nginx.pid;
-error_log $NG/error.log;
-events { worker_connections 64; }
-http {
-  log_format h "\$host \$request \$status \$request_filename";
-  access_log $NG/access.log h;
-  server { listen 127.0.0.1:$PORT default_server; server_name _; return 404; }
-  server { listen 127.0.0.1:$PORT; server_name a.test; root $D1; }
-  server { listen 127.0.0.1:$PORT; server_name b.test; root $D2; }
-}
-CONF
-nginx -p "$NG" -e "$NG/error.log" -c "$NG/nginx.conf" || fail "nginx does not start"
-on_exit 'stop_pid "$(cat "$NG/nginx.pid")"'
+start_nginx "$NG" \
+  'log_format h "$host $request $status $request_filename";' \
+  "access_log $NG/access.log h;" \
+  "server { listen 127.0.0.1:$PORT default_server; server_name _; return 404; }" \
+  "server { listen 127.0.0.1:$PORT; server_name a.test; root $D1; }" \
+  "server { listen 127.0.0.1:$PORT; server_name b.test; root $D2; }"
 wait_for_port "$PORT"
 
 start_pebble "$PORT"

@@ -87,28 +87,16 @@ need nginx  # serves the bad-CA cases
 NG="$TEST_DIR/nginx"; NPORT=$(free_port)
 mkdir -p "$NG"
 head -c $((20 * 1024 * 1024)) /dev/zero | tr '\0' '{' >"$NG/big.json"
-cat >"$NG/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-pid $NG/nginx.pid;
-error_log $NG/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$NPORT;
-    location = /html { default_type text/html; return 200 "<html><body>hello</body></html>"; }
-    location = /nonjson { default_type application/json; return 200 "this is {not json"; }
-    location = /notdir { default_type application/json; return 200 '{"hello": "world", "n": [1, 2]}'; }
-    location = /wrongshape { default_type application/json; return 200 '{"newNonce": 5, "newAccount": ["x"], "newOrder": {}}'; }
-    location = /503 { return 503; }
-    location = /drop { return 444; }
-    location = /big { default_type application/json; alias $NG/big.json; }
-  }
-}
-CONF
-nginx -p "$NG" -e "$NG/error.log" -c "$NG/nginx.conf" || fail "nginx does not start"
-on_exit 'stop_pid "$(cat "$NG/nginx.pid")"'
+start_nginx "$NG" "access_log off;" "server {" \
+  "  listen 127.0.0.1:$NPORT;" \
+  '  location = /html { default_type text/html; return 200 "<html><body>hello</body></html>"; }' \
+  '  location = /nonjson { default_type application/json; return 200 "this is {not json"; }' \
+  "  location = /notdir { default_type application/json; return 200 '{\"hello\": \"world\", \"n\": [1, 2]}'; }" \
+  "  location = /wrongshape { default_type application/json; return 200 '{\"newNonce\": 5, \"newAccount\": [\"x\"], \"newOrder\": {}}'; }" \
+  "  location = /503 { return 503; }" \
+  "  location = /drop { return 444; }" \
+  "  location = /big { default_type application/json; alias $NG/big.json; }" \
+  "}"
 wait_for_port "$NPORT"
 for path in html nonjson notdir wrongshape 503 drop big; do
   log "--server http://127.0.0.1:$NPORT/$path"

@@ -12,16 +12,7 @@ done
 
 NGX="$TEST_DIR/nginx"
 mkdir -p "$NGX/sites-enabled"
-cat >"$NGX/nginx.conf" <<CONF
-user root;
-pid $NGX/nginx.pid;
-error_log $NGX/error.log;
-events { worker_connections 64; }
-http {
-    access_log off;
-    include sites-enabled/*;
-}
-CONF
+nginx_conf "$NGX" "access_log off;" "include sites-enabled/*;"
 cat >"$NGX/sites-enabled/myapp" <<'CONF'
 server {
     listen 127.0.0.1:80;
@@ -29,8 +20,7 @@ server {
     location / { return 200 "hello from myapp\n"; }
 }
 CONF
-nginx -c "$NGX/nginx.conf" || fail "nginx does not start"
-on_exit "kill \$(cat '$NGX/nginx.pid' 2>/dev/null) 2>/dev/null"
+start_nginx "$NGX"
 wait_for_port 80
 
 log "without a local CA: a clear error, nothing changed"

@@ -12,20 +12,8 @@ need nginx
 
 start_pebble
 ROOT="$TEST_DIR/nginx"
-RUN="$TEST_DIR/nginx-run"  # pid file and log outside the tree whose bytes are compared
-mkdir -p "$ROOT/sites-available" "$ROOT/sites-enabled" "$RUN"
-printf '%s\n' \
-  "user root;" \
-  "worker_processes 1;" \
-  "pid $RUN/nginx.pid;" \
-  "error_log $RUN/error.log;" \
-  "events {" \
-  "	worker_connections 64;" \
-  "}" \
-  "http {" \
-  "	access_log off;" \
-  "	include sites-enabled/*;" \
-  "}" >"$ROOT/nginx.conf"
+mkdir -p "$ROOT/sites-available" "$ROOT/sites-enabled"
+nginx_conf "$ROOT" "access_log off;" "include sites-enabled/*;"
 make_site() {  # make_site NAME: a server block for NAME on the http-01 port
   printf '%s\n' \
     "# the $1 site" \
@@ -41,17 +29,7 @@ make_site() {  # make_site NAME: a server block for NAME on the http-01 port
 make_site example.test
 make_site other.test
 
-NGINX_PID=
-start_nginx() {
-  nginx -c "$ROOT/nginx.conf" || fail "nginx does not start"
-  NGINX_PID=$(cat "$RUN/nginx.pid")
-}
-stop_nginx() {
-  if [ -n "$NGINX_PID" ]; then stop_pid "$NGINX_PID"; fi
-  NGINX_PID=
-}
-on_exit stop_nginx
-start_nginx
+start_nginx "$ROOT"
 
 NGINX_FLAGS=(--nginx --nginx-server-root "$ROOT" --http-01-port "$HTTP01_PORT")
 http_get() {  # http_get HOST PATH -> "<code> <redirect url>"
@@ -132,7 +110,7 @@ log "nginx stopped: install fails and restores the tree"
 stop_nginx
 expect_fail acmed install "${NGINX_FLAGS[@]}" --cert-name example.test
 [ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "install with nginx stopped left changes"
-start_nginx
+start_nginx "$ROOT"
 site_answers
 
 log "--no-redirect keeps plain HTTP serving the site"

@@ -145,12 +145,7 @@ log "webroot lineages (served by nginx), --jobs 4, and a failing lineage among g
 ACMED_CONFIG_DIR="$TEST_DIR/etc-webroot"
 ROOT="$TEST_DIR/nginx"
 mkdir -p "$ROOT" "$TEST_DIR/www"
-printf '%s\n' "user root;" "worker_processes 1;" "pid $ROOT/nginx.pid;" "error_log $ROOT/error.log;" \
-  "events { worker_connections 64; }" \
-  "http { access_log off; server { listen 127.0.0.1:$HTTP01_PORT; root $TEST_DIR/www; } }" \
-  >"$ROOT/nginx.conf"
-nginx -e "$ROOT/error.log" -c "$ROOT/nginx.conf" || fail "nginx does not start"
-on_exit 'stop_pid "$(cat "$ROOT/nginx.pid")"'
+start_nginx "$ROOT" "access_log off;" "server { listen 127.0.0.1:$HTTP01_PORT; root $TEST_DIR/www; }"
 for i in 1 2 3 4 5; do
   acmed_pebble certonly --webroot -w "$TEST_DIR/www" -d "w$i.test" >/dev/null 2>&1 \
     || fail "certonly --webroot w$i.test"
@@ -158,13 +153,11 @@ done
 acmed_pebble certonly --webroot -w "$TEST_DIR/www" -d broken.test >/dev/null 2>&1 || fail "certonly broken"
 # w1.test is also served over TLS by nginx and names nginx as its installer: renewal must reload it.
 TLS_PORT=$(free_port)
-printf '%s\n' "user root;" "worker_processes 1;" "pid $ROOT/nginx.pid;" "error_log $ROOT/error.log;" \
-  "events { worker_connections 64; }" \
-  "http { access_log off; server { listen 127.0.0.1:$HTTP01_PORT; root $TEST_DIR/www; }" \
-  "  server { listen 127.0.0.1:$TLS_PORT ssl; server_name w1.test;" \
-  "    ssl_certificate $ACMED_CONFIG_DIR/live/w1.test/fullchain.pem;" \
-  "    ssl_certificate_key $ACMED_CONFIG_DIR/live/w1.test/privkey.pem; } }" >"$ROOT/nginx.conf"
-nginx -e "$ROOT/error.log" -c "$ROOT/nginx.conf" -s reload || fail "nginx reload with TLS"
+nginx_conf "$ROOT" "access_log off;" "server { listen 127.0.0.1:$HTTP01_PORT; root $TEST_DIR/www; }" \
+  "server { listen 127.0.0.1:$TLS_PORT ssl; server_name w1.test;" \
+  "  ssl_certificate $ACMED_CONFIG_DIR/live/w1.test/fullchain.pem;" \
+  "  ssl_certificate_key $ACMED_CONFIG_DIR/live/w1.test/privkey.pem; }"
+nginx -e "$NGINX_RUN/error.log" -c "$ROOT/nginx.conf" -s reload || fail "nginx reload with TLS"
 sed -i "/^\[renewalparams\]/a installer = nginx\nnginx_server_root = $ROOT" "$(conf w1.test)"
 served_serial() {
   echo | openssl s_client -connect "127.0.0.1:$TLS_PORT" -servername w1.test 2>/dev/null \

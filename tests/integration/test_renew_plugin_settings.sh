@@ -10,13 +10,10 @@ command -v nginx >/dev/null || { echo "SKIP: nginx is not installed"; exit 77; }
 start_pebble
 ROOT="$TEST_DIR/nginx"
 mkdir -p "$ROOT/sites"
-printf '%s\n' "user root;" "worker_processes 1;" "pid $TEST_DIR/nginx.pid;" \
-  "error_log $TEST_DIR/nginx-error.log;" "events { worker_connections 64; }" \
-  "http { access_log off; include sites/*; }" >"$ROOT/nginx.conf"
+nginx_conf "$ROOT" "access_log off;" "include sites/*;"
 printf '%s\n' "server {" "	listen 127.0.0.1:$HTTP01_PORT;" "	server_name a.test;" \
   "	location / { return 200 \"a\\n\"; }" "}" >"$ROOT/sites/a.test"
-nginx -c "$ROOT/nginx.conf" || fail "nginx does not start"
-on_exit 'stop_pid "$(cat "$TEST_DIR/nginx.pid")"'
+start_nginx "$ROOT"
 
 # The nginx acmed must run: a wrapper that logs each call, then runs the real nginx.
 WRAP="$TEST_DIR/bin/nginx-wrapper"
