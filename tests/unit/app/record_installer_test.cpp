@@ -2,49 +2,25 @@
 // conf at the same time loses nothing, and neither does it.
 #include "acmed/app/install.hpp"
 #include "acmed/store/lock.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 #include "unit/renew/fixtures.hpp"
 
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace acmed;
 
-namespace {
-
-// A test::LineageSpec for `names`, issued `age` ago.
-test::LineageSpec spec_for(std::vector<std::string> names,
-                           std::chrono::hours age = std::chrono::hours(24 * 10),
-                           std::string renew_before_expiry = {}) {
-  test::LineageSpec spec;
-  spec.names = std::move(names);
-  spec.age = age;
-  spec.renew_before_expiry = std::move(renew_before_expiry);
-  return spec;
-}
-
-template <typename F>
-pid_t in_child(F body) {
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) ::_exit(body() ? 0 : 1);
-  return pid;
-}
-
-int exit_code(pid_t pid) {
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-}  // namespace
+using test::exit_code;
+using test::in_child;
 
 TEST_CASE("recording the installer while another process rewrites the renewal conf loses nothing") {
   test::TempDir dir;
   store::Paths paths{dir / "etc", dir / "work", dir / "logs"};
-  test::make_lineage(paths, "a.test", spec_for({"a.test"}));
+  test::LineageSpec spec;
+  spec.names = {"a.test"};
+  test::make_lineage(paths, "a.test", spec);
   constexpr int k_rounds = 40;
 
   pid_t installer = in_child([&] {
@@ -90,7 +66,9 @@ TEST_CASE(
   // write it back; recording the installer in between, unlocked, would be overwritten.
   test::TempDir dir;
   store::Paths paths{dir / "etc", dir / "work", dir / "logs"};
-  test::make_lineage(paths, "a.test", spec_for({"a.test"}));
+  test::LineageSpec spec;
+  spec.names = {"a.test"};
+  test::make_lineage(paths, "a.test", spec);
   int ready[2];
   REQUIRE(::pipe(ready) == 0);
   pid_t renewal = in_child([&] {

@@ -2,10 +2,10 @@
 // across both, and holding it again inside one process is free.
 #include "acmed/store/lock.hpp"
 #include "store_test_util.hpp"
+#include "support/child_process.hpp"
 
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -14,24 +14,8 @@ using namespace acmed;
 using namespace acmed::store;
 using namespace acmed::store::testing;
 
-namespace {
-
-// Runs `body` in a child process; returns its pid. The child's exit code is 0 when body is true.
-template <typename F>
-pid_t in_child(F body) {
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) ::_exit(body() ? 0 : 1);
-  return pid;
-}
-
-int exit_code(pid_t pid) {
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-}  // namespace
+using test::exit_code;
+using test::in_child;
 
 TEST_CASE("two processes rewriting one renewal conf at once lose no update") {
   test::TempDir scratch, root;
