@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,6 +71,12 @@ class TlsPeer {
   }
 
   void run() {
+    // This thread's own writes (to clients that went away) must not raise SIGPIPE in a test
+    // that made it fatal.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     // Bounded: 50 ms polls checking the stop flag, at most 10 minutes in all.
     for (int round = 0; round < 12000 && !m_stop; ++round) {
       pollfd p{m_listen, POLLIN, 0};
