@@ -2,6 +2,8 @@
 
 #include "acmed/crypto/encoding.hpp"
 #include "acmed/crypto/jws.hpp"
+#include "acmed/util/domain.hpp"
+#include "acmed/util/text.hpp"
 
 #include <algorithm>
 #include <initializer_list>
@@ -79,12 +81,13 @@ class ScopeExit {
 };
 
 Result<json> parse_json(const HttpResponse& response, std::string_view url) {
-  try {
-    return json::parse(response.body);
-  } catch (const json::exception&) {
-    return Error(Errc::protocol, "the CA sent malformed JSON at " + std::string(url),
-                 "check that the server is an ACME CA; rerun later if it is having problems");
+  auto doc = parse_ca_json(response.body);
+  if (!doc) {
+    Error e = std::move(doc).error();
+    e.message += " at " + std::string(url);
+    return e;
   }
+  return doc;
 }
 
 // JSON text that cannot throw: invalid UTF-8 in a string (say, from a user's --email) is replaced
@@ -137,6 +140,46 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 std::string ensure_newline(std::string pem) {
   if (!pem.empty() && pem.back() != '\n') pem += '\n';
   return pem;
+}
+
+// A name for comparing identifiers: DNS names lower-cased (RFC 4343), IPs in canonical text.
+std::string comparable(const std::string& type, const std::string& value) {
+  std::string canonical;
+  if (type == "ip" && util::parse_ip(value, canonical)) return "ip:" + canonical;
+  std::string lower = value;
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return type + ":" + lower;
+}
+
+// RFC 8555 section 7.4: the order the CA created must be for exactly the identifiers requested
+// (none added, replaced or dropped); else an error naming the difference.
+Status check_order_identifiers(const Order& order, const crypto::Identifiers& requested) {
+  std::vector<std::string> want, got;
+  for (const auto& d : requested.dns) want.push_back(comparable("dns", d));
+  for (const auto& ip : requested.ip) want.push_back(comparable("ip", ip));
+  for (const auto& id : order.identifiers) got.push_back(comparable(id.type, id.value));
+  std::vector<std::string> extra, absent;
+  for (const auto& g : got)
+    if (std::find(want.begin(), want.end(), g) == want.end()) extra.push_back(g);
+  for (const auto& w : want)
+    if (std::find(got.begin(), got.end(), w) == got.end()) absent.push_back(w);
+  if (extra.empty() && absent.empty()) return ok_status();
+  auto shown = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size() && i < 4; ++i)
+      out += (i ? ", " : "") + util::printable(v[i].substr(v[i].find(':') + 1), 256);
+    if (v.size() > 4) out += " and " + std::to_string(v.size() - 4) + " more";
+    return out;
+  };
+  std::string what;
+  if (!extra.empty()) what = "names that were not requested (" + shown(extra) + ")";
+  if (!absent.empty())
+    what += (what.empty() ? "" : " and ") + std::string("not the requested names (") +
+            shown(absent) + ")";
+  return Error(Errc::protocol,
+               "the CA created the order " + util::printable(order.url, 256) + " with " + what,
+               "the CA is misbehaving; no challenge was answered: report it to the CA");
 }
 
 // What to check when validating `name` with `challenge_type` failed with a problem of
@@ -222,15 +265,19 @@ struct Client::State {
   // An HTTP error status as an Error: the CA's problem document when it sent one
   // (RFC 8555 section 6.7), otherwise the bare status.
   Error http_error(const HttpResponse& response, const std::string& url) {
-    json doc = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_object() && doc.contains("type") && doc["type"].is_string()) {
-      auto problem = Problem::from_json(doc);
-      if (problem) return problem_to_error(*problem, doc, retry_after_of(response));
+    auto doc = parse_ca_json(response.body);
+    if (doc && doc->is_object() && doc->contains("type") && (*doc)["type"].is_string()) {
+      auto problem = Problem::from_json(*doc);
+      if (problem) return problem_to_error(*problem, retry_after_of(response));
     }
     const bool server_side = response.status >= 500;
+    // A body that is JSON but unreadable (too deep) is worth naming; a web page is not.
+    const auto first = response.body.find_first_not_of(" \t\r\n");
+    const bool json_like = first != std::string::npos && response.body[first] == '{';
     return Error(server_side ? Errc::network : Errc::protocol,
                  "the CA answered HTTP " + std::to_string(response.status) + " at " + url +
-                     " without an ACME problem document",
+                     " without an ACME problem document" +
+                     (!doc && json_like ? " (" + doc.error().message + ")" : std::string()),
                  server_side ? "the CA has a temporary problem; try again later"
                              : "check the directory URL; this may be a bug in acmed or the CA");
   }
@@ -356,8 +403,13 @@ struct Client::State {
                      "https://acme-v02.api.letsencrypt.org/directory");
       return e;
     }
-    json doc = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-    ACMED_TRY(Directory parsed, Directory::from_json(doc, directory_url));
+    auto doc = parse_ca_json(response->body);
+    if (!doc)
+      return Error(Errc::protocol,
+                   directory_url + " is not an ACME directory (" + doc.error().message + ")",
+                   "pass the directory URL of the CA, e.g. "
+                   "https://acme-v02.api.letsencrypt.org/directory");
+    ACMED_TRY(Directory parsed, Directory::from_json(*doc, directory_url));
     dir = std::move(parsed);
     return &*dir;
   }
@@ -480,13 +532,14 @@ struct Client::State {
       }
       for (const Challenge& c : authz->challenges) {
         if (!c.error) continue;
-        auto problem = Problem::from_json(*c.error);
-        if (!problem) continue;
-        if (!problem->identifier) problem->identifier = authz->identifier;
-        Error e = problem_to_error(*problem, *c.error);
-        if (auto hint = validation_hint(c.type, name, problem->short_type())) e.hint = *hint;
-        e.message = "the CA could not validate " + name + " with " + c.type + ": " +
-                    (problem->detail.empty() ? problem->short_type() : problem->detail);
+        Problem problem = *c.error;
+        if (!problem.identifier) problem.identifier = authz->identifier;
+        Error e = problem_to_error(problem);
+        if (auto hint = validation_hint(c.type, name, problem.short_type())) e.hint = *hint;
+        e.message = "the CA could not validate " + util::printable(name, 256) + " with " +
+                    util::printable(c.type, 64) + ": " +
+                    util::printable(problem.detail.empty() ? problem.short_type() : problem.detail,
+                                    400);
         first = std::move(e);
         break;
       }
@@ -499,12 +552,8 @@ struct Client::State {
       if (!others.empty()) first->message += " (also failed: " + join(others, ", ") + ")";
       return std::move(*first).with_context("while validating the order " + order.url);
     }
-    if (order.error) {
-      auto problem = Problem::from_json(*order.error);
-      if (problem)
-        return problem_to_error(*problem, *order.error)
-            .with_context("while validating the order " + order.url);
-    }
+    if (order.error)
+      return problem_to_error(*order.error).with_context("while validating the order " + order.url);
     return Error(Errc::ca_problem, "the CA marked the order " + order.url + " invalid",
                  "start again; if it keeps failing, check the CA's status page");
   }
@@ -519,6 +568,18 @@ struct Client::State {
     for (const std::string& url : order.authorizations) {
       ACMED_TRY(Authorization authz, fetch_authorization(url));
       const std::string& name = authz.identifier.value;
+      // RFC 8555 section 7.1.4: each authorization is for one of the order's identifiers (a
+      // wildcard's authorization names the base domain); never publish for another name.
+      const std::string key = comparable(authz.identifier.type, name);
+      if (std::none_of(order.identifiers.begin(), order.identifiers.end(),
+                       [&](const Identifier& id) {
+                         const std::string want = comparable(id.type, id.value);
+                         return want == key || want == comparable(id.type, "*." + name);
+                       }))
+        return Error(Errc::protocol,
+                     "the CA sent the authorization " + util::printable(url, 256) + " for " +
+                         util::printable(name, 256) + ", which the order does not contain",
+                     "the CA is misbehaving; no challenge was answered: report it to the CA");
       if (authz.status == "valid") continue;  // reused from an earlier order
       if (authz.status != "pending")
         return Error(Errc::ca_problem, "the authorization for " + name + " is " + authz.status,
@@ -728,10 +789,13 @@ std::string name_list(const crypto::Identifiers& ids) {
   return join(shown, ", ") + " and " + std::to_string(all.size() - k_shown) + " more";
 }
 
-json contact_list(const std::vector<std::string>& emails) {
+// The contact URIs (RFC 8555 section 7.3); an address that fails util::check_email is refused.
+Result<json> contact_list(const std::vector<std::string>& emails) {
   json contact = json::array();
-  for (const std::string& email : emails)
+  for (const std::string& email : emails) {
+    ACMED_CHECK(util::check_email(email));
     contact.push_back(email.rfind("mailto:", 0) == 0 ? email : "mailto:" + email);
+  }
   return contact;
 }
 
@@ -790,7 +854,9 @@ Result<Account> Client::find_or_create_account(std::shared_ptr<const crypto::Pri
                  "pass --eab-kid and --eab-hmac-key from your account page at the CA");
 
   json payload = json::object();
-  if (!options.emails.empty()) payload["contact"] = contact_list(options.emails);
+  if (!options.emails.empty()) {
+    ACMED_TRY(payload["contact"], contact_list(options.emails));
+  }
   if (options.tos == TosAgreement::agreed) payload["termsOfServiceAgreed"] = true;
   if (options.eab) {
     auto binding =
@@ -815,7 +881,8 @@ Result<Account> Client::fetch_account() {
 
 Result<Account> Client::update_contacts(const std::vector<std::string>& emails) {
   if (!m->account_key) return Error(Errc::internal, "update_contacts() needs an account");
-  return m->account_request(json{{"contact", contact_list(emails)}},
+  ACMED_TRY(json contact, contact_list(emails));
+  return m->account_request(json{{"contact", std::move(contact)}},
                             "updating the contacts of the account " + m->account_url);
 }
 
@@ -910,6 +977,7 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
   if (!created) return std::move(created).error();
   ACMED_TRY(std::string order_url, m->location(response, d.new_order));
   ACMED_TRY(Order order, Order::from_json(*created, order_url));
+  ACMED_CHECK(check_order_identifiers(order, request.identifiers));
   if (order.status == "invalid") return m->explain_invalid_order(order);
 
   ACMED_TRY(Order authorized, m->authorize(order, authenticator));

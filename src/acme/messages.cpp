@@ -1,9 +1,10 @@
 #include "acmed/acme/messages.hpp"
 
 #include "acmed/sys/clock.hpp"
+#include "acmed/util/text.hpp"
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <ctime>
 
@@ -55,10 +56,11 @@ class Reader {
     return *this;
   }
 
-  Reader& object(const char* key, std::optional<json>& out, Need need) {
+  // Points `out` at the member (no copy: it stays part of the parsed document).
+  Reader& object(const char* key, const json*& out, Need need) {
     if (const json* v = member(key, need)) {
       if (v->is_object())
-        out = *v;
+        out = v;
       else
         fail(std::string("has a \"") + key + "\" that is not an object");
     }
@@ -78,7 +80,7 @@ class Reader {
 
   Reader& fail(const std::string& why) {
     if (!m_error)
-      m_error = Error(Errc::protocol, "the CA sent " + m_what + " that " + why,
+      m_error = Error(Errc::protocol, "the CA sent " + util::printable(m_what) + " that " + why,
                       "this is a CA bug or an incompatible CA; report it with the URL");
     return *this;
   }
@@ -101,9 +103,27 @@ constexpr long long k_max_retry_after = 365LL * 24 * 3600;
 
 constexpr std::string_view k_acme_error_prefix = "urn:ietf:params:acme:error:";
 
-std::string describe_identifier(const std::optional<Identifier>& id) {
-  if (!id) return {};
-  return id->value;
+// CA text in messages: one escaped line; details are capped tighter than the whole message.
+constexpr std::size_t k_detail_cap = 400;
+constexpr std::size_t k_name_cap = 256;
+
+// The members of one problem document, without its subproblems.
+void read_problem_members(const json& j, Problem& p) {
+  auto text = [&j](const char* key, std::string& out) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_string()) out = it->get<std::string>();
+  };
+  text("type", p.type);
+  text("detail", p.detail);
+  text("instance", p.instance);
+  auto status = j.find("status");
+  if (status != j.end() && status->is_number_integer()) {
+    const auto v = status->get<long long>();
+    if (v >= 0 && v < 1000) p.status = static_cast<int>(v);
+  }
+  auto id = j.find("identifier");
+  if (id != j.end())
+    if (auto parsed = Identifier::from_json(*id)) p.identifier = std::move(*parsed);
 }
 
 // What to do next, per problem type (RFC 8555 section 6.7 table, RFC 8555 section 7.3.3 for
@@ -138,7 +158,8 @@ std::string hint_for(const Problem& p, std::optional<std::chrono::seconds> retry
            "CA account";
   if (t == "userActionRequired")
     return p.instance.empty() ? "visit the CA's website and accept its current terms of service"
-                              : "visit " + p.instance + " and follow the instructions there";
+                              : "visit " + util::printable(p.instance, k_name_cap) +
+                                    " and follow the instructions there";
   if (t == "rejectedIdentifier" || t == "unsupportedIdentifier")
     return "the CA will not issue for this name; remove it from the request";
   if (t == "badCSR")
@@ -161,6 +182,28 @@ std::string hint_for(const Problem& p, std::optional<std::chrono::seconds> retry
 }
 
 }  // namespace
+
+Result<json> parse_ca_json(std::string_view body) {
+  // The parser itself is iterative; the callback sees every nesting step and stops keeping
+  // values past the limit, so nothing deeper is ever built.
+  bool too_deep = false;
+  json::parser_callback_t limit = [&too_deep](int depth, json::parse_event_t event, json&) {
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= k_max_json_depth)
+      too_deep = true;
+    return !too_deep;
+  };
+  json doc = json::parse(body.begin(), body.end(), limit, /*allow_exceptions=*/false);
+  if (too_deep)
+    return Error(
+        Errc::protocol,
+        "the CA sent JSON nested more than " + std::to_string(k_max_json_depth) + " levels deep",
+        "the CA is misbehaving or is not an ACME CA; try again later or another CA");
+  if (doc.is_discarded())
+    return Error(Errc::protocol, "the CA sent malformed JSON",
+                 "check that the server is an ACME CA; rerun later if it is having problems");
+  return doc;
+}
 
 Result<Identifier> Identifier::from_json(const json& j) {
   Identifier id;
@@ -192,7 +235,7 @@ Result<Directory> Directory::from_json(const json& j, std::string_view url) {
       .str("revokeCert", d.revoke_cert, Need::optional)
       .str("keyChange", d.key_change, Need::optional)
       .str("renewalInfo", d.renewal_info, Need::optional);
-  std::optional<json> meta;
+  const json* meta = nullptr;
   r.object("meta", meta, Need::optional);
   if (!r.ok()) return r.error();
   if (meta) {
@@ -201,7 +244,7 @@ Result<Directory> Directory::from_json(const json& j, std::string_view url) {
         .str("website", d.meta.website, Need::optional)
         .strings("caaIdentities", d.meta.caa_identities, Need::optional)
         .boolean("externalAccountRequired", d.meta.external_account_required, Need::optional);
-    std::optional<json> profiles;
+    const json* profiles = nullptr;
     m.object("profiles", profiles, Need::optional);
     if (!m.ok()) return m.error();
     if (profiles) {
@@ -217,7 +260,6 @@ Result<Directory> Directory::from_json(const json& j, std::string_view url) {
 Result<Account> Account::from_json(const json& j, std::string_view url) {
   Account a;
   a.url = std::string(url);
-  a.raw = j;
   Reader r(j, "an account at " + a.url);
   r.str("status", a.status, Need::required)
       .strings("contact", a.contact, Need::optional)
@@ -226,15 +268,23 @@ Result<Account> Account::from_json(const json& j, std::string_view url) {
   return a;
 }
 
+json Account::to_json() const {
+  json j{{"status", status}, {"contact", contact}};
+  if (!orders.empty()) j["orders"] = orders;
+  return j;
+}
+
 Result<Challenge> Challenge::from_json(const json& j) {
   Challenge c;
   Reader r(j, "a challenge");
   r.str("type", c.type, Need::required)
       .str("url", c.url, Need::required)
       .str("status", c.status, Need::required)
-      .str("token", c.token, Need::optional)
-      .object("error", c.error, Need::optional);
+      .str("token", c.token, Need::optional);
+  const json* error = nullptr;
+  r.object("error", error, Need::optional);
   if (!r.ok()) return r.error();
+  if (error) c.error = Problem::from_json(*error).value();
   return c;
 }
 
@@ -268,10 +318,12 @@ Result<Order> Order::from_json(const json& j, std::string_view url) {
       .strings("authorizations", o.authorizations, Need::required)
       .str("finalize", o.finalize, Need::required)
       .str("certificate", o.certificate, Need::optional)
-      .str("profile", o.profile, Need::optional)
-      .object("error", o.error, Need::optional);
+      .str("profile", o.profile, Need::optional);
+  const json* error = nullptr;
+  r.object("error", error, Need::optional);
   const json* ids = r.member("identifiers", Need::required);
   if (!r.ok()) return r.error();
+  if (error) o.error = Problem::from_json(*error).value();
   if (!ids->is_array()) return r.fail("has \"identifiers\" that are not a list").error();
   for (const auto& i : *ids) {
     auto parsed = Identifier::from_json(i);
@@ -284,7 +336,7 @@ Result<Order> Order::from_json(const json& j, std::string_view url) {
 Result<RenewalInfo> RenewalInfo::from_json(const json& j) {
   RenewalInfo info;
   Reader r(j, "renewal information");
-  std::optional<json> window;
+  const json* window = nullptr;
   r.object("suggestedWindow", window, Need::required)
       .str("explanationURL", info.explanation_url, Need::optional);
   if (!r.ok()) return r.error();
@@ -303,19 +355,19 @@ Result<Problem> Problem::from_json(const json& j) {
   if (!j.is_object())
     return Error(Errc::protocol, "the CA sent a problem document that is not a JSON object");
   Problem p;
-  if (j.contains("type") && j["type"].is_string()) p.type = j["type"].get<std::string>();
-  if (j.contains("detail") && j["detail"].is_string()) p.detail = j["detail"].get<std::string>();
-  if (j.contains("instance") && j["instance"].is_string())
-    p.instance = j["instance"].get<std::string>();
-  if (j.contains("status") && j["status"].is_number_integer()) p.status = j["status"].get<int>();
-  if (j.contains("identifier")) {
-    auto id = Identifier::from_json(j["identifier"]);
-    if (id) p.identifier = std::move(*id);
-  }
-  if (j.contains("subproblems") && j["subproblems"].is_array()) {
-    for (const auto& s : j["subproblems"]) {
-      auto sub = Problem::from_json(s);
-      if (sub) p.subproblems.push_back(std::move(*sub));
+  read_problem_members(j, p);
+  // RFC 8555 section 6.7.1: subproblems are flat; a loop, not recursion, with a cap.
+  auto subs = j.find("subproblems");
+  if (subs != j.end() && subs->is_array()) {
+    for (const json& s : *subs) {
+      if (!s.is_object()) continue;
+      if (p.subproblems.size() == k_max_subproblems) {
+        ++p.subproblems_dropped;
+        continue;
+      }
+      Problem sub;
+      read_problem_members(s, sub);
+      p.subproblems.push_back(std::move(sub));
     }
   }
   return p;
@@ -326,7 +378,7 @@ std::string Problem::short_type() const {
   return type;
 }
 
-Error problem_to_error(const Problem& problem, const json& raw,
+Error problem_to_error(const Problem& problem,
                        std::optional<std::chrono::seconds> retry_after_delay) {
   const std::string t = problem.short_type();
   Errc code = Errc::ca_problem;
@@ -334,18 +386,27 @@ Error problem_to_error(const Problem& problem, const json& raw,
   if (t == "badNonce") code = Errc::bad_nonce;
 
   std::string message = "the CA refused";
-  if (problem.identifier) message += " " + describe_identifier(problem.identifier);
+  if (problem.identifier) message += " " + util::printable(problem.identifier->value, k_name_cap);
   message += ": ";
-  message +=
-      problem.detail.empty() ? (t.empty() ? std::string("no reason given") : t) : problem.detail;
-  if (!t.empty() && problem.detail.find(t) == std::string::npos) message += " [" + t + "]";
-  // RFC 8555 section 6.7.1: one subproblem per identifier that failed.
-  for (const Problem& sub : problem.subproblems) {
+  message += problem.detail.empty()
+                 ? (t.empty() ? std::string("no reason given") : util::printable(t, k_name_cap))
+                 : util::printable(problem.detail, k_detail_cap);
+  if (!t.empty() && problem.detail.find(t) == std::string::npos)
+    message += " [" + util::printable(t, k_name_cap) + "]";
+  // RFC 8555 section 6.7.1: one subproblem per identifier that failed. A few are named; the
+  // message stays short however many the CA sent.
+  constexpr std::size_t k_shown_subproblems = 5;
+  const std::size_t total = problem.subproblems.size() + problem.subproblems_dropped;
+  for (std::size_t i = 0; i < problem.subproblems.size() && i < k_shown_subproblems; ++i) {
+    const Problem& sub = problem.subproblems[i];
     message += "; ";
-    message += sub.identifier ? sub.identifier->value : std::string("(no identifier)");
+    message += sub.identifier ? util::printable(sub.identifier->value, k_name_cap)
+                              : std::string("(no identifier)");
     message += ": ";
-    message += sub.detail.empty() ? sub.short_type() : sub.detail;
+    message += util::printable(sub.detail.empty() ? sub.short_type() : sub.detail, k_detail_cap);
   }
+  if (total > k_shown_subproblems)
+    message += "; and " + std::to_string(total - k_shown_subproblems) + " more";
 
   std::string hint = hint_for(problem, retry_after_delay);
   if (hint.empty())
@@ -353,7 +414,12 @@ Error problem_to_error(const Problem& problem, const json& raw,
       if (hint = hint_for(sub, retry_after_delay); !hint.empty()) break;
 
   Error e(code, std::move(message), std::move(hint));
-  json doc = raw.is_object() ? raw : json::object();
+  // Only the flat members the code branches on or shows: never a copy of the CA's document.
+  json doc = json::object();
+  if (!problem.type.empty()) doc["type"] = problem.type;
+  if (!problem.detail.empty()) doc["detail"] = problem.detail;
+  if (problem.status != 0) doc["status"] = problem.status;
+  if (!problem.instance.empty()) doc["instance"] = problem.instance;
   if (retry_after_delay) doc[k_retry_after_key] = retry_after_delay->count();
   e.problem = std::make_shared<const json>(std::move(doc));
   return e;

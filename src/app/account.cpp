@@ -39,7 +39,7 @@ Result<RegisteredAccount> register_account(const IssueOptions& o, const store::P
   options.tos = o.agree_tos ? acme::TosAgreement::agreed : acme::TosAgreement::not_agreed;
   if (!o.eab_kid.empty()) options.eab = acme::ExternalAccountBinding{o.eab_kid, o.eab_hmac_key};
   ACMED_TRY(auto account, client.find_or_create_account(shared, options));
-  ACMED_TRY(auto id, store::save_account(paths, server, *shared, account.url, account.raw,
+  ACMED_TRY(auto id, store::save_account(paths, server, *shared, account.url, account.to_json(),
                                          std::chrono::system_clock::now()));
   return RegisteredAccount{account.url, paths.accounts_dir() / id};
 }

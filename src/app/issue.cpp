@@ -4,6 +4,7 @@
 #include "acmed/renew/policy.hpp"
 #include "acmed/renew/reissue.hpp"
 #include "acmed/store/lock.hpp"
+#include "acmed/util/domain.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -86,6 +87,7 @@ Status check_flag_conflicts(const IssueOptions& o) {
     return Error(Errc::usage,
                  "--email and --register-unsafely-without-email contradict each other");
   }
+  for (const auto& email : o.emails) ACMED_CHECK(util::check_email(email));
   if (o.redirect && o.no_redirect) {
     return Error(Errc::usage, "--redirect and --no-redirect contradict each other");
   }

@@ -1,17 +1,74 @@
 #include "cli/logging.hpp"
 
 #include "acmed/sys/fs.hpp"
+#include "acmed/util/text.hpp"
 
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 namespace acmed::cli {
 
+namespace {
+
+// Every line acmed prints or logs passes here: messages quote CA text, and util::printable keeps
+// each one a single escaped line of bounded length, on the terminal and in the log alike.
+class PrintableSink final : public spdlog::sinks::sink {
+ public:
+  explicit PrintableSink(spdlog::sink_ptr inner) : m_inner(std::move(inner)) {}
+  void log(const spdlog::details::log_msg& msg) override {
+    constexpr std::size_t k_line_cap = 8192;
+    const std::string text =
+        util::printable(std::string_view(msg.payload.data(), msg.payload.size()), k_line_cap);
+    spdlog::details::log_msg safe = msg;
+    safe.payload = spdlog::string_view_t(text.data(), text.size());
+    m_inner->log(safe);
+  }
+  void flush() override { m_inner->flush(); }
+  void set_pattern(const std::string& pattern) override { m_inner->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> f) override {
+    m_inner->set_formatter(std::move(f));
+  }
+
+ private:
+  spdlog::sink_ptr m_inner;
+};
+
+// The logs dir is 0700 and each log file 0600 whatever the umask, also when they already
+// existed with wider modes: the log holds account URLs and CA answers. A shared sticky dir
+// (--logs-dir /tmp) or one owned by someone else is left as it is.
+void tighten_logs_dir(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  if (st.st_uid != ::geteuid() || (st.st_mode & S_ISVTX) != 0) return;
+  if ((st.st_mode & 077) != 0) ::chmod(dir.c_str(), 0700);
+}
+
+spdlog::file_event_handlers private_file_handlers() {
+  spdlog::file_event_handlers handlers;
+  // Created 0600 before spdlog's fopen() (which would use 0666 & ~umask), and re-checked on the
+  // open stream in case it existed already; rotated files keep the mode across rename().
+  handlers.before_open = [](const spdlog::filename_t& name) {
+    int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  };
+  handlers.after_open = [](const spdlog::filename_t&, std::FILE* file) {
+    ::fchmod(::fileno(file), 0600);
+  };
+  return handlers;
+}
+
+}  // namespace
+
 void setup_logging(const GlobalOptions& globals) {
-  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto console = std::make_shared<PrintableSink>(
+      std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   console->set_pattern("%^%v%$");
   if (globals.quiet) {
     console->set_level(spdlog::level::warn);
@@ -23,9 +80,11 @@ void setup_logging(const GlobalOptions& globals) {
   std::vector<spdlog::sink_ptr> sinks{console};
   // The log file is best effort: `acmed certificates` as an ordinary user must still work.
   if (sys::make_dirs(globals.logs_dir, 0700)) {
+    tighten_logs_dir(globals.logs_dir);
     try {
-      auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-          (std::filesystem::path(globals.logs_dir) / "acmed.log").string(), 1 << 20, 5);
+      auto file = std::make_shared<PrintableSink>(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+          (std::filesystem::path(globals.logs_dir) / "acmed.log").string(), 1 << 20, 5, false,
+          private_file_handlers()));
       file->set_pattern("%Y-%m-%d %H:%M:%S.%e %l [%P] %v");
       file->set_level(spdlog::level::debug);
       sinks.push_back(file);

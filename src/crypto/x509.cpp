@@ -1,6 +1,7 @@
 #include "acmed/crypto/x509.hpp"
 
 #include "acmed/crypto/encoding.hpp"
+#include "acmed/util/text.hpp"
 #include "openssl_util.hpp"
 
 #include <openssl/x509_vfy.h>
@@ -34,31 +35,43 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-std::size_t line_of(std::string_view text, std::size_t pos) {
-  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + pos, '\n'));
-}
-
 // Parses `pem` as a sequence of PEM blocks (RFC 7468) separated only by whitespace, refusing any
-// block whose label `allowed` rejects. Labels are quoted in errors; block contents never are.
+// block whose label `allowed` rejects, and more than `max_blocks` blocks (before decoding them).
+// Labels are quoted in errors; block contents never are. Linear in the size of `pem`: each
+// byte is looked at a bounded number of times, line numbers are counted as the scan moves.
 template <typename Allowed>
-Result<std::vector<PemBlock>> parse_pem_blocks(std::string_view pem, Errc code, Allowed allowed) {
+Result<std::vector<PemBlock>> parse_pem_blocks(std::string_view pem, Errc code, Allowed allowed,
+                                               std::size_t max_blocks = SIZE_MAX) {
   static constexpr std::string_view k_begin = "-----BEGIN ";
   static constexpr std::string_view k_dashes = "-----";
   std::vector<PemBlock> blocks;
   std::size_t pos = 0;
+  std::size_t line = 1;     // line number of `counted`
+  std::size_t counted = 0;  // newlines before this offset are in `line`
+  auto line_at = [&](std::size_t to) {
+    line +=
+        static_cast<std::size_t>(std::count(pem.begin() + static_cast<std::ptrdiff_t>(counted),
+                                            pem.begin() + static_cast<std::ptrdiff_t>(to), '\n'));
+    counted = to;
+    return line;
+  };
   while (true) {
     while (pos < pem.size() && is_space(pem[pos])) ++pos;
     if (pos == pem.size()) break;
-    const std::string where = "at line " + std::to_string(line_of(pem, pos)) + " of the PEM data";
+    const std::string where = "at line " + std::to_string(line_at(pos)) + " of the PEM data";
     if (pem.substr(pos, k_begin.size()) != k_begin) {
       return Error(code, "unexpected text " + where + " (only PEM blocks are allowed)");
+    }
+    if (blocks.size() == max_blocks) {
+      return Error(code,
+                   "the PEM data holds more than " + std::to_string(max_blocks) + " certificates");
     }
     std::size_t label_start = pos + k_begin.size();
     std::size_t line_end = pem.find('\n', label_start);
     if (line_end == std::string_view::npos) line_end = pem.size();
     std::string_view begin_line = pem.substr(label_start, line_end - label_start);
     while (!begin_line.empty() && is_space(begin_line.back())) begin_line.remove_suffix(1);
-    if (begin_line.size() < k_dashes.size() ||
+    if (begin_line.size() < k_dashes.size() || begin_line.size() > 64 ||
         begin_line.substr(begin_line.size() - k_dashes.size()) != k_dashes) {
       return Error(code, "malformed PEM BEGIN line " + where);
     }
@@ -71,6 +84,7 @@ Result<std::vector<PemBlock>> parse_pem_blocks(std::string_view pem, Errc code, 
                              ", where only certificates are expected");
     }
     std::string end_marker = "-----END " + label + "-----";
+    // Each search starts where the last block ended, so the whole scan stays linear.
     std::size_t end = pem.find(end_marker, line_end);
     if (end == std::string_view::npos) {
       return Error(code, "the \"" + label + "\" block " + where + " has no END line");
@@ -102,11 +116,11 @@ X509Ptr parse_x509_der(std::string_view der) {
   return cert;
 }
 
-// The DER of each certificate in a PEM chain, validated.
-Result<std::vector<std::string>> chain_ders(std::string_view pem) {
-  ACMED_TRY(auto blocks, parse_pem_blocks(pem, Errc::protocol, [](const std::string& label) {
-              return label == "CERTIFICATE";
-            }));
+// The DER of each certificate in a PEM chain, validated; more than `max` is an error.
+Result<std::vector<std::string>> chain_ders(std::string_view pem, std::size_t max = SIZE_MAX) {
+  ACMED_TRY(auto blocks, parse_pem_blocks(
+                             pem, Errc::protocol,
+                             [](const std::string& label) { return label == "CERTIFICATE"; }, max));
   if (blocks.empty()) return Error(Errc::protocol, "the PEM data holds no certificate");
   std::vector<std::string> ders;
   for (std::size_t i = 0; i < blocks.size(); ++i) {
@@ -289,7 +303,7 @@ std::string der_to_pem(std::string_view der, std::string_view label) {
 }
 
 Result<std::vector<std::string>> split_pem_chain(std::string_view pem) {
-  ACMED_TRY(auto ders, chain_ders(pem));
+  ACMED_TRY(auto ders, chain_ders(pem, k_max_chain_certificates));
   std::vector<std::string> out;
   for (const std::string& der : ders) out.push_back(der_to_pem(der, "CERTIFICATE"));
   return out;
@@ -388,6 +402,105 @@ bool certificate_matches_key(std::string_view cert_pem, const PrivateKey& key) {
   bool match = pub != nullptr && key.native() != nullptr && EVP_PKEY_eq(pub, key.native()) == 1;
   drain_openssl_errors();
   return match;
+}
+
+namespace {
+
+std::string lower_ascii(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+// "a, b and 3 more", each name rendered safe; for messages about names that differ.
+std::string name_list(const std::vector<std::string>& names) {
+  constexpr std::size_t k_shown = 4;
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < k_shown; ++i) {
+    if (i) out += ", ";
+    out += util::printable(names[i], 256);
+  }
+  if (names.size() > k_shown) out += " and " + std::to_string(names.size() - k_shown) + " more";
+  return out;
+}
+
+// The members of `a` not in `b`.
+std::vector<std::string> missing_from(const std::vector<std::string>& a,
+                                      const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto& x : a)
+    if (std::find(b.begin(), b.end(), x) == b.end()) out.push_back(x);
+  return out;
+}
+
+}  // namespace
+
+Status check_issued_chain(const std::vector<std::string>& chain_pems, const Identifiers& requested,
+                          TimePoint now) {
+  if (chain_pems.empty()) return Error(Errc::protocol, "the CA sent no certificate");
+  if (chain_pems.size() > k_max_chain_certificates)
+    return Error(Errc::protocol, "the CA sent a chain of " + std::to_string(chain_pems.size()) +
+                                     " certificates (at most " +
+                                     std::to_string(k_max_chain_certificates) + " are accepted)");
+  std::vector<X509Ptr> certs;
+  for (const std::string& pem : chain_pems) {
+    ACMED_TRY(auto ders, chain_ders(pem, 1));
+    certs.push_back(parse_x509_der(ders.front()));
+  }
+  ACMED_TRY(CertInfo leaf, parse_certificate(chain_pems.front()));
+
+  // Names: the certificate is for exactly what was asked, nothing added, nothing missing.
+  std::vector<std::string> want, got;
+  for (const auto& d : requested.dns) want.push_back(lower_ascii(d));
+  for (const auto& ip : requested.ip) {
+    std::string bytes = ip_bytes(ip);
+    char buf[INET6_ADDRSTRLEN] = {};
+    const int af = bytes.size() == 4 ? AF_INET : AF_INET6;
+    want.push_back(!bytes.empty() && inet_ntop(af, bytes.data(), buf, sizeof buf) ? buf : ip);
+  }
+  for (const auto& d : leaf.dns_names) got.push_back(lower_ascii(d));
+  got.insert(got.end(), leaf.ips.begin(), leaf.ips.end());  // already inet_ntop's canonical text
+  auto extra = missing_from(got, want);
+  auto absent = missing_from(want, got);
+  if (!extra.empty() || !absent.empty()) {
+    std::string what;
+    if (!extra.empty()) what = "names that were not requested (" + name_list(extra) + ")";
+    if (!absent.empty())
+      what += (what.empty() ? "" : " and ") + std::string("not the requested names (") +
+              name_list(absent) + ")";
+    return Error(Errc::protocol, "the CA issued a certificate with " + what,
+                 "the CA is misbehaving; nothing was stored: report it to the CA");
+  }
+
+  // Validity (RFC 5280 section 4.1.2.5) at the time it is stored.
+  if (leaf.not_before > now + k_issued_clock_skew)
+    return Error(
+        Errc::protocol,
+        "the CA issued a certificate that is not valid yet (notBefore " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::seconds>(leaf.not_before - now).count()) +
+            " s in the future)",
+        "check this machine's clock; if it is right, the CA is misbehaving");
+  if (leaf.not_after <= now)
+    return Error(Errc::protocol, "the CA issued a certificate that has already expired",
+                 "check this machine's clock; if it is right, the CA is misbehaving");
+
+  // Each certificate is issued by the next one (name, key identifiers) and signed with its key.
+  for (std::size_t i = 0; i + 1 < certs.size(); ++i) {
+    X509* cert = certs[i].get();
+    X509* issuer = certs[i + 1].get();
+    const bool issued = X509_check_issued(issuer, cert) == X509_V_OK;
+    EVP_PKEY* key = X509_get0_pubkey(issuer);
+    const bool signed_by = issued && key != nullptr && X509_verify(cert, key) == 1;
+    drain_openssl_errors();
+    if (!signed_by)
+      return Error(Errc::protocol,
+                   "the certificate chain from the CA is broken: certificate " +
+                       std::to_string(i + 1) + " is not " + (issued ? "signed" : "issued") +
+                       " by certificate " + std::to_string(i + 2),
+                   "the CA is misbehaving; nothing was stored: report it to the CA");
+  }
+  return ok_status();
 }
 
 Status verify_chain(std::string_view chain_pem, std::string_view roots_pem) {

@@ -59,7 +59,7 @@ Result<std::string> ensure_account(const IssueRequest& req, acme::Client& client
   options.tos = req.account.tos;
   options.eab = req.account.eab;
   ACMED_TRY(auto account, client.find_or_create_account(shared, options));
-  ACMED_TRY(auto id, store::save_account(req.paths, req.server, *shared, account.url, account.raw,
+  ACMED_TRY(auto id, store::save_account(req.paths, req.server, *shared, account.url, account.to_json(),
                                          std::chrono::system_clock::now()));
   return id;
 }
@@ -127,6 +127,16 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   order.replaces_refused = req.replaces_refused;
   order.preferred_chain = req.preferred_chain;
   ACMED_TRY(outcome.certificate, client.obtain(order, cert_key, authenticator));
+  // Everything the CA sent is untrusted: a certificate for other names, out of its validity or
+  // with a broken chain never reaches the store (the key was checked by obtain()).
+  {
+    ACMED_TRY(auto chain, crypto::split_pem_chain(outcome.certificate.fullchain_pem));
+    auto checked = crypto::check_issued_chain(chain, order.identifiers,
+                                              std::chrono::system_clock::now());
+    if (!checked)
+      return std::move(checked).error().with_context("checking the certificate from " +
+                                                     outcome.certificate.order_url);
+  }
   ACMED_TRY(outcome.info, crypto::parse_certificate(outcome.certificate.cert_pem));
   outcome.requests = client.stats().requests;
   if (req.target == Target::dry_run) return outcome;

@@ -1,5 +1,7 @@
 #include "acmed/util/domain.hpp"
 
+#include "acmed/util/text.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -10,7 +12,8 @@ namespace acmed::util {
 namespace {
 
 Error bad_name(std::string_view name, const std::string& why, const std::string& hint = {}) {
-  return Error(Errc::invalid_input, "invalid domain name '" + std::string(name) + "': " + why, hint);
+  return Error(Errc::invalid_input, "invalid domain name '" + std::string(name) + "': " + why,
+               hint);
 }
 
 bool label_char(char c) {
@@ -67,7 +70,8 @@ Result<Identifier> parse_identifier(std::string_view text) {
     if (label.size() > 63) return bad_name(text, "a label is longer than 63 characters");
     for (char c : label) {
       if (c == '*') {
-        return bad_name(text, "a wildcard is allowed only as the whole first label (*.example.com)");
+        return bad_name(text,
+                        "a wildcard is allowed only as the whole first label (*.example.com)");
       }
       if (!label_char(c)) {
         return bad_name(text, std::string("it contains the character '") + c + "'",
@@ -86,6 +90,32 @@ Result<Identifier> parse_identifier(std::string_view text) {
                     "certificates are issued for names like example.com, not for bare host names");
   }
   return Identifier{IdentifierKind::dns, name};
+}
+
+Status check_email(std::string_view address) {
+  auto bad = [address](const std::string& why) {
+    return Error(Errc::usage,
+                 "the e-mail address '" + printable(address, 256) + "' is not valid: " + why,
+                 "pass a plain address such as -m you@example.com");
+  };
+  std::string_view rest = address;
+  if (rest.substr(0, 7) == "mailto:") rest.remove_prefix(7);
+  for (char c : rest) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) return bad("it contains a control character (CR, LF, ...)");
+    if (u >= 0x80) return bad("it contains non-ASCII characters");
+    if (c == ' ' || c == ',' || c == '?' || c == '<' || c == '>')
+      return bad(std::string("it contains '") + c + "'");
+  }
+  const auto at = rest.find('@');
+  if (at == std::string_view::npos) return bad("it has no '@'");
+  if (rest.find('@', at + 1) != std::string_view::npos) return bad("it has more than one '@'");
+  if (at == 0) return bad("nothing comes before the '@'");
+  if (at > 64) return bad("the part before the '@' is longer than 64 characters");
+  auto domain = parse_identifier(rest.substr(at + 1));
+  if (!domain || domain->kind != IdentifierKind::dns || domain->is_wildcard())
+    return bad("the part after the '@' is not a domain name");
+  return ok_status();
 }
 
 bool is_safe_lineage_name(std::string_view name) {

@@ -1,5 +1,7 @@
 #include "acmed/util/result.hpp"
 
+#include "acmed/util/text.hpp"
+
 namespace acmed {
 
 const char* to_string(Errc code) {
@@ -26,12 +28,15 @@ const char* to_string(Errc code) {
 bool is_temporary(Errc code) { return code == Errc::network || code == Errc::rate_limited; }
 
 std::string Error::describe() const {
-  std::string out = message;
+  // Messages and frames quote servers and files: rendered safe, so this stays one line.
+  constexpr std::size_t k_message_cap = 2048;
+  constexpr std::size_t k_frame_cap = 512;
+  std::string out = util::printable(message, k_message_cap);
   if (!context.empty()) {
     out += " (";
     for (std::size_t i = 0; i < context.size(); ++i) {
       if (i) out += "; ";
-      out += context[i];
+      out += util::printable(context[i], k_frame_cap);
     }
     out += ")";
   }

@@ -15,6 +15,17 @@
 
 namespace acmed::acme {
 
+// Nesting depth accepted in JSON from a CA: ACME objects are at most four levels deep.
+inline constexpr int k_max_json_depth = 64;
+// Subproblems of one problem document that are read (RFC 8555 section 6.7.1); the rest are
+// counted, not kept.
+inline constexpr std::size_t k_max_subproblems = 100;
+
+// Parses a CA's response body. Errc::protocol when it is not JSON or nests deeper than
+// k_max_json_depth (checked while parsing, so a deep document never reaches a recursive copy,
+// dump or destructor).
+Result<nlohmann::json> parse_ca_json(std::string_view body);
+
 // RFC 8555 section 9.7.7 (dns), RFC 8738 (ip).
 struct Identifier {
   std::string type;
@@ -47,15 +58,33 @@ struct Directory {
   static Result<Directory> from_json(const nlohmann::json& j, std::string_view url);
 };
 
+// An RFC 7807 problem document (RFC 8555 section 6.7).
+struct Problem {
+  std::string type;  // "urn:ietf:params:acme:error:badNonce", ... (may be "about:blank")
+  std::string detail;
+  int status = 0;
+  std::optional<Identifier> identifier;
+  std::vector<Problem> subproblems;     // RFC 8555 section 6.7.1, at most k_max_subproblems
+  std::size_t subproblems_dropped = 0;  // beyond the cap
+  std::string instance;
+
+  // Lenient: missing or mistyped members are left empty; only a non-object is an error.
+  // Subproblems are read one level deep (their own subproblems are ignored), never recursively.
+  static Result<Problem> from_json(const nlohmann::json& j);
+  // "badNonce" for "urn:ietf:params:acme:error:badNonce"; the full type otherwise.
+  std::string short_type() const;
+};
+
 // RFC 8555 section 7.1.2.
 struct Account {
   std::string url;     // from the Location header (the "kid")
   std::string status;  // "valid", "deactivated", "revoked"
   std::vector<std::string> contact;
   std::string orders;
-  nlohmann::json raw;
 
   static Result<Account> from_json(const nlohmann::json& j, std::string_view url);
+  // The members above (status, contact, orders) as an account object, e.g. for regr.json.
+  nlohmann::json to_json() const;
 };
 
 // RFC 8555 section 7.1.4 / 8.
@@ -64,7 +93,7 @@ struct Challenge {
   std::string url;
   std::string status;  // "pending", "processing", "valid", "invalid"
   std::string token;   // not yet checked with token_is_safe (the client does that)
-  std::optional<nlohmann::json> error;
+  std::optional<Problem> error;
 
   static Result<Challenge> from_json(const nlohmann::json& j);
 };
@@ -89,7 +118,7 @@ struct Order {
   std::string finalize;
   std::string certificate;  // present once "valid"
   std::string profile;
-  std::optional<nlohmann::json> error;
+  std::optional<Problem> error;
 
   static Result<Order> from_json(const nlohmann::json& j, std::string_view url);
 };
@@ -104,29 +133,15 @@ struct RenewalInfo {
   static Result<RenewalInfo> from_json(const nlohmann::json& j);
 };
 
-// An RFC 7807 problem document (RFC 8555 section 6.7).
-struct Problem {
-  std::string type;  // "urn:ietf:params:acme:error:badNonce", ... (may be "about:blank")
-  std::string detail;
-  int status = 0;
-  std::optional<Identifier> identifier;
-  std::vector<Problem> subproblems;  // RFC 8555 section 6.7.1
-  std::string instance;
-
-  // Lenient: missing members are left empty; only a non-object is an error.
-  static Result<Problem> from_json(const nlohmann::json& j);
-  // "badNonce" for "urn:ietf:params:acme:error:badNonce"; the full type otherwise.
-  std::string short_type() const;
-};
-
 // Key in Error::problem where a Retry-After delay (in whole seconds) is recorded next to the
 // CA's own members, e.g. for rateLimited. Read it back with retry_after().
 inline constexpr const char* k_retry_after_key = "retry_after_seconds";
 
 // Turns a problem document into an Error: Errc::rate_limited for rateLimited, Errc::bad_nonce
 // for badNonce, Errc::ca_problem otherwise; a plain-words message naming the identifier(s),
-// a hint saying what to do next, and `raw` (plus k_retry_after_key if given) as Error::problem.
-Error problem_to_error(const Problem& problem, const nlohmann::json& raw,
+// with every piece of CA text through util::printable; a hint saying what to do next; and as
+// Error::problem a flat object of type, detail, status and instance (plus k_retry_after_key).
+Error problem_to_error(const Problem& problem,
                        std::optional<std::chrono::seconds> retry_after = std::nullopt);
 
 // The Retry-After recorded by problem_to_error, if any.

@@ -41,8 +41,14 @@ struct CertInfo {
   bool operator==(const CertInfo&) const = default;
 };
 
-// Splits a PEM bundle into its certificate blocks, in order. Errc::protocol if it holds anything
-// but CERTIFICATE blocks (a key, a CSR, garbage between blocks) or no certificate at all.
+// Certificates accepted in a chain from a CA (leaf + intermediates; Let's Encrypt sends 2 or 3).
+inline constexpr std::size_t k_max_chain_certificates = 8;
+// How far in the future an issued certificate's notBefore may be (clocks disagree a little).
+inline constexpr std::chrono::seconds k_issued_clock_skew{300};
+
+// Splits a PEM bundle from a CA into its certificate blocks, in order. Errc::protocol if it holds
+// anything but CERTIFICATE blocks (a key, a CSR, garbage between blocks), no certificate at all,
+// or more than k_max_chain_certificates (refused before the rest is decoded). Linear time.
 // Whitespace (also CRLF) between blocks is fine. Each block must be valid base64 holding one
 // DER certificate; blocks are returned re-encoded in canonical PEM (64-column lines, LF).
 Result<std::vector<std::string>> split_pem_chain(std::string_view pem);
@@ -67,6 +73,14 @@ Result<std::string> ari_cert_id(const CertInfo& cert);
 // True if the public key of the (first) certificate in `cert_pem` is the public half of `key`;
 // false also when the PEM does not parse.
 bool certificate_matches_key(std::string_view cert_pem, const PrivateKey& key);
+
+// Checks a chain the CA issued for `requested` before it is stored (RFC 8555 section 7.4.2 leaves
+// this to the client): the leaf's subjectAltNames equal the requested identifiers exactly (DNS
+// names case-insensitively, IPs in canonical form), it is valid at `now` (notBefore at most
+// k_issued_clock_skew ahead, notAfter after `now`), and each certificate is issued and signed by
+// the next one. Errc::protocol naming what differed (names rendered with util::printable).
+Status check_issued_chain(const std::vector<std::string>& chain_pems, const Identifiers& requested,
+                          TimePoint now);
 
 // Verifies that `chain_pem` (leaf first, then intermediates) chains to one of the certificates in
 // `roots_pem` at the current time. Errc::crypto with OpenSSL's reason when it does not;

@@ -26,6 +26,13 @@ Result<Identifier> parse_identifier(std::string_view text);
 // True if `text` is an IPv4 or IPv6 address; `canonical` receives the inet_ntop form.
 bool parse_ip(std::string_view text, std::string& canonical);
 
+// Checks a contact e-mail address before it is sent to a CA (RFC 8555 section 7.3: a mailto
+// URI without header fields): an optional "mailto:" prefix, then exactly one '@' between a
+// non-empty local part of printable ASCII without spaces, ',', '?', '<' or '>' and a domain
+// that parse_identifier accepts as a (non-wildcard) DNS name. Errc::usage naming the address
+// (rendered with util::printable) and what is wrong with it.
+Status check_email(std::string_view address);
+
 // True if `name` is a valid certificate lineage name (no '/', no "..", not empty, no leading
 // '.', printable ASCII).
 bool is_safe_lineage_name(std::string_view name);

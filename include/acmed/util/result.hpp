@@ -66,7 +66,8 @@ struct Error {
     return std::move(*this);
   }
 
-  // One line: "message (while a; while b)". The hint is not included.
+  // One line: "message (while a; while b)", each part through util::printable (escaped, capped).
+  // The hint is not included.
   std::string describe() const;
 };
 

@@ -307,7 +307,7 @@ TEST_CASE("a rate-limited renewal backs off for Retry-After and then tries again
     acme::Problem p;
     p.type = "urn:ietf:params:acme:error:rateLimited";
     p.detail = "too many certificates";
-    return acme::problem_to_error(p, nlohmann::json{{"type", p.type}}, std::chrono::seconds(7200));
+    return acme::problem_to_error(p, std::chrono::seconds(7200));
   };
   auto s1 = f.run();
   CHECK(calls == 1);
