@@ -75,7 +75,7 @@ slow_run() {
   [ "$LAST_RC" = 75 ] || fail "exit $LAST_RC, want 75 (temporary)"
   local lines; lines=$(echo "$LAST_ERR" | grep -v '^hint:' | grep -v '^Requesting a certificate' || true)
   [ "$(echo "$lines" | grep -c .)" -le 1 ] || fail "more than a one-line error"
-  echo "$lines" | head -1 | grep -qF -- "$needle" || fail "the error does not say '$needle'"
+  head -1 <<<"$lines" | grep -qF -- "$needle" || fail "the error does not say '$needle'"
   [ ! -e "$C/live" ] && [ ! -e "$C/archive" ] && [ ! -e "$C/accounts" ] || fail "something was written"
   ELAPSED=$((SECONDS - start))
   log "ended after ${ELAPSED}s"
@@ -92,7 +92,7 @@ slow_run "too slow" "$port"
 log "a 503 asking to come back in a day ends the run at once with the time to retry"
 port=$(free_port); slow_ca busy "$port"
 slow_run "retry after 86400 s" "$port"
-echo "$LAST_ERR" | grep -q "^hint: run acmed again after 20[0-9-]*T[0-9:]*Z" || fail "no time to retry in the hint"
+grep -q "^hint: run acmed again after 20[0-9-]*T[0-9:]*Z" <<<"$LAST_ERR" || fail "no time to retry in the hint"
 [ "$ELAPSED" -lt 30 ] || fail "acmed waited ${ELAPSED}s instead of ending (ceiling 30 s)"
 
 log "bad --issuance-timeout values are refused"
@@ -100,6 +100,6 @@ for v in 0 -5 abc; do
   expect_fail "$ACMED_BIN" --config-dir "$C" --work-dir "$TEST_DIR/work" --logs-dir "$TEST_DIR/logs" \
     certonly --server "http://127.0.0.1:$port/dir" --standalone -n --agree-tos \
     --register-unsafely-without-email -d slow.test --issuance-timeout "$v"
-  echo "$LAST_ERR" | grep -q -- "--issuance-timeout" || fail "the error for '$v' does not name the flag"
+  grep -q -- "--issuance-timeout" <<<"$LAST_ERR" || fail "the error for '$v' does not name the flag"
 done
 echo "PASS"
