@@ -10,7 +10,7 @@
 namespace acmed::renew {
 
 Result<std::optional<store::Account>> stored_account(const store::Paths& paths,
-                                                    std::string_view server, std::string_view id) {
+                                                     std::string_view server, std::string_view id) {
   if (!id.empty()) {
     auto account = store::load_account(paths, server, id);
     if (!account && account.error().code == Errc::not_found) return std::optional<store::Account>();
@@ -41,16 +41,16 @@ Result<std::string> ensure_account(const IssueRequest& req, acme::Client& client
                  "register a new account with 'acmed register' and run again");
   }
   ACMED_TRY(auto directory, client.directory());
-  if (!directory.meta.terms_of_service.empty() &&
-      req.account.tos != acme::TosAgreement::agreed) {
-    return Error(Errc::usage,
-                 "the CA requires agreeing to its terms of service: " +
-                     directory.meta.terms_of_service,
-                 "read them, then pass --agree-tos");
+  if (!directory.meta.terms_of_service.empty() && req.account.tos != acme::TosAgreement::agreed) {
+    return Error(
+        Errc::usage,
+        "the CA requires agreeing to its terms of service: " + directory.meta.terms_of_service,
+        "read them, then pass --agree-tos");
   }
   if (directory.meta.external_account_required && !req.account.eab) {
-    return Error(Errc::usage, "the CA at " + req.server + " requires External Account Binding",
-                 "get an EAB key id and HMAC key from the CA and pass --eab-kid and --eab-hmac-key");
+    return Error(
+        Errc::usage, "the CA at " + req.server + " requires External Account Binding",
+        "get an EAB key id and HMAC key from the CA and pass --eab-kid and --eab-hmac-key");
   }
   ACMED_TRY(auto key, crypto::PrivateKey::generate(crypto::KeySpec{}));
   auto shared = std::make_shared<const crypto::PrivateKey>(std::move(key));
@@ -59,8 +59,8 @@ Result<std::string> ensure_account(const IssueRequest& req, acme::Client& client
   options.tos = req.account.tos;
   options.eab = req.account.eab;
   ACMED_TRY(auto account, client.find_or_create_account(shared, options));
-  ACMED_TRY(auto id, store::save_account(req.paths, req.server, *shared, account.url, account.to_json(),
-                                         std::chrono::system_clock::now()));
+  ACMED_TRY(auto id, store::save_account(req.paths, req.server, *shared, account.url,
+                                         account.to_json(), std::chrono::system_clock::now()));
   return id;
 }
 
@@ -131,8 +131,10 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   // with a broken chain never reaches the store (the key was checked by obtain()).
   {
     ACMED_TRY(auto chain, crypto::split_pem_chain(outcome.certificate.fullchain_pem));
-    auto checked = crypto::check_issued_chain(chain, order.identifiers,
-                                              std::chrono::system_clock::now());
+    // The client's clock (injected in tests), so "valid now" means the run's now.
+    const auto now =
+        req.client.sleeper ? req.client.sleeper->now() : std::chrono::system_clock::now();
+    auto checked = crypto::check_issued_chain(chain, order.identifiers, now);
     if (!checked)
       return std::move(checked).error().with_context("checking the certificate from " +
                                                      outcome.certificate.order_url);
@@ -150,14 +152,16 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   conf.params = renewal_params(req, outcome.account_id, profiles);
   if (req.target == Target::existing_lineage) {
     outcome.lineage = req.cert_name;
-    ACMED_TRY(outcome.version, store::add_version(req.paths, req.cert_name, files, std::move(conf)));
+    ACMED_TRY(outcome.version,
+              store::add_version(req.paths, req.cert_name, files, std::move(conf)));
   } else {
     if (req.cert_name.empty()) {
       ACMED_TRY(outcome.lineage, store::new_lineage_name(req.paths, req.identifiers.front().value));
     } else {
       outcome.lineage = req.cert_name;
     }
-    ACMED_TRY(outcome.version, store::create_lineage(req.paths, outcome.lineage, files, std::move(conf)));
+    ACMED_TRY(outcome.version,
+              store::create_lineage(req.paths, outcome.lineage, files, std::move(conf)));
   }
   return outcome;
 }

@@ -26,16 +26,18 @@ using nlohmann::json;
 namespace {
 
 // Only pretends to wait: time moves by what was slept. Records every wait.
+// The run's clock plus every pretended wait: the client's "now" moves with the test's clock
+// (the issued certificate's validity is checked against it).
 class FakeSleeper final : public acme::Sleeper {
  public:
-  explicit FakeSleeper(sys::TimePoint start) : m_now(start) {}
+  explicit FakeSleeper(const sys::Clock& base) : m_base(base) {}
   sys::TimePoint now() const override {
     std::lock_guard lock(m_mutex);
-    return m_now;
+    return m_base.now() + m_slept;
   }
   void sleep(std::chrono::milliseconds d) override {
     std::lock_guard lock(m_mutex);
-    m_now += d;
+    m_slept += d;
     m_waits.push_back(d);
   }
   std::vector<std::chrono::milliseconds> waits() const {
@@ -49,8 +51,9 @@ class FakeSleeper final : public acme::Sleeper {
   }
 
  private:
+  const sys::Clock& m_base;
   mutable std::mutex m_mutex;
-  sys::TimePoint m_now;
+  std::chrono::milliseconds m_slept{0};
   std::vector<std::chrono::milliseconds> m_waits;
 };
 
@@ -76,7 +79,7 @@ struct CaRun {
   sys::FixedClock clock{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
   sys::RealProcessRunner processes;
   test::AriDirectoryServer ca;
-  std::shared_ptr<FakeSleeper> sleeper = std::make_shared<FakeSleeper>(clock.now());
+  std::shared_ptr<FakeSleeper> sleeper = std::make_shared<FakeSleeper>(clock);
   acme::ClientOptions client;
   std::string account_id;
   std::string server_override;
