@@ -51,6 +51,7 @@ struct Environment {
   std::filesystem::path config_dir = "/etc/letsencrypt";    // --config-dir
   std::filesystem::path work_dir = "/var/lib/letsencrypt";  // --work-dir
   sys::ProcessRunner* runner = nullptr;  // runs web-server programs; outlives the plugins
+  bool interactive = false;  // a terminal to ask on, and no -n (manual without hooks)
 };
 
 struct BuildContext {

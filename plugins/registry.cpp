@@ -10,6 +10,9 @@ const Plugin& webroot_plugin();
 const Plugin& standalone_plugin();
 const Plugin& nginx_plugin();
 const Plugin& apache_plugin();
+const Plugin& tls_alpn_plugin();
+const Plugin& manual_plugin();
+const Plugin& dns_rfc2136_plugin();
 
 std::span<const Plugin* const> all_plugins() {
   // The table: adding a plugin is one line here (and its register.cpp).
@@ -18,6 +21,9 @@ std::span<const Plugin* const> all_plugins() {
       &standalone_plugin(),
       &nginx_plugin(),
       &apache_plugin(),
+      &tls_alpn_plugin(),
+      &manual_plugin(),
+      &dns_rfc2136_plugin(),
   };
   return k_plugins;
 }

@@ -560,9 +560,11 @@ struct Client::State {
 
   // Answers every pending authorization through `authenticator` and waits until the order
   // leaves "pending" (RFC 8555 section 7.5). cleanup() runs on every path once perform() ran.
-  Result<Order> authorize(const Order& order, challenge::Authenticator& authenticator) {
+  Result<Order> authorize(const Order& order, challenge::Authenticator& authenticator,
+                          const std::vector<std::string>& types) {
     if (order.status != "pending") return order;
-    const std::vector<std::string> supported = authenticator.supported_types();
+    const std::vector<std::string> supported =
+        types.empty() ? authenticator.supported_types() : types;
     std::vector<challenge::Task> tasks;
     std::vector<std::string> challenge_urls;
     for (const std::string& url : order.authorizations) {
@@ -610,6 +612,7 @@ struct Client::State {
                      "the CA sent an unsafe " + chosen->type + " token for " + name +
                          " (only base64url characters are allowed)",
                      "the CA is misbehaving or the connection is being tampered with");
+      log(LogLevel::debug, "answering " + chosen->type + " for " + name);
       challenge::Task task;
       task.identifier = name;
       task.identifier_type = authz.identifier.type;
@@ -980,7 +983,7 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
   ACMED_CHECK(check_order_identifiers(order, request.identifiers));
   if (order.status == "invalid") return m->explain_invalid_order(order);
 
-  ACMED_TRY(Order authorized, m->authorize(order, authenticator));
+  ACMED_TRY(Order authorized, m->authorize(order, authenticator, request.challenge_types));
   ACMED_TRY(Order done, m->finalize(std::move(authorized), cert_key, request.identifiers));
   ACMED_TRY(State::Chain chain, m->choose_chain(done.certificate, request.preferred_chain));
   if (!crypto::certificate_matches_key(chain.pems.front(), cert_key))

@@ -20,19 +20,6 @@ std::set<std::string> names_of(const std::vector<util::Identifier>& ids) {
   return out;
 }
 
-Status check_challenge_fit(const std::vector<util::Identifier>& ids) {
-  for (const auto& id : ids) {
-    if (id.is_wildcard()) {
-      return Error(Errc::usage,
-                   "the wildcard name " + id.value +
-                       " can only be proven with the dns-01 challenge, "
-                       "which the chosen authenticator cannot answer",
-                   "request the names without the wildcard, or use a DNS-capable client for it");
-    }
-  }
-  return {};
-}
-
 Result<util::Settings> plugin_settings(const plugins::Plugin& plugin, const IssueOptions& o) {
   return plugins::settings_from_flags(plugin, o.plugin_flags);
 }
@@ -141,7 +128,9 @@ Result<renew::IssueRequest> issue_request(const IssueOptions& o, const store::Pa
   req.transport = transport_options(o);
   req.client = client_options(o, client);
   ACMED_TRY(req.identifiers, parsed_identifiers(o));
-  ACMED_CHECK(check_challenge_fit(req.identifiers));
+  // Wildcards need dns-01: renew::issue() checks that against the authenticator.
+  ACMED_TRY(req.preferred_challenges,
+            challenge::parse_preferred_challenges(o.preferred_challenges));
   ACMED_TRY(req.key, crypto::parse_key_spec(o.key_type, o.rsa_key_size, o.elliptic_curve));
   req.reuse_key = o.reuse_key;
   req.preferred_chain = o.preferred_chain;

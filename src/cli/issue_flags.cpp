@@ -1,6 +1,7 @@
 #include "cli/issue_flags.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <map>
 
@@ -81,6 +82,9 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_option("--eab-kid", f.eab_kid, "External Account Binding key id")->group(g_ca);
   app.add_option("--eab-hmac-key", f.eab_hmac_key, "External Account Binding HMAC key (base64url)")
       ->group(g_ca);
+  app.add_option("--preferred-challenges", f.preferred_challenges,
+                 "Challenge types in order of preference (dns-01, http-01, tls-alpn-01; commas)")
+      ->type_name("TYPES");
   app.add_option("--preferred-chain", f.preferred_chain,
                  "Prefer the chain whose top issuer has this common name")->group(g_ca);
   app.add_option("--preferred-profile", f.preferred_profile,
@@ -141,6 +145,10 @@ void collect_flag_order(CLI::App& app, IssueFlags& f) {
   for (const auto& e : f.emails)
     for (auto& part : split_commas(e)) emails.push_back(part);
   f.emails = emails;
+  std::vector<std::string> challenges;
+  for (const auto& c : f.preferred_challenges)
+    for (auto& part : split_commas(c)) challenges.push_back(part);
+  f.preferred_challenges = challenges;
   // A plugin chosen by its own flags (-w chooses --webroot).
   for (const plugins::Plugin* p : plugins::all_plugins()) {
     if (!p->chosen_by_its_flags) continue;
@@ -153,7 +161,9 @@ void collect_flag_order(CLI::App& app, IssueFlags& f) {
 }
 
 plugins::Environment plugin_environment(const GlobalOptions& g) {
-  return plugins::Environment{g.config_dir, g.work_dir, &process_runner()};
+  return plugins::Environment{g.config_dir, g.work_dir, &process_runner(),
+                              !g.non_interactive && ::isatty(STDIN_FILENO) == 1,
+                              [](const std::string& line) { spdlog::info("{}", line); }};
 }
 
 sys::ProcessRunner& process_runner() {

@@ -82,6 +82,7 @@ store::RenewalParams renewal_params(const IssueRequest& req, const std::string& 
   p.preferred_chain = req.preferred_chain;
   p.preferred_profile = profiles.preferred;
   p.required_profile = profiles.required;
+  p.pref_challs = req.preferred_challenges;
   return p;
 }
 
@@ -113,6 +114,11 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   ACMED_TRY(ProfileChoice profiles, choose_profile(req.server, req.identifiers,
                                                    req.preferred_profile, req.required_profile));
   if (!profiles.note.empty() && req.client.log) req.client.log(acme::LogLevel::info, profiles.note);
+  // Also before the CA is asked: a wildcard needs dns-01 (RFC 8555 section 7.1.3).
+  ACMED_TRY(auto types, challenge::challenge_order(authenticator, req.preferred_challenges));
+  std::vector<std::string> names;
+  for (const auto& id : req.identifiers) names.push_back(id.value);
+  ACMED_CHECK(challenge::check_wildcards(names, types, authenticator.name()));
   ACMED_TRY(auto client, acme::Client::connect(req.server, req.transport, req.client));
   IssueOutcome outcome;
   ACMED_TRY(outcome.account_id, ensure_account(req, client));
@@ -126,6 +132,7 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   order.replaces = req.replaces;
   order.replaces_refused = req.replaces_refused;
   order.preferred_chain = req.preferred_chain;
+  order.challenge_types = types;
   ACMED_TRY(outcome.certificate, client.obtain(order, cert_key, authenticator));
   // Everything the CA sent is untrusted: a certificate for other names, out of its validity or
   // with a broken chain never reaches the store (the key was checked by obtain()).
@@ -156,7 +163,10 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
               store::add_version(req.paths, req.cert_name, files, std::move(conf)));
   } else {
     if (req.cert_name.empty()) {
-      ACMED_TRY(outcome.lineage, store::new_lineage_name(req.paths, req.identifiers.front().value));
+      // certbot names a lineage whose first name is *.example.com "example.com".
+      std::string first = req.identifiers.front().value;
+      if (first.rfind("*.", 0) == 0) first.erase(0, 2);
+      ACMED_TRY(outcome.lineage, store::new_lineage_name(req.paths, first));
     } else {
       outcome.lineage = req.cert_name;
     }

@@ -54,6 +54,11 @@ Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewA
   req.preferred_profile = stored.preferred_profile;
   req.required_profile = stored.required_profile;
   req.preferred_chain = stored.preferred_chain;
+  if (auto prefs = challenge::parse_preferred_challenges(stored.pref_challs)) {
+    req.preferred_challenges = std::move(*prefs);
+  } else {
+    return std::move(prefs).error().with_context("in pref_challs of the renewal conf");
+  }
   if (!attempt.replaces.empty()) {
     std::string why_not = replaces_problem(lineage, req, settings.paths);
     if (why_not.empty()) {

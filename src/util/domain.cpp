@@ -61,6 +61,11 @@ Result<Identifier> parse_identifier(std::string_view text) {
   if (rest.rfind("*.", 0) == 0) {
     wildcard = true;
     rest.remove_prefix(2);
+    std::string ip_text;
+    if (parse_ip(rest, ip_text)) {
+      return bad_name(text, "a wildcard cannot cover an IP address",
+                      "request the IP address itself (-d " + std::string(rest) + ")");
+    }
   }
   int labels = 0;
   while (true) {
@@ -85,7 +90,10 @@ Result<Identifier> parse_identifier(std::string_view text) {
     if (dot == std::string_view::npos) break;
     rest.remove_prefix(dot + 1);
   }
-  if (labels < 2 && !wildcard) {
+  if (labels < 2 && wildcard) {
+    return bad_name(text, "a wildcard must cover a name of at least two labels (*.example.com)");
+  }
+  if (labels < 2) {
     return bad_name(text, "it is not a fully qualified domain name",
                     "certificates are issued for names like example.com, not for bare host names");
   }

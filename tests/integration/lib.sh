@@ -162,15 +162,18 @@ make_tls_ca() {
 # port, exported as HTTP01_PORT). Extra Pebble settings come from the environment of the caller:
 # PEBBLE_VA_NOSLEEP (default 1), PEBBLE_WFE_NONCEREJECT (default 0), PEBBLE_ALTERNATE_ROOTS
 # (default 0: one root; 1 adds an alternate chain), PEBBLE_EAB (set to 1 to
-# require External Account Binding with kid "kid-1" and key $EAB_HMAC_KEY).
+# require External Account Binding with kid "kid-1" and key $EAB_HMAC_KEY), PEBBLE_DNS_SERVER
+# (IP:PORT Pebble resolves and validates dns-01 through; default challtestsrv) and
+# TLSALPN01_PORT (where Pebble validates tls-alpn-01; default a free port).
 # Exports: PEBBLE_URL (directory), PEBBLE_CA_BUNDLE (trust for Pebble's HTTPS listener),
-# PEBBLE_MGMT (management base URL), DNS_PORT, HTTP01_PORT, PEBBLE_PID, and CHALL_MGMT (the DNS
+# PEBBLE_MGMT (management base URL), DNS_PORT, HTTP01_PORT, TLSALPN01_PORT, PEBBLE_PID, and CHALL_MGMT (the DNS
 # server's management URL: POST /add-a {"host":"x.test.","addresses":[...]} to point a name
 # elsewhere, /clear-a to undo).
 EAB_KID=kid-1
 EAB_HMAC_KEY=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
 start_pebble() {
   HTTP01_PORT=${1:-$(free_port)}
+  TLSALPN01_PORT=${TLSALPN01_PORT:-$(free_port)}
   local acme_port mgmt_port dns_port chall_mgmt
   acme_port=$(free_port); mgmt_port=$(free_port); dns_port=$(free_port); chall_mgmt=$(free_port)
   make_tls_ca "$TEST_DIR/pebble-tls"
@@ -186,7 +189,7 @@ start_pebble() {
   "certificate": "$TEST_DIR/pebble-tls/server.pem",
   "privateKey": "$TEST_DIR/pebble-tls/server.key",
   "httpPort": $HTTP01_PORT,
-  "tlsPort": $(free_port),
+  "tlsPort": $TLSALPN01_PORT,
   "ocspResponderURL": "",
   "externalAccountBindingRequired": $eab_required,
   "externalAccountMACKeys": $eab_keys
@@ -200,7 +203,7 @@ JSON
     PEBBLE_WFE_NONCEREJECT="${PEBBLE_WFE_NONCEREJECT:-0}" \
     PEBBLE_AUTHZREUSE="${PEBBLE_AUTHZREUSE:-0}" \
     PEBBLE_ALTERNATE_ROOTS="${PEBBLE_ALTERNATE_ROOTS:-0}" \
-    pebble -config "$TEST_DIR/pebble-config.json" -dnsserver "127.0.0.1:$dns_port"
+    pebble -config "$TEST_DIR/pebble-config.json" -dnsserver "${PEBBLE_DNS_SERVER:-127.0.0.1:$dns_port}"
   PEBBLE_PID=$BG_PID
   wait_for_port "$acme_port"
   wait_for_port "$mgmt_port"
@@ -209,7 +212,7 @@ JSON
   PEBBLE_URL="https://127.0.0.1:$acme_port/dir"
   PEBBLE_MGMT="https://127.0.0.1:$mgmt_port"
   PEBBLE_CA_BUNDLE="$TEST_DIR/pebble-tls/ca.pem"
-  export HTTP01_PORT PEBBLE_URL PEBBLE_MGMT PEBBLE_CA_BUNDLE DNS_PORT PEBBLE_PID CHALL_MGMT
+  export HTTP01_PORT TLSALPN01_PORT PEBBLE_URL PEBBLE_MGMT PEBBLE_CA_BUNDLE DNS_PORT PEBBLE_PID CHALL_MGMT
 }
 
 # pebble_root FILE: saves Pebble's issuing root (which changes every start) to FILE.

@@ -104,6 +104,9 @@ struct ObtainRequest {
   // it went through. May be null.
   std::function<void(std::string_view why)> replaces_refused;
   std::string preferred_chain;  // issuer CN of the chain to prefer; empty: the CA's default
+  // Challenge types to answer with, most preferred first (challenge::challenge_order); empty:
+  // the authenticator's supported_types().
+  std::vector<std::string> challenge_types;
 };
 
 // RFC 5280 section 5.3.1 reason codes accepted by ACME CAs (RFC 8555 section 7.6).

@@ -42,6 +42,7 @@ struct IssueOptions {
   std::string preferred_chain;
   std::string preferred_profile;
   std::string required_profile;
+  std::vector<std::string> preferred_challenges;  // --preferred-challenges; comma lists split
   bool dry_run = false;
   bool local = false;  // --local: sign with the local development CA instead of an ACME CA
   bool force_renewal = false;

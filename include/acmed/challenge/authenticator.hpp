@@ -34,6 +34,22 @@ class Authenticator {
   virtual void cleanup(std::span<const Task> tasks) noexcept = 0;
 };
 
+// certbot's --preferred-challenges items: "dns" / "dns-01", "http" / "http-01",
+// "tls-alpn" / "tls-alpn-01" (case-insensitive) as full type names, in order, without
+// duplicates. Errc::usage naming an unknown item.
+Result<std::vector<std::string>> parse_preferred_challenges(std::span<const std::string> items);
+
+// The challenge types to answer with, most preferred first: `preferred` (already parsed)
+// restricted to what `authenticator` supports, or all it supports when `preferred` is empty.
+// Errc::usage naming the authenticator when none of the preferred types is supported.
+Result<std::vector<std::string>> challenge_order(const Authenticator& authenticator,
+                                                 std::span<const std::string> preferred);
+
+// Errc::usage when `names` holds a wildcard ("*.example.com") and dns-01 is not in `types`:
+// a CA validates wildcards only with dns-01 (RFC 8555 section 7.1.3).
+Status check_wildcards(std::span<const std::string> names, std::span<const std::string> types,
+                       std::string_view authenticator);
+
 // True if `token` may appear in a file name or URL path: non-empty base64url, at most 256 chars.
 bool token_is_safe(std::string_view token);
 

@@ -50,6 +50,8 @@ struct IssueRequest {
   std::string preferred_profile;
   std::string required_profile;
   std::string preferred_chain;
+  std::vector<std::string>
+      preferred_challenges;  // parsed --preferred-challenges; stored as pref_challs
   std::string replaces;  // ARI certificate id of the certificate this one replaces (RFC 9773)
   // Called when the CA refused `replaces` and the order went through without it. May be null.
   std::function<void(std::string_view why)> replaces_refused;

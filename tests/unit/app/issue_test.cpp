@@ -130,10 +130,14 @@ TEST_CASE("the flags become an IssueRequest: CA, key, profiles, account, plugin 
   CHECK(req->params.settings.get("http01_port") == "8080");
   CHECK(req->params.deploy_hook == "systemctl reload x");
 
-  o.domains = {"*.wild.test"};
-  auto wildcard = app::issue_request(o, s.paths, {});
-  REQUIRE_FALSE(wildcard);
-  CHECK(wildcard.error().code == Errc::usage);
+  o.preferred_challenges = {"DNS", "http-01", "dns-01"};
+  auto prefs = app::issue_request(o, s.paths, {});
+  REQUIRE(prefs);
+  CHECK(prefs->preferred_challenges == std::vector<std::string>{"dns-01", "http-01"});
+  o.preferred_challenges = {"smtp"};
+  auto unknown = app::issue_request(o, s.paths, {});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == Errc::usage);
 }
 
 TEST_CASE("contradicting flags are refused before anything happens") {
