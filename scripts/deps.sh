@@ -7,11 +7,15 @@ packages=(
   # build
   g++ cmake ninja-build pkg-config
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev doctest-dev
+  libldns-dev
   # tests: a real CA, real web servers, and the tools the scripts use
   pebble nginx apache2 curl openssl ca-certificates iproute2 procps libnss3-tools python3
   chromium systemd default-jre-headless
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
   clang-14 libclang-rt-14-dev
+  # dns-01: a real BIND 9 (named, nsupdate, dig); certbot's dns-rfc2136 for the renewal-conf
+  # fixture and the benchmark only
+  bind9 bind9-dnsutils certbot python3-certbot-dns-rfc2136
 )
 
 missing=()
@@ -38,7 +42,7 @@ fi
 
 # The distribution's own nginx/apache must not hold ports 80/443 during the tests.
 if [ "$(id -u)" -eq 0 ]; then
-  for svc in nginx apache2; do
+  for svc in nginx apache2 named; do
     service "$svc" stop >/dev/null 2>&1 || true
   done
 fi
