@@ -17,7 +17,7 @@ sys::ProcessResult fetch(int port, const std::string& path) {
 }  // namespace
 
 TEST_CASE("standalone answers exactly the expected tokens and 404 otherwise") {
-  StandaloneAuthenticator auth({"127.0.0.1", 0, "", 443});
+  StandaloneAuthenticator auth({"127.0.0.1", 0, "", 443, false});
   std::vector<challenge::Task> tasks{{"a.example", "dns", "http-01", "tokA", "tokA.thumb", ""},
                                      {"b.example", "dns", "http-01", "tokB", "tokB.thumb", ""}};
   REQUIRE(auth.perform(tasks));
@@ -35,10 +35,10 @@ TEST_CASE("standalone answers exactly the expected tokens and 404 otherwise") {
 }
 
 TEST_CASE("standalone says clearly when the port is already taken") {
-  StandaloneAuthenticator first({"127.0.0.1", 0, "", 443});
+  StandaloneAuthenticator first({"127.0.0.1", 0, "", 443, false});
   std::vector<challenge::Task> tasks{{"a.example", "dns", "http-01", "t", "t.x", ""}};
   REQUIRE(first.perform(tasks));
-  StandaloneAuthenticator second({"127.0.0.1", first.bound_port(), "", 443});
+  StandaloneAuthenticator second({"127.0.0.1", first.bound_port(), "", 443, false});
   auto st = second.perform(tasks);
   REQUIRE_FALSE(st);
   CHECK(st.error().code == Errc::conflict);
@@ -47,12 +47,12 @@ TEST_CASE("standalone says clearly when the port is already taken") {
 }
 
 TEST_CASE("standalone refuses a malformed address and an unsafe token") {
-  StandaloneAuthenticator bad_addr({"not-an-ip", 0, "", 443});
+  StandaloneAuthenticator bad_addr({"not-an-ip", 0, "", 443, false});
   std::vector<challenge::Task> tasks{{"a.example", "dns", "http-01", "t", "t.x", ""}};
   auto st = bad_addr.perform(tasks);
   REQUIRE_FALSE(st);
   CHECK(st.error().code == Errc::usage);
-  StandaloneAuthenticator auth({"127.0.0.1", 0, "", 443});
+  StandaloneAuthenticator auth({"127.0.0.1", 0, "", 443, false});
   std::vector<challenge::Task> evil{{"a.example", "dns", "http-01", "../x", "k", ""}};
   CHECK_FALSE(auth.perform(evil));
 }
