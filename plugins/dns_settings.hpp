@@ -5,8 +5,6 @@
 #include "acmed/dns/dns01.hpp"
 #include "plugins/plugin.hpp"
 
-#include <spdlog/spdlog.h>
-
 namespace acmed::plugins {
 
 inline std::vector<Setting> dns_settings() {
@@ -24,8 +22,10 @@ inline std::vector<Setting> dns_settings() {
 
 // dns::Options from the shared settings; `fallback_seconds` is the plugin's own spelling
 // (dns_rfc2136_propagation_seconds) used when dns_propagation_seconds is unset.
+// `progress` receives the lines shown to the user (Environment::progress).
 inline Result<dns::Options> dns_options(const util::Settings& s,
-                                        const std::string& fallback_seconds_key = "") {
+                                        const std::string& fallback_seconds_key = "",
+                                        std::function<void(const std::string&)> progress = {}) {
   std::optional<int> seconds;
   for (const std::string& key : {std::string("dns_propagation_seconds"), fallback_seconds_key}) {
     if (key.empty() || s.get(key).empty() || seconds) continue;
@@ -34,7 +34,7 @@ inline Result<dns::Options> dns_options(const util::Settings& s,
   }
   ACMED_TRY(dns::Options o,
             dns::make_options(s.list("dns_resolver"), s.get("dns_propagation_check"), seconds));
-  o.log = [](const std::string& m) { spdlog::info("{}", m); };
+  o.log = std::move(progress);
   return o;
 }
 

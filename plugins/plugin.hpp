@@ -52,6 +52,8 @@ struct Environment {
   std::filesystem::path work_dir = "/var/lib/letsencrypt";  // --work-dir
   sys::ProcessRunner* runner = nullptr;  // runs web-server programs; outlives the plugins
   bool interactive = false;  // a terminal to ask on, and no -n (manual without hooks)
+  // Progress lines for the user ("Publishing TXT ...", "Waiting for ..."); may be empty.
+  std::function<void(const std::string&)> progress;
 };
 
 struct BuildContext {

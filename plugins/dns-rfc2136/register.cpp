@@ -21,7 +21,8 @@ Status complete(util::Settings& s, const GivenFlags&) {
 }
 
 Result<std::unique_ptr<challenge::Authenticator>> authenticator(const BuildContext& ctx) {
-  ACMED_TRY(dns::Options o, dns_options(ctx.settings, "dns_rfc2136_propagation_seconds"));
+  ACMED_TRY(dns::Options o, dns_options(ctx.settings, "dns_rfc2136_propagation_seconds",
+                                                ctx.env.progress));
   return dns_rfc2136::make_authenticator(
       dns_rfc2136::Options{ctx.settings.get("dns_rfc2136_credentials"), std::move(o)});
 }

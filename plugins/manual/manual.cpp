@@ -1,5 +1,7 @@
 #include "plugins/manual/manual.hpp"
 
+#include "acmed/sys/interrupt.hpp"
+
 #include <iostream>
 #include <map>
 #include <set>
@@ -78,6 +80,7 @@ class HookRunner {
     sys::ProcessOptions po;
     po.extra_env = env;
     po.timeout = m_options.hook_timeout;
+    po.stop_on_interrupt = which != "cleanup";  // cleanup must still run after an interrupt
     const std::string what = "the manual " + which + " hook '" + command + "' for " + domain;
     auto r = m_runner.run({"/bin/sh", "-c", command}, po);
     if (!r) return std::move(r).error().with_context("while running " + what);
@@ -121,6 +124,7 @@ class HookRunner {
       std::string line;
       return static_cast<bool>(std::getline(std::cin, line));
     }();
+    ACMED_CHECK(sys::check_interrupt());
     if (!entered)
       return Error(Errc::usage, "no answer on the terminal while waiting for the challenge of " +
                                     domain + " to be deployed");

@@ -13,7 +13,7 @@ Result<std::unique_ptr<challenge::Authenticator>> authenticator(const BuildConte
   ACMED_TRY(int timeout, number_setting(ctx.settings, "manual_hook_timeout"));
   o.hook_timeout = std::chrono::seconds(timeout);
   o.interactive = ctx.env.interactive ? manual::Interactive::yes : manual::Interactive::no;
-  ACMED_TRY(o.dns, dns_options(ctx.settings));
+  ACMED_TRY(o.dns, dns_options(ctx.settings, "", ctx.env.progress));
   if (ctx.env.runner == nullptr) return Error(Errc::internal, "manual needs a process runner");
   return manual::make_authenticator(std::move(o), *ctx.env.runner);
 }

@@ -27,8 +27,13 @@ class StandaloneAuthenticator final : public challenge::Authenticator {
   explicit StandaloneAuthenticator(Options options) : m_options(std::move(options)) {}
   ~StandaloneAuthenticator() override;
 
-  std::string name() const override { return "standalone"; }
-  std::vector<std::string> supported_types() const override { return {"http-01", "tls-alpn-01"}; }
+  std::string name() const override {
+    return m_options.tls_alpn_only ? "tls-alpn-01" : "standalone";
+  }
+  std::vector<std::string> supported_types() const override {
+    if (m_options.tls_alpn_only) return {"tls-alpn-01"};
+    return {"http-01", "tls-alpn-01"};
+  }
   // Starts the servers the tasks need (once) and adds the tasks' responses. Errc::conflict when
   // the port is taken.
   Status perform(std::span<const challenge::Task> tasks) override;

@@ -4,6 +4,7 @@
 #include "acmed/crypto/jws.hpp"
 #include "acmed/util/domain.hpp"
 #include "acmed/util/text.hpp"
+#include "acmed/sys/interrupt.hpp"
 
 #include <algorithm>
 #include <initializer_list>
@@ -19,7 +20,7 @@ sys::TimePoint RealSleeper::now() const {
   return std::chrono::system_clock::now();
 }
 void RealSleeper::sleep(milliseconds duration) {
-  std::this_thread::sleep_for(duration);
+  (void)sys::sleep_unless_interrupted(duration);
 }
 
 namespace {
@@ -293,6 +294,8 @@ struct Client::State {
     auto context = [&call](Error e) { return std::move(e).with_context("while " + call.what); };
     const sys::TimePoint started = sleeper().now();
     for (;;) {
+      // Every request and every poll goes through here: an interrupt ends the run at the next.
+      if (auto stop = sys::check_interrupt(); !stop) return context(std::move(stop).error());
       HttpHeaders headers;
       std::string body;
       if (!call.accept.empty()) headers.add("Accept", call.accept);

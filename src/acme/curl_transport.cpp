@@ -2,6 +2,7 @@
 // every connection on its resolved address, and the per-request time bounds.
 #include "acmed/acme/transport.hpp"
 #include "ascii.hpp"
+#include "acmed/sys/interrupt.hpp"
 
 #include <curl/curl.h>
 
@@ -84,6 +85,10 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return sys::interrupted() ? 1 : 0;
+}
+
 std::once_flag g_curl_init_once;
 CURLcode g_curl_init_result = CURLE_OK;
 
@@ -159,6 +164,9 @@ Result<std::unique_ptr<Transport>> CurlTransport::create(TransportOptions option
   set(curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, t.get()));
   set(curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header));
   set(curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body));
+  // An interrupt aborts the transfer in progress (CURLE_ABORTED_BY_CALLBACK).
+  set(curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L));
+  set(curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress));
   if (!ok) return Error(Errc::internal, "libcurl rejected an option (is it built with TLS?)");
   return std::unique_ptr<Transport>(std::move(t));
 }
@@ -228,6 +236,7 @@ Result<HttpResponse> CurlTransport::send(HttpMethod method, std::string_view url
                      " bytes; acmed stopped reading it",
                  "check that the URL is the CA's ACME directory");
   if (rc != CURLE_OK && m_refused) return std::move(*m_refused);
+  if (rc == CURLE_ABORTED_BY_CALLBACK && sys::interrupted()) return sys::check_interrupt().error();
   if (rc != CURLE_OK) {
     std::string reason = m_error_buffer[0] ? m_error_buffer : curl_easy_strerror(rc);
     std::string hint = "check the network connection and that the CA is up, then retry";

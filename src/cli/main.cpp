@@ -4,6 +4,8 @@
 #include "cli/issue_flags.hpp"
 #include "cli/logging.hpp"
 
+#include "acmed/sys/interrupt.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -26,6 +28,7 @@ int exit_code_for(const Error& error) {
     case Errc::locked: return k_exit_locked;
     case Errc::network:
     case Errc::rate_limited: return k_exit_temporary;
+    case Errc::interrupted: return 128 + sys::interrupt_signal();
     default: return k_exit_failure;
   }
 }
@@ -93,6 +96,7 @@ int main_impl(int argc, char** argv) {
   }
   collect_flag_order(app, issue_flags);
   setup_logging(globals);
+  sys::catch_interrupts();
 
   Status status;
   if (chosen_body()) {
@@ -100,6 +104,9 @@ int main_impl(int argc, char** argv) {
   } else {
     status = run_install_flow(globals, issue_flags);
   }
+  // An interrupted run ends with 128+signal whatever the command made of it (a renew run reports
+  // the lineages it did renew, and still says it was cut short).
+  if (status && sys::interrupted()) status = sys::check_interrupt();
   if (!status) {
     report(status.error());
     return exit_code_for(status.error());

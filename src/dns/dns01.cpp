@@ -1,5 +1,7 @@
 #include "acmed/dns/dns01.hpp"
 
+#include "acmed/sys/interrupt.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -40,7 +42,7 @@ void sleep_of(const Options& o, milliseconds d) {
   if (o.sleep)
     o.sleep(d);
   else
-    std::this_thread::sleep_for(d);
+    (void)sys::sleep_unless_interrupted(d);
 }
 
 void log_of(const Options& o, const std::string& message) {
@@ -231,7 +233,7 @@ Status wait_for_propagation(const Options& o, std::span<const TxtRecord> records
     log_of(o, "Waiting " + std::to_string(o.propagation.count()) +
                   " s for the DNS records to propagate (not checked)");
     sleep_of(o, std::chrono::duration_cast<milliseconds>(o.propagation));
-    return ok_status();
+    return sys::check_interrupt();
   }
   std::vector<Check> checks;
   auto add_checks = [&](const Server& server, Recursion rec, const std::string& label,
@@ -286,6 +288,7 @@ Status wait_for_propagation(const Options& o, std::span<const TxtRecord> records
                    "--dns-propagation-seconds");
     }
     sleep_of(o, delay);
+    ACMED_CHECK(sys::check_interrupt());
     delay = std::min(delay * 2, k_max_delay);
   }
 }

@@ -16,8 +16,10 @@ Result<util::Identifier> parse_local_identifier(const std::string& text) {
   if (parsed) return parsed;
   std::string_view bare = text;
   if (!bare.empty() && bare.back() == '.') bare.remove_suffix(1);
-  // "*" alone would become the wildcard "*.invalid": a wildcard needs a name below it.
-  if (bare.empty() || bare.find_first_of(".*") != std::string_view::npos) return parsed;
+  // A single label, or a wildcard over one ("*.localhost"); "*" alone would become the
+  // wildcard "*.invalid": a wildcard needs a name below it.
+  std::string_view label = bare.rfind("*.", 0) == 0 ? bare.substr(2) : bare;
+  if (label.empty() || label.find_first_of(".*") != std::string_view::npos) return parsed;
   static constexpr std::string_view k_suffix = ".invalid";
   auto with_suffix = util::parse_identifier(std::string(bare) + std::string(k_suffix));
   if (!with_suffix) return parsed;  // the original error names the user's text

@@ -1,5 +1,7 @@
 #include "acmed/sys/process.hpp"
 
+#include "acmed/sys/interrupt.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -104,8 +106,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
   bool out_open = true, err_open = true;
   while (out_open || err_open) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      result.timed_out = true;
+    if (left.count() <= 0 || (options.stop_on_interrupt && interrupted())) {
+      result.timed_out = left.count() <= 0;
       ::kill(-pid, SIGKILL);
       ::kill(pid, SIGKILL);
       break;
@@ -148,6 +150,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
   }
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
+  if (options.stop_on_interrupt && interrupted())
+    return check_interrupt().error().with_context("while running " + exe);
   if (result.exit_code == 127 && result.err.empty() && result.out.empty()) {
     return Error(Errc::not_found, "cannot execute " + exe);
   }

@@ -21,6 +21,7 @@ const char* to_string(Errc code) {
     case Errc::not_found: return "not_found";
     case Errc::conflict: return "conflict";
     case Errc::internal: return "internal";
+    case Errc::interrupted: return "interrupted";
   }
   return "internal";
 }

@@ -118,6 +118,30 @@ start=$(date +%s)
 bad f3.example.test "did not finish within 1 s" acmed_pebble certonly --manual --manual-auth-hook "$H/slow.sh" \
   --manual-hook-timeout 1 --dns-resolver "$BIND_IP:53" --preferred-challenges dns -d f3.example.test
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "the hook timeout was not enforced"
+log "Ctrl-C (SIGINT) while the auth hook runs: the hook is killed, cleanup runs, exit 130"
+printf '#!/bin/sh\n"%s" >/dev/null\nexec sleep 61.7\n' "$H/auth.sh" >"$H/pubsleep.sh"; chmod 755 "$H/pubsleep.sh"
+rm -f "$H"/env/*
+# A background job starts with SIGINT ignored (and acmed leaves an ignored signal alone):
+# env --default-signal gives it the terminal's default back, as for a command typed at a prompt.
+env --default-signal=INT "$ACMED_BIN" --config-dir "$C" --work-dir "$TEST_DIR/work" \
+  --logs-dir "$TEST_DIR/logs" certonly --manual --manual-auth-hook "$H/pubsleep.sh" \
+  --manual-cleanup-hook "$H/cleanup.sh" --dns-resolver "$BIND_IP:53" --preferred-challenges dns \
+  -d int.example.test --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" --non-interactive \
+  --agree-tos --register-unsafely-without-email >"$TEST_DIR/int.out" 2>&1 &
+int_pid=$!
+_PIDS+=("$int_pid")
+for _ in $(seq 1 200); do [ -n "$(txt_of _acme-challenge.int.example.test)" ] && break; sleep 0.1; done
+[ -n "$(txt_of _acme-challenge.int.example.test)" ] || { cat "$TEST_DIR/int.out"; fail "the hook never published"; }
+start=$(date +%s)
+kill -INT "$int_pid"
+rc=0; wait "$int_pid" || rc=$?
+[ "$rc" -eq 130 ] || { cat "$TEST_DIR/int.out"; fail "exit $rc after SIGINT, not 130"; }
+[ $(( $(date +%s) - start )) -lt 10 ] || fail "SIGINT took more than 10 s to end the run"
+grep -q 'interrupted by SIGINT' "$TEST_DIR/int.out" || { cat "$TEST_DIR/int.out"; fail "no interrupt message"; }
+ls "$H"/env/cleanup.* >/dev/null 2>&1 || fail "the cleanup hook did not run after SIGINT"
+[ "$(zone_dump example.test)" = "$before" ] || fail "records left behind after SIGINT"
+[ ! -e "$C/renewal/int.example.test.conf" ] || fail "a lineage was written after SIGINT"
+! pgrep -fx "sleep 61.7" >/dev/null || fail "the interrupted auth hook is still running"
 bad f4.example.test "needs a terminal" acmed_pebble certonly --manual --preferred-challenges dns -d f4.example.test
 [ "$LAST_RC" = 2 ] || fail "-n without a hook: exit $LAST_RC, expected 2"
 echo "PASS"

@@ -107,6 +107,25 @@ bad www.lagging.test "ns3.lagging.test ($BIND_DEAD_IP:53) still does not serve" 
   rfc2136 --dns-rfc2136-credentials "$BIND_CREDS" --dns-propagation-seconds 2 -d www.lagging.test
 [ $(( $(date +%s) - start )) -lt 30 ] || fail "the propagation timeout was not bounded"
 [ -z "$(txt_of _acme-challenge.www.lagging.test)" ] || fail "cleanup after the timeout left a record"
+log "SIGTERM while waiting for propagation: the record is removed, no lineage, exit 143"
+"$ACMED_BIN" --config-dir "$C" --work-dir "$TEST_DIR/work" --logs-dir "$TEST_DIR/logs" \
+  certonly --dns-rfc2136 --dns-rfc2136-credentials "$BIND_CREDS" --dns-propagation-seconds 120 \
+  -d www.lagging.test --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" --non-interactive \
+  --agree-tos --register-unsafely-without-email >"$TEST_DIR/term.out" 2>&1 &
+term_pid=$!
+_PIDS+=("$term_pid")
+for _ in $(seq 1 200); do grep -q '^Waiting for' "$TEST_DIR/term.out" && break; sleep 0.1; done
+grep -q '^Waiting for' "$TEST_DIR/term.out" || { cat "$TEST_DIR/term.out"; fail "never waited for propagation"; }
+[ -n "$(txt_of _acme-challenge.www.lagging.test)" ] || fail "the record was not published before the signal"
+start=$(date +%s)
+kill -TERM "$term_pid"
+rc=0; wait "$term_pid" || rc=$?
+[ "$rc" -eq 143 ] || { cat "$TEST_DIR/term.out"; fail "exit $rc after SIGTERM, not 143"; }
+[ $(( $(date +%s) - start )) -lt 10 ] || fail "SIGTERM took more than 10 s to end the run"
+grep -q 'interrupted by SIGTERM' "$TEST_DIR/term.out" || { cat "$TEST_DIR/term.out"; fail "no interrupt message"; }
+[ -z "$(txt_of _acme-challenge.www.lagging.test)" ] || fail "cleanup after SIGTERM left a record"
+no_lineage www.lagging.test "after SIGTERM"
+zones_unchanged "after SIGTERM"
 log "--dns-propagation-check resolver asks only the resolver: the dead server does not matter"
 rfc2136 --dns-rfc2136-credentials "$BIND_CREDS" --dns-propagation-check resolver \
   --dns-propagation-seconds 5 -d www.lagging.test >"$TEST_DIR/resolver.out" 2>&1 \

@@ -19,14 +19,15 @@ grep -q "answering tls-alpn-01 for alpn.test" "$TEST_DIR/alpn.out" || fail "tls-
 grep -q "answering http-01" "$TEST_DIR/alpn.out" && fail "http-01 was used"
 ss -Hltn "sport = :$TLSALPN01_PORT" | grep -q . && fail "the tls-alpn-01 listener still runs"
 conf="$C/renewal/alpn.test.conf"
-grep -qx "authenticator = standalone" "$conf" || fail "authenticator not stored"
-grep -Eqx "pref_challs = tls-alpn-01,?" "$conf" || fail "pref_challs not stored: $(grep pref "$conf")"
+grep -qx "authenticator = tls-alpn-01" "$conf" || fail "authenticator not stored: $(grep authenticator "$conf")"
 grep -qx "tls_alpn_01_port = $TLSALPN01_PORT" "$conf" || fail "tls_alpn_01_port not stored"
 
 log "renew keeps tls-alpn-01"
 acmed renew --force-renewal --cert-name alpn.test --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n -v \
   >"$TEST_DIR/renew.out" 2>&1 || { cat "$TEST_DIR/renew.out"; fail "renew"; }
-grep -q "answering tls-alpn-01 for alpn.test" "$TEST_DIR/renew.out" || fail "renew did not use tls-alpn-01"
+# Pebble may reuse one of the two authorizations; the other is answered again.
+grep -q "answering tls-alpn-01 for " "$TEST_DIR/renew.out" || fail "renew did not use tls-alpn-01"
+grep -q "answering http-01" "$TEST_DIR/renew.out" && fail "renew used http-01"
 [ "$(readlink "$C/live/alpn.test/cert.pem")" = "../../archive/alpn.test/cert2.pem" ] || fail "not renewed"
 
 log "--preferred-challenges picks among what the CA offers"

@@ -23,6 +23,10 @@ struct ProcessOptions {
   std::chrono::milliseconds timeout{std::chrono::seconds(120)};
   std::string stdin_data;                        // written to the child's stdin
   std::size_t max_output = 1 << 20;              // per stream
+  // Long-running hooks: an interrupt (sys/interrupt.hpp) kills the child's process group and
+  // run_process returns Errc::interrupted. Short server commands (nginx -t, reload) run to the
+  // end instead, so an interrupt never leaves a web server half-reloaded.
+  bool stop_on_interrupt = false;
 };
 
 // Runs argv[0] (looked up in PATH when it has no '/'), waits for it, and returns its status and

@@ -35,6 +35,7 @@ enum class Errc {
   not_found,      // a named lineage, account or file does not exist
   conflict,       // the request contradicts existing state
   internal,       // a bug: an invariant of our own code did not hold
+  interrupted,    // SIGINT, SIGTERM or SIGHUP stopped the run (cleanup done)
 };
 
 // Human-readable name of an Errc ("network", "rate_limited", ...).

@@ -6,6 +6,9 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <algorithm>
 #include <set>
 
@@ -30,9 +33,16 @@ class RecordingRunner final : public sys::ProcessRunner {
   std::vector<Call> calls;
 };
 
+// dns-rfc2136 reads its credentials file when it is built: the test writes a real one here.
+std::string g_credentials;
+
 // A value for `s` that is not its default, as a user would type it.
 std::string given_value(const plugins::Setting& s, int n) {
+  if (s.key == "dns_rfc2136_credentials") return g_credentials;
   if (s.kind == plugins::SettingKind::number) return std::to_string(s.max - n);
+  // Values checked when the plugin is built: valid, and still not the default.
+  if (s.key == "dns_resolver") return "192.0.2." + std::to_string(53 + n);
+  if (s.key == "dns_propagation_check") return n ? "resolver" : "none";
   return "/given/" + s.key + "/" + std::to_string(n);
 }
 
@@ -58,7 +68,15 @@ store::Lineage lineage_from_flags(const plugins::Plugin& plugin, const util::Set
 TEST_CASE("every setting of every plugin survives flags -> renewal conf -> renew") {
   test::TempDir dir;
   RecordingRunner runner;
-  plugins::Environment env{dir / "config", dir / "work", &runner};
+  plugins::Environment env{dir / "config", dir / "work", &runner, false, {}};
+  g_credentials = (dir / "rfc2136.ini").string();
+  {
+    std::ofstream creds(g_credentials);
+    creds << "dns_rfc2136_server = 192.0.2.53\ndns_rfc2136_name = k\n"
+             "dns_rfc2136_secret = c2VjcmV0\ndns_rfc2136_algorithm = HMAC-SHA256\n";
+  }
+  std::filesystem::permissions(g_credentials, std::filesystem::perms::owner_read |
+                                                  std::filesystem::perms::owner_write);
   const std::vector<std::string> names = {"a.example", "b.example"};
   std::set<std::string> keys_seen;
   REQUIRE(plugins::all_plugins().size() >= 4);
@@ -181,7 +199,7 @@ TEST_CASE("a renewal runs the nginx and apache programs and roots the flags name
     REQUIRE(settings);
     store::Lineage lineage = lineage_from_flags(*plugin, *settings, {"a.example"});
     RecordingRunner runner;
-    plugins::Environment env{dir / "config", dir / "work", &runner};
+    plugins::Environment env{dir / "config", dir / "work", &runner, false, {}};
     auto installer = app::lineage_installer(lineage, env);
     REQUIRE(installer);
     REQUIRE(*installer);
@@ -200,7 +218,7 @@ TEST_CASE("a renewal runs the nginx and apache programs and roots the flags name
 TEST_CASE("renewal confs written by certbot build the same plugins") {
   test::TempDir dir;
   RecordingRunner runner;
-  plugins::Environment env{dir / "config", dir / "work", &runner};
+  plugins::Environment env{dir / "config", dir / "work", &runner, false, {}};
   SUBCASE("webroot: webroot_path as certbot writes it, one root for names not in the map") {
     auto conf = store::parse_renewal_conf(
         "[renewalparams]\nauthenticator = webroot\nwebroot_path = /var/www/html,\n"
