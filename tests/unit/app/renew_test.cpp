@@ -46,7 +46,7 @@ store::Lineage renewed(const std::string& name, const std::string& installer,
 
 TEST_CASE("after a renewal each web server the lineages name is tested and reloaded once") {
   RecordingRunner runner;
-  plugins::Environment env{"/tmp/acmed-unused", "/tmp/acmed-unused", &runner};
+  plugins::Environment env{"/tmp/acmed-unused", "/tmp/acmed-unused", &runner, false, {}};
   std::vector<store::Lineage> done = {
       renewed("a.test", "nginx", {{"nginx_server_root", "/srv/one"}}),
       renewed("b.test", "nginx", {{"nginx_server_root", "/srv/one"}}),
@@ -69,7 +69,7 @@ TEST_CASE("after a renewal each web server the lineages name is tested and reloa
 TEST_CASE("a web server that fails its test after renewal is reported, the others still reload") {
   RecordingRunner runner;
   runner.fail_program = "/opt/broken-nginx";
-  plugins::Environment env{"/tmp/acmed-unused", "/tmp/acmed-unused", &runner};
+  plugins::Environment env{"/tmp/acmed-unused", "/tmp/acmed-unused", &runner, false, {}};
   std::vector<store::Lineage> done = {
       renewed("a.test", "nginx", {{"nginx_ctl", "/opt/broken-nginx"}}),
       renewed("b.test", "nginx", {{"nginx_server_root", "/srv/ok"}}),
