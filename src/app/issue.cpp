@@ -203,6 +203,12 @@ Result<Obtained> obtain(const IssueOptions& o, const ObtainContext& ctx,
                    "pass -m you@example.com, or --register-unsafely-without-email");
     }
   }
+  // A wildcard the authenticator cannot prove is refused before anything is touched (not even
+  // the store's lock file); renew::issue() checks it again on every issuance.
+  ACMED_TRY(auto types, challenge::challenge_order(auth, req.preferred_challenges));
+  std::vector<std::string> asked;
+  for (const auto& id : req.identifiers) asked.push_back(id.value);
+  ACMED_CHECK(challenge::check_wildcards(asked, types, auth.name()));
   // Choosing the lineage and writing into it are one critical section.
   ACMED_TRY(auto lock, store::StoreLock::acquire(ctx.paths));
   Obtained result;
