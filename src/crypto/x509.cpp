@@ -170,8 +170,19 @@ Result<TimePoint> to_time_point(const ASN1_TIME* t) {
     return Error(Errc::protocol, "certificate has an invalid validity time");
   }
   using namespace std::chrono;
-  sys_days day = year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} /
-                 static_cast<unsigned>(tm.tm_mday);
+  // X.509 times run to 9999-12-31 (RFC 5280's "no well-defined expiration"), past what a
+  // nanosecond TimePoint holds (2262). Clamp to [1950, 2200]: any difference of two such times
+  // still fits, and a time beyond 2200 means "far future" to every use acmed makes of it.
+  const int y = std::clamp(tm.tm_year + 1900, 1950, 2200);
+  if (y != tm.tm_year + 1900) {
+    tm.tm_mon = y == 1950 ? 0 : 11;
+    tm.tm_mday = y == 1950 ? 1 : 31;
+    tm.tm_hour = y == 1950 ? 0 : 23;
+    tm.tm_min = y == 1950 ? 0 : 59;
+    tm.tm_sec = y == 1950 ? 0 : 59;
+  }
+  sys_days day =
+      year{y} / month{static_cast<unsigned>(tm.tm_mon + 1)} / static_cast<unsigned>(tm.tm_mday);
   return time_point_cast<system_clock::duration>(day + hours{tm.tm_hour} + minutes{tm.tm_min} +
                                                  seconds{tm.tm_sec});
 }

@@ -283,6 +283,18 @@ TEST_CASE("parse_certificate reads names, validity, serial, AKI, fingerprint and
   o.not_before = "20250102030405Z";
   o.not_after = "20500607080910Z";  // GeneralizedTime range too
   std::string leaf = make_test_cert(o, leaf_key, ca, &ca_key);
+  {
+    // RFC 5280's 99991231235959Z is past what a TimePoint holds: clamped (found by
+    // fuzz_pem_chain as a UBSan overflow), as is a time before 1950.
+    CertOptions forever = o;
+    forever.not_before = "16000101000000Z";
+    forever.not_after = "99991231235959Z";
+    auto far = parse_certificate(make_test_cert(forever, leaf_key, ca, &ca_key));
+    REQUIRE(far);
+    CHECK(far->not_after == utc(2200, 12, 31, 23, 59, 59));
+    CHECK(far->not_before == utc(1950, 1, 1, 0, 0, 0));
+    CHECK(far->not_after - far->not_before > std::chrono::hours(24 * 365 * 250));
+  }
 
   auto info = parse_certificate(leaf + ca);  // a chain: the leaf is what is parsed
   REQUIRE(info);
