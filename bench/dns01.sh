@@ -22,7 +22,7 @@ export ACMED_BIN
 RUNS=${1:-3}
 command -v /usr/bin/time >/dev/null || fail "/usr/bin/time missing: apt-get install time"
 CERTBOT=0
-if command -v certbot >/dev/null && python3 -c 'import certbot_dns_rfc2136' 2>/dev/null; then
+if command -v certbot >/dev/null && /usr/bin/python3 -c 'import certbot_dns_rfc2136' 2>/dev/null; then
   CERTBOT=1
 else
   log "certbot or its dns-rfc2136 plugin missing: apt-get install -y certbot python3-certbot-dns-rfc2136"
