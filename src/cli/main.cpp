@@ -104,9 +104,8 @@ int main_impl(int argc, char** argv) {
   } else {
     status = run_install_flow(globals, issue_flags);
   }
-  // An interrupted run ends with 128+signal whatever the command made of it (a renew run reports
-  // the lineages it did renew, and still says it was cut short).
-  if (status && sys::interrupted()) status = sys::check_interrupt();
+  // A signal that arrived after the last waiting point changed nothing: the run finished its
+  // work, and says so. An interrupted wait ends in Errc::interrupted (exit 128 + signal).
   if (!status) {
     report(status.error());
     return exit_code_for(status.error());
