@@ -69,12 +69,16 @@ stop_pid() {
   kill -9 "$1" 2>/dev/null || true
 }
 
-# free_port: prints a TCP port on 127.0.0.1 that nobody listens on (random, high).
+# free_port: prints a TCP/UDP port on 127.0.0.1 that no socket uses, in any state, and that this
+# test has not handed out before. Ports come from 20000-32767, below the kernel's ephemeral range
+# (32768-60999): an outgoing connection's local port there would make a later bind fail.
 free_port() {
   local port
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && ! ss -Hltnu "sport = :$port" | grep -q .; then
+    port=$((20000 + RANDOM % 12768))
+    grep -qx "$port" "$TEST_DIR/.ports" 2>/dev/null && continue
+    if ! ss -Htanu "sport = :$port" | grep -q .; then
+      echo "$port" >>"$TEST_DIR/.ports"
       echo "$port"
       return 0
     fi
@@ -82,14 +86,28 @@ free_port() {
   fail "no free port found"
 }
 
-# wait_for_port PORT [SECONDS]: waits until something listens on 127.0.0.1:PORT.
+# wait_for_port PORT [SECONDS] [NAME]: waits until something listens on 127.0.0.1:PORT. On
+# failure, the end of the log of the process start_bg started as NAME is printed.
 wait_for_port() {
-  local port=$1 limit=${2:-20}
+  local port=$1 limit=${2:-20} name=${3:-}
   for _ in $(seq 1 $((limit * 10))); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
     sleep 0.1
   done
-  fail "nothing listens on port $port after ${limit}s"
+  if [ -n "$name" ] && [ -f "$TEST_DIR/$name.log" ]; then
+    echo "the last lines of $name's log:" >&2
+    tail -n 20 "$TEST_DIR/$name.log" >&2
+  fi
+  fail "nothing listens on port $port after ${limit}s${name:+ ($name)}"
+}
+
+# exclusive_system_resources: this test uses what every test on the machine shares (ports 80 and
+# 443, the system trust store): waits (bounded) until no other such test runs, and holds the lock
+# until the script exits. ctest gives these scripts one RESOURCE_LOCK (tests/CMakeLists.txt finds
+# the call), so a parallel ctest does not start two; the lock covers runs outside ctest.
+exclusive_system_resources() {
+  exec 9>/tmp/acmed-80-443.lock
+  flock -w 900 9 || fail "another test has held /tmp/acmed-80-443.lock for 15 minutes"
 }
 
 # nginx_conf ROOT HTTP_LINE...: writes ROOT/nginx.conf for a test nginx: one worker (run as root),
@@ -198,15 +216,15 @@ JSON
   start_bg challtestsrv pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
     -dns01 "127.0.0.1:$dns_port" -management "127.0.0.1:$chall_mgmt" \
     -http01 "" -https01 "" -tlsalpn01 ""
-  wait_for_port "$chall_mgmt"
+  wait_for_port "$chall_mgmt" 20 challtestsrv
   start_bg pebble env PEBBLE_VA_NOSLEEP="${PEBBLE_VA_NOSLEEP:-1}" \
     PEBBLE_WFE_NONCEREJECT="${PEBBLE_WFE_NONCEREJECT:-0}" \
     PEBBLE_AUTHZREUSE="${PEBBLE_AUTHZREUSE:-0}" \
     PEBBLE_ALTERNATE_ROOTS="${PEBBLE_ALTERNATE_ROOTS:-0}" \
     pebble -config "$TEST_DIR/pebble-config.json" -dnsserver "${PEBBLE_DNS_SERVER:-127.0.0.1:$dns_port}"
   PEBBLE_PID=$BG_PID
-  wait_for_port "$acme_port"
-  wait_for_port "$mgmt_port"
+  wait_for_port "$acme_port" 20 pebble
+  wait_for_port "$mgmt_port" 20 pebble
   DNS_PORT=$dns_port
   CHALL_MGMT="http://127.0.0.1:$chall_mgmt"
   PEBBLE_URL="https://127.0.0.1:$acme_port/dir"

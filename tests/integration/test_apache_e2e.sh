@@ -6,6 +6,7 @@
 # The config tree is a copy of Debian's /etc/apache2 in the test dir; apache runs on loopback,
 # started in the foreground and stopped by PID (lib.sh), pass or fail.
 . "$(dirname "$0")/lib.sh"
+exclusive_system_resources
 
 need apache2
 

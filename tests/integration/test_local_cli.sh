@@ -4,6 +4,7 @@
 # CA. The CA lives in a scratch $ACMED_LOCAL_CAROOT and the system store in a scratch root, so
 # this test changes nothing outside its temp dir and needs no root.
 . "$(dirname "$0")/lib.sh"
+exclusive_system_resources
 
 export HOME="$TEST_DIR/home"
 export ACMED_LOCAL_CAROOT="$TEST_DIR/ca"

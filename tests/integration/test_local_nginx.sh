@@ -2,6 +2,7 @@
 # `acmed --nginx --local -d myapp.test`: a developer's nginx gets HTTPS and the redirect from the
 # local development CA, through the same installer as production, with no ACME server.
 . "$(dirname "$0")/lib.sh"
+exclusive_system_resources
 
 export HOME="$TEST_DIR/home" ACMED_LOCAL_CAROOT="$TEST_DIR/caroot"
 export ACMED_LOCAL_SYSTEM_ROOT="$TEST_DIR/sysroot"  # never the real system store

@@ -2,6 +2,7 @@
 # `acmed local cert --save` stores a lineage that `acmed renew` renews through the local CA (no
 # ACME server involved); a renewal writes version 2, signed by the same local root.
 . "$(dirname "$0")/lib.sh"
+exclusive_system_resources
 
 export HOME="$TEST_DIR/home" ACMED_LOCAL_CAROOT="$TEST_DIR/caroot"
 export ACMED_LOCAL_SYSTEM_ROOT="$TEST_DIR/sysroot"  # never the real system store

@@ -7,6 +7,7 @@
 # The system store part needs root (CI runs as root): the real /usr/local/share/ca-certificates is
 # used, and an exit trap uninstalls whatever happens. As an ordinary user that part is skipped.
 . "$(dirname "$0")/lib.sh"
+exclusive_system_resources
 
 need nginx certutil curl openssl
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)

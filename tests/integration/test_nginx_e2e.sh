@@ -7,6 +7,7 @@
 # byte-identical and the old site answering. nginx runs from a config root in the test dir, on
 # loopback, and is stopped by the PID in its pid file, pass or fail.
 . "$(dirname "$0")/lib.sh"
+exclusive_system_resources
 
 need nginx
 

@@ -226,7 +226,12 @@ TEST_CASE("pebble: a preferred chain picks the alternate root's chain") {
   auto root_info = crypto::parse_certificate(root->body);
   REQUIRE(root_info.ok());
 
-  auto client = acme::Client::connect(env->url, transport);
+  // The client's warnings (an alternate chain skipped, no chain matched) explain a failure here.
+  acme::ClientOptions options;
+  options.log = [](acme::LogLevel level, std::string_view line) {
+    if (level == acme::LogLevel::warning) MESSAGE("client: " << line);
+  };
+  auto client = acme::Client::connect(env->url, transport, options);
   REQUIRE(client.ok());
   auto account_key =
       std::make_shared<const crypto::PrivateKey>(*crypto::PrivateKey::generate(crypto::KeySpec{}));
