@@ -105,9 +105,10 @@ wait_for_port() {
 # 443, the system trust store): waits (bounded) until no other such test runs, and holds the lock
 # until the script exits. ctest gives these scripts one RESOURCE_LOCK (tests/CMakeLists.txt finds
 # the call), so a parallel ctest does not start two; the lock covers runs outside ctest.
+# (Its own lock file: a developer's `flock /tmp/acmed-80-443.lock ctest ...` around it still works.)
 exclusive_system_resources() {
-  exec 9>/tmp/acmed-80-443.lock
-  flock -w 900 9 || fail "another test has held /tmp/acmed-80-443.lock for 15 minutes"
+  exec 9>/tmp/acmed-system-resources.lock
+  flock -w 900 9 || fail "another test has held /tmp/acmed-system-resources.lock for 15 minutes"
 }
 
 # nginx_conf ROOT HTTP_LINE...: writes ROOT/nginx.conf for a test nginx: one worker (run as root),
