@@ -47,6 +47,13 @@ void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlag
 void add_certificates_command(CLI::App& app, const GlobalOptions& globals);
 void add_install_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 
+// Defines every option and subcommand of acmed on `app`, bound to `globals` and `issue_flags`
+// (which must outlive it). Every single-valued option takes the last value given.
+void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_flags);
+
+// Parses the command line and runs the chosen command; returns the exit code.
+int main_impl(int argc, char** argv);
+
 // `acmed` without a subcommand (certbot's `run`): obtain, then install with --nginx/--apache.
 Status run_install_flow(const GlobalOptions& globals, IssueFlags& flags);
 

@@ -8,9 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 #include <cstdio>
-#include <exception>
 #include <optional>
 
 namespace acmed::cli {
@@ -45,15 +43,14 @@ void set_body(CLI::App* sub, CommandBody body) {
   sub->callback([body = std::move(body)] { chosen_body() = body; });
 }
 
-int main_impl(int argc, char** argv) {
-  CLI::App app{"acmed: gets and renews certificates from ACME CAs such as Let's Encrypt and\n"
-               "installs them into nginx or apache. Without a subcommand it runs `run`:\n"
-               "obtain a certificate and install it (needs --nginx or --apache).",
-               "acmed"};
+void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_flags) {
+  // certbot (argparse) semantics: a single-valued option given twice takes the last value. Set
+  // before any option exists so every option and subcommand inherits it; list options (-d, -m)
+  // still collect every value. tests/unit/cli checks it over every option.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", std::string("acmed ") + ACMED_VERSION);
   app.require_subcommand(0, 1);
 
-  GlobalOptions globals;
   app.add_option("--config-dir", globals.config_dir, "Configuration directory")
       ->capture_default_str()->group("Paths");
   app.add_option("--work-dir", globals.work_dir, "Working directory")
@@ -66,7 +63,6 @@ int main_impl(int argc, char** argv) {
                "Never ask anything (acmed never prompts; accepted for certbot compatibility)")
       ->group("Output");
 
-  IssueFlags issue_flags;
   add_issue_flags(app, issue_flags);
 
   auto* certonly = app.add_subcommand(
@@ -80,6 +76,16 @@ int main_impl(int argc, char** argv) {
   add_install_commands(app, globals, issue_flags);
   add_local_commands(app, globals);
   add_renew_command(app, globals, issue_flags);
+}
+
+int main_impl(int argc, char** argv) {
+  CLI::App app{"acmed: gets and renews certificates from ACME CAs such as Let's Encrypt and\n"
+               "installs them into nginx or apache. Without a subcommand it runs `run`:\n"
+               "obtain a certificate and install it (needs --nginx or --apache).",
+               "acmed"};
+  GlobalOptions globals;
+  IssueFlags issue_flags;
+  define_commands(app, globals, issue_flags);
 
   try {
     app.parse(argc, argv);
@@ -114,13 +120,3 @@ int main_impl(int argc, char** argv) {
 }
 
 }  // namespace acmed::cli
-
-int main(int argc, char** argv) {
-  std::signal(SIGPIPE, SIG_IGN);  // a peer reset (TLS check, hook pipe) is an error, not death
-  try {
-    return acmed::cli::main_impl(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "acmed: internal error: %s\n", e.what());
-    return acmed::cli::k_exit_failure;
-  }
-}
