@@ -1,3 +1,4 @@
+#include "acmed/util/strings.hpp"
 #include "plugins/nginx/edit.hpp"
 #include "plugins/nginx/nginx.hpp"
 #include "plugins/nginx/servers.hpp"
@@ -268,9 +269,7 @@ class NginxInstaller final : public install::Installer {
   static bool serves_only(const Server& s, const std::vector<std::string>& names) {
     return std::all_of(s.names.begin(), s.names.end(), [&](const std::string& n) {
       return std::any_of(names.begin(), names.end(), [&](const std::string& c) {
-        std::string cert = c;
-        std::transform(cert.begin(), cert.end(), cert.begin(),
-                       [](unsigned char ch) { return std::tolower(ch); });
+        std::string cert = util::ascii_lower(c);
         if (cert == n) return true;
         if (cert.rfind("*.", 0) != 0 || n.find_first_of("*~") != std::string::npos) return false;
         std::string_view suffix = std::string_view(cert).substr(1);  // ".b.test"
@@ -317,9 +316,7 @@ class NginxInstaller final : public install::Installer {
   static bool has_header(const Server& s, std::string_view header) {
     for (const auto& d : s.body) {
       if (d.node->name() != "add_header") continue;
-      std::string h = d.node->arg(0);
-      std::transform(h.begin(), h.end(), h.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
+      std::string h = util::ascii_lower(d.node->arg(0));
       if (h == header) return true;
     }
     return false;

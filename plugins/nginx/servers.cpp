@@ -1,4 +1,5 @@
 #include "plugins/nginx/servers.hpp"
+#include "acmed/util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -13,11 +14,7 @@ namespace acmed::plugins::nginx {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using util::ascii_lower;
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -106,7 +103,7 @@ std::vector<Server> http_servers(Config& config) {
         if (auto l = parse_listen(*d.node)) s.listens.push_back(*l);
       } else if (d.node->name() == "server_name") {
         for (std::size_t i = 0; i < d.node->arg_count(); ++i)
-          s.names.push_back(lower(d.node->arg(i)));
+          s.names.push_back(ascii_lower(d.node->arg(i)));
       }
     }
     bool any_listen = std::any_of(s.body.begin(), s.body.end(),
@@ -123,7 +120,7 @@ std::vector<Server> http_servers(Config& config) {
 
 std::optional<NameMatch> match_name(std::string_view pattern, std::string_view host) {
   if (pattern.empty() || host.empty()) return std::nullopt;
-  std::string h = lower(host);
+  std::string h = ascii_lower(host);
   if (pattern.front() == '~') {
     try {
       std::regex re(to_ecmascript(pattern.substr(1)), std::regex::ECMAScript | std::regex::icase);
@@ -133,7 +130,7 @@ std::optional<NameMatch> match_name(std::string_view pattern, std::string_view h
     }
     return std::nullopt;
   }
-  std::string p = lower(pattern);
+  std::string p = ascii_lower(pattern);
   if (p.rfind("*.", 0) == 0) {
     std::string_view suffix = std::string_view(p).substr(1);  // ".example.com"
     if (h.size() > suffix.size() && ends_with(h, suffix)) return NameMatch{1, suffix.size()};

@@ -1,10 +1,11 @@
 #include "acmed/acme/client.hpp"
+#include "acmed/util/strings.hpp"
 
 #include "acmed/crypto/encoding.hpp"
 #include "acmed/crypto/jws.hpp"
+#include "acmed/sys/interrupt.hpp"
 #include "acmed/util/domain.hpp"
 #include "acmed/util/text.hpp"
-#include "acmed/sys/interrupt.hpp"
 
 #include <algorithm>
 #include <initializer_list>
@@ -129,14 +130,7 @@ bool refuses_replaces(const Error& e) {
   return !e.problem && e.code == Errc::protocol;
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) out += sep;
-    out += i;
-  }
-  return out;
-}
+using util::join;
 
 std::string ensure_newline(std::string pem) {
   if (!pem.empty() && pem.back() != '\n') pem += '\n';
@@ -539,10 +533,10 @@ struct Client::State {
         if (!problem.identifier) problem.identifier = authz->identifier;
         Error e = problem_to_error(problem);
         if (auto hint = validation_hint(c.type, name, problem.short_type())) e.hint = *hint;
-        e.message = "the CA could not validate " + util::printable(name, 256) + " with " +
-                    util::printable(c.type, 64) + ": " +
-                    util::printable(problem.detail.empty() ? problem.short_type() : problem.detail,
-                                    400);
+        e.message =
+            "the CA could not validate " + util::printable(name, 256) + " with " +
+            util::printable(c.type, 64) + ": " +
+            util::printable(problem.detail.empty() ? problem.short_type() : problem.detail, 400);
         first = std::move(e);
         break;
       }

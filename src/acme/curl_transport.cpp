@@ -1,8 +1,8 @@
 // The libcurl transport of transport.hpp: one reused easy handle, the URL policy applied to
 // every connection on its resolved address, and the per-request time bounds.
 #include "acmed/acme/transport.hpp"
-#include "ascii.hpp"
 #include "acmed/sys/interrupt.hpp"
+#include "acmed/util/strings.hpp"
 
 #include <curl/curl.h>
 
@@ -46,7 +46,7 @@ constexpr std::size_t k_max_header_bytes = 64 * 1024;
 
 bool is_json_type(const std::optional<std::string>& content_type) {
   if (!content_type) return false;
-  std::string t = ascii_lower(*content_type);
+  std::string t = util::ascii_lower(*content_type);
   return t.find("json") != std::string::npos;
 }
 

@@ -1,4 +1,5 @@
 #include "acmed/acme/messages.hpp"
+#include "acmed/util/strings.hpp"
 
 #include "acmed/sys/clock.hpp"
 #include "acmed/util/text.hpp"
@@ -140,8 +141,7 @@ std::string hint_for(const Problem& p, std::optional<std::chrono::seconds> retry
     return h;
   }
   // An unauthorized newAccount is about the binding, not about reaching the name.
-  std::string detail = p.detail;
-  for (auto& c : detail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string detail = util::ascii_lower(p.detail);
   if (t == "unauthorized" && !p.identifier && detail.find("external account") != std::string::npos)
     return "check the --eab-kid and --eab-hmac-key values against your account at the CA";
   if (t == "unauthorized" || t == "connection" || t == "incorrectResponse" || t == "tls")

@@ -1,7 +1,7 @@
 #include "acmed/acme/url_policy.hpp"
 
 #include "acmed/acme/transport.hpp"
-#include "ascii.hpp"
+#include "acmed/util/strings.hpp"
 
 #include <curl/curl.h>
 
@@ -142,7 +142,7 @@ std::optional<UrlOrigin> url_origin(std::string_view url) {
   auto host = url_part(u.get(), CURLUPART_HOST);
   auto port = url_part(u.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
   if (!scheme || !host || !port || host->empty()) return std::nullopt;
-  return UrlOrigin{ascii_lower(*scheme), ascii_lower(*host), *port};
+  return UrlOrigin{util::ascii_lower(*scheme), util::ascii_lower(*host), *port};
 }
 
 std::optional<std::string> resolve_url(std::string_view base, std::string_view ref) {

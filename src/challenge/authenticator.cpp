@@ -1,4 +1,5 @@
 #include "acmed/challenge/authenticator.hpp"
+#include "acmed/util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,9 +9,7 @@ namespace acmed::challenge {
 namespace {
 
 std::string join(std::span<const std::string> items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
+  return util::join(items, ", ");
 }
 
 }  // namespace
@@ -18,9 +17,7 @@ std::string join(std::span<const std::string> items) {
 Result<std::vector<std::string>> parse_preferred_challenges(std::span<const std::string> items) {
   std::vector<std::string> out;
   for (const std::string& item : items) {
-    std::string t = item;
-    std::transform(t.begin(), t.end(), t.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string t = util::ascii_lower(item);
     if (t == "dns" || t == "http" || t == "tls-alpn") t += "-01";
     if (t != "dns-01" && t != "http-01" && t != "tls-alpn-01")
       return Error(Errc::usage, "--preferred-challenges: unknown challenge type '" + item + "'",

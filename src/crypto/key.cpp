@@ -1,4 +1,5 @@
 #include "acmed/crypto/key.hpp"
+#include "acmed/util/strings.hpp"
 
 #include "acmed/crypto/encoding.hpp"
 #include "openssl_util.hpp"
@@ -32,16 +33,12 @@ constexpr std::array<Curve, 2> k_curves = {{
     {"secp384r1", "secp384r1", "P-384", "ES384", 48},
 }};
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using util::ascii_lower;
 
 const Curve* curve_by_any_name(std::string_view name) {
-  std::string n = lower(name);
+  std::string n = ascii_lower(name);
   for (const Curve& c : k_curves) {
-    if (n == c.spec_name || n == c.group_name || n == lower(c.jwk_crv)) return &c;
+    if (n == c.spec_name || n == c.group_name || n == ascii_lower(c.jwk_crv)) return &c;
   }
   return nullptr;
 }
@@ -240,7 +237,7 @@ void PrivateKey::Deleter::operator()(EVP_PKEY* k) const {
 
 Result<KeySpec> parse_key_spec(std::string_view type, int rsa_bits, std::string_view curve) {
   KeySpec spec;
-  std::string t = lower(type);
+  std::string t = ascii_lower(type);
   if (t == "rsa") {
     if (rsa_bits != 2048 && rsa_bits != 3072 && rsa_bits != 4096) {
       return Error(Errc::invalid_input,

@@ -1,4 +1,5 @@
 #include "acmed/dns/dns01.hpp"
+#include "acmed/util/strings.hpp"
 
 #include "acmed/sys/interrupt.hpp"
 
@@ -17,19 +18,11 @@ constexpr int k_max_cnames = 8;
 constexpr milliseconds k_first_delay{50};
 constexpr milliseconds k_max_delay{2000};
 
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) out += sep;
-    out += i;
-  }
-  return out;
-}
+using util::join;
 
+// A name for comparing: lower case, without the root's dot.
 std::string lower(std::string_view in) {
-  std::string s(in);
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string s = util::ascii_lower(in);
   if (!s.empty() && s.back() == '.') s.pop_back();
   return s;
 }

@@ -1,4 +1,5 @@
 #include "acmed/dns/query.hpp"
+#include "acmed/util/strings.hpp"
 
 #include <ldns/ldns.h>
 
@@ -34,18 +35,14 @@ using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
 using RrListPtr = std::unique_ptr<ldns_rr_list, RrListFree>;
 using CharPtr = std::unique_ptr<char, CharFree>;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using util::ascii_lower;
 
 // A domain name as text: lower case, without the trailing dot (the root is "").
 std::string name_text(const ldns_rdf* rdf) {
   if (rdf == nullptr) return {};
   CharPtr text(ldns_rdf2str(rdf));
   if (!text) return {};
-  std::string s = lower(text.get());
+  std::string s = ascii_lower(text.get());
   if (!s.empty() && s.back() == '.') s.pop_back();
   return s;
 }
@@ -220,7 +217,7 @@ Result<Answer> query(const Server& server, std::string_view name, std::string_vi
 }
 
 std::string tsig_algorithm(std::string_view name) {
-  std::string n = lower(std::string(name));
+  std::string n = ascii_lower(std::string(name));
   if (!n.empty() && n.back() == '.') n.pop_back();
   if (n == "hmac-md5" || n == "hmac-md5.sig-alg.reg.int") return "hmac-md5.sig-alg.reg.int.";
   for (const char* alg : {"hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"})

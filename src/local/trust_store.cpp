@@ -1,9 +1,10 @@
 #include "acmed/local/trust_store.hpp"
+#include "acmed/util/strings.hpp"
 
 #include "acmed/local/local_ca.hpp"
 #include "acmed/sys/fs.hpp"
-#include "acmed/util/json.hpp"
 #include "acmed/sys/lock.hpp"
+#include "acmed/util/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -196,9 +197,7 @@ StoreOutcome install_java(Session& s, const LocalCa& ca) {
     return {"Java keystore", StoreAction::skipped,
             "no cacerts keystore under JAVA_HOME (" + env.java_home.string() + ")"};
   }
-  std::string alias = "acmed-development-ca-" + ca.serial_hex();
-  std::transform(alias.begin(), alias.end(), alias.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string alias = util::ascii_lower("acmed-development-ca-" + ca.serial_hex());
   json entry = {{"kind", "java"},
                 {"keytool", keytool.string()},
                 {"keystore", keystore.string()},

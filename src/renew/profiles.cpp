@@ -1,4 +1,5 @@
 #include "acmed/renew/profiles.hpp"
+#include "acmed/util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -15,10 +16,7 @@ std::string url_host(std::string_view url) {
   if (scheme == std::string_view::npos) return {};
   std::string_view rest = url.substr(scheme + 3);
   rest = rest.substr(0, rest.find_first_of("/:?#"));
-  std::string host(rest);
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return host;
+  return util::ascii_lower(rest);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "acmed/store/renewal_conf.hpp"
+#include "acmed/util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,11 +11,16 @@ namespace {
 
 constexpr std::string_view k_params = "renewalparams";
 // The [renewalparams] keys that RenewalParams has a field for; all others are plugin settings.
-constexpr std::string_view k_core_keys[] = {
-    "authenticator", "installer", "server", "account", "key_type", "rsa_key_size",
-    "elliptic_curve", "pre_hook", "post_hook", "renew_hook", "deploy_hook", "reuse_key",
-    "must_staple", "allow_subset_of_names", "autorenew", "preferred_chain", "pref_challs",
-    "preferred_profile", "required_profile"};
+constexpr std::string_view k_core_keys[] = {"authenticator",   "installer",
+                                            "server",          "account",
+                                            "key_type",        "rsa_key_size",
+                                            "elliptic_curve",  "pre_hook",
+                                            "post_hook",       "renew_hook",
+                                            "deploy_hook",     "reuse_key",
+                                            "must_staple",     "allow_subset_of_names",
+                                            "autorenew",       "preferred_chain",
+                                            "pref_challs",     "preferred_profile",
+                                            "required_profile"};
 
 bool is_core_key(std::string_view key) {
   return std::find(std::begin(k_core_keys), std::end(k_core_keys), key) != std::end(k_core_keys);
@@ -25,12 +31,7 @@ bool is_none(const std::string& s) {
   return s == "None";
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using util::ascii_lower;
 
 Error typed_error(const RenewalConf& conf, const ConfEntry& e, const std::string& what) {
   return Error(Errc::config,
@@ -68,7 +69,7 @@ Result<std::optional<bool>> read_bool(const RenewalConf& conf, const ConfSection
                                       std::string_view key) {
   const ConfEntry* e = s.find(key);
   if (!e || is_none(e->value.str())) return std::optional<bool>{};
-  std::string text = lower(e->value.str());
+  std::string text = ascii_lower(e->value.str());
   if (e->value.is_list || (text != "true" && text != "false")) {
     return typed_error(conf, *e, "must be True or False");
   }
@@ -144,7 +145,7 @@ void sync_int(ConfSection& s, std::string_view key, std::optional<int> value) {
 
 void sync_bool(ConfSection& s, std::string_view key, std::optional<bool> value) {
   const ConfValue* v = s.get(key);
-  if (v && value && lower(v->str()) == (*value ? "true" : "false")) return;
+  if (v && value && ascii_lower(v->str()) == (*value ? "true" : "false")) return;
   if (!value) {
     if (v && !is_none(v->str())) s.erase(key);
     return;
@@ -176,7 +177,8 @@ void sync_settings(ConfSection& s, const util::Settings& settings) {
     }
   }
   for (const auto& key : gone) s.erase(key);
-  std::erase_if(s.sections, [&](const ConfSection& sub) { return !settings.tables.count(sub.name); });
+  std::erase_if(s.sections,
+                [&](const ConfSection& sub) { return !settings.tables.count(sub.name); });
   for (const auto& [key, value] : settings.text) sync_str(s, key, value);
   for (const auto& [key, value] : settings.lists) {
     if (read_list(s, key) == value && s.get(key) && s.get(key)->is_list) continue;
@@ -292,7 +294,7 @@ Result<std::chrono::seconds> parse_interval(std::string_view text) {
     skip_space();
     std::size_t start = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    std::string unit = lower(text.substr(start, i - start));
+    std::string unit = ascii_lower(text.substr(start, i - start));
     if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
     long long factor = 0;
     if (unit.empty() || unit == "day" || unit == "d")

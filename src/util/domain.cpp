@@ -1,4 +1,5 @@
 #include "acmed/util/domain.hpp"
+#include "acmed/util/strings.hpp"
 
 #include "acmed/util/text.hpp"
 
@@ -49,9 +50,7 @@ Result<Identifier> parse_identifier(std::string_view text) {
                       "give the internationalised name in its punycode form (xn--...)");
     }
   }
-  std::string name(text);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string name = ascii_lower(text);
   if (name.back() == '.') name.pop_back();
   if (name.empty()) return bad_name(text, "it is empty");
   if (name.size() > 253) return bad_name(text, "it is longer than 253 characters");
