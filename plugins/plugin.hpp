@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +57,14 @@ struct Environment {
   std::function<void(const std::string&)> progress;
 };
 
+// A place where the config a web server loads names a file: `delete` refuses to remove a
+// lineage while one exists (the server's next reload would fail).
+struct ConfigReference {
+  std::filesystem::path file;  // the config file, as the server names it
+  std::size_t line = 0;        // 1-based
+  std::string directive;       // "ssl_certificate /etc/letsencrypt/live/a/fullchain.pem"
+};
+
 struct BuildContext {
   const util::Settings& settings;  // every setting of the plugin, defaults filled in
   std::vector<std::string> names;  // the certificate's names (webroot: names without a root)
@@ -74,6 +83,13 @@ struct Plugin {
   std::function<Result<std::unique_ptr<challenge::Authenticator>>(const BuildContext&)>
       authenticator;
   std::function<Result<std::unique_ptr<install::Installer>>(const BuildContext&)> installer;
+  // Optional (installers): every directive of the config the server loads that names a path
+  // equal to or under one of `paths` (absolute). Empty when the server's main config file does
+  // not exist (no such server here); Errc::config naming file:line when the config cannot be
+  // read completely. Reads only.
+  std::function<Result<std::vector<ConfigReference>>(const BuildContext&,
+                                                     std::span<const std::filesystem::path>)>
+      config_references = nullptr;
 };
 
 // The settings several plugins share (certbot's general http-01 options).

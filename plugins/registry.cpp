@@ -136,6 +136,14 @@ Result<std::unique_ptr<install::Installer>> build_installer(const Plugin& plugin
   return plugin.installer(BuildContext{settings, {}, env});
 }
 
+Result<std::vector<ConfigReference>> config_references(const Plugin& plugin,
+                                                       const util::Settings& settings,
+                                                       std::span<const std::filesystem::path> paths,
+                                                       const Environment& env) {
+  if (!plugin.config_references) return std::vector<ConfigReference>{};
+  return plugin.config_references(BuildContext{settings, {}, env}, paths);
+}
+
 std::string flag_list(Role role, std::string_view last_word) {
   std::vector<std::string> flags;
   for (const Plugin* p : all_plugins()) {

@@ -41,6 +41,13 @@ Result<std::unique_ptr<install::Installer>> build_installer(const Plugin& plugin
                                                             const util::Settings& settings,
                                                             const Environment& env);
 
+// The directives of `plugin`'s server config that name one of `paths` (Plugin::config_references),
+// the plugin built from `settings`. Empty for a plugin that cannot list them (not an installer).
+Result<std::vector<ConfigReference>> config_references(const Plugin& plugin,
+                                                       const util::Settings& settings,
+                                                       std::span<const std::filesystem::path> paths,
+                                                       const Environment& env);
+
 // "--webroot, --standalone, --nginx or --apache": the plugins that can be an authenticator
 // (Role::authenticator) or installer, for messages.
 enum class Role { authenticator, installer };

@@ -6,11 +6,13 @@
 #include "acmed/challenge/authenticator.hpp"
 #include "acmed/install/installer.hpp"
 #include "acmed/sys/process.hpp"
+#include "plugins/plugin.hpp"
 
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 
 namespace acmed::plugins::apache {
@@ -85,5 +87,11 @@ std::unique_ptr<install::Installer> make_installer(const Options& options,
 // The http-01 authenticator for `--apache` / `certonly --apache`.
 std::unique_ptr<challenge::Authenticator> make_authenticator(const Options& options,
                                                              sys::ProcessRunner& runner);
+
+// The directives of the config apache loads from <server_root>/apache2.conf that name a path equal
+// to or under one of `paths` (absolute arguments only). Empty when apache2.conf does not exist;
+// Errc::config (file:line) when the config cannot be read completely. Reads only.
+Result<std::vector<ConfigReference>> config_references(const Options& options,
+                                                       std::span<const fs::path> paths);
 
 }  // namespace acmed::plugins::apache

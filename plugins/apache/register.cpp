@@ -48,6 +48,11 @@ const Plugin& apache_plugin() {
         ACMED_TRY(auto o, options(ctx));
         return apache::make_installer(o, *ctx.env.runner);
       },
+      .config_references = [](const BuildContext& ctx, std::span<const std::filesystem::path> paths)
+          -> Result<std::vector<ConfigReference>> {
+        ACMED_TRY(auto o, options(ctx));
+        return apache::config_references(o, paths);
+      },
   };
   return plugin;
 }

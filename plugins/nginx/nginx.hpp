@@ -6,10 +6,12 @@
 #include "acmed/challenge/authenticator.hpp"
 #include "acmed/install/installer.hpp"
 #include "acmed/sys/process.hpp"
+#include "plugins/plugin.hpp"
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 
 namespace acmed::plugins::nginx {
@@ -61,5 +63,11 @@ struct Version {
   bool at_least(int ma, int mi, int pa) const;
 };
 std::optional<Version> parse_version(std::string_view nginx_v_output);
+
+// The directives of the config nginx loads from <server_root>/nginx.conf that name a path equal
+// to or under one of `paths` (absolute arguments only). Empty when nginx.conf does not exist;
+// Errc::config (file:line) when the config cannot be read completely. Reads only.
+Result<std::vector<ConfigReference>> config_references(const Options& options,
+                                                       std::span<const fs::path> paths);
 
 }  // namespace acmed::plugins::nginx

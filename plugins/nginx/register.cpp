@@ -40,6 +40,11 @@ const Plugin& nginx_plugin() {
         ACMED_TRY(auto o, options(ctx));
         return nginx::make_installer(o, *ctx.env.runner);
       },
+      .config_references = [](const BuildContext& ctx, std::span<const std::filesystem::path> paths)
+          -> Result<std::vector<ConfigReference>> {
+        ACMED_TRY(auto o, options(ctx));
+        return nginx::config_references(o, paths);
+      },
   };
   return plugin;
 }

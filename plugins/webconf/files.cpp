@@ -123,3 +123,18 @@ std::string indent_step(std::string_view outer, std::string_view inner) {
 }
 
 }  // namespace acmed::plugins::webconf
+
+namespace acmed::plugins::webconf {
+
+bool names_path(std::string_view value, std::span<const fs::path> paths) {
+  if (value.empty() || value.front() != '/') return false;
+  fs::path named = fs::path(value).lexically_normal();
+  for (const fs::path& p : paths) {
+    fs::path base = p.lexically_normal();
+    auto rel = named.lexically_relative(base);
+    if (!rel.empty() && *rel.begin() != "..") return true;
+  }
+  return false;
+}
+
+}  // namespace acmed::plugins::webconf

@@ -89,6 +89,10 @@ Result<std::vector<fs::path>> expand_glob(const fs::path& pattern, GlobOrder ord
 Status compare_file_sets(std::span<const fs::path> ours, std::span<const fs::path> theirs,
                          std::string_view server, std::string_view source, std::string_view hint);
 
+// True if `value` (a directive argument) is an absolute path equal to or under one of `paths`
+// (absolute), compared after lexical normalisation ("/etc/x/../le/live/a" is under "/etc/le").
+bool names_path(std::string_view value, std::span<const fs::path> paths);
+
 // The indentation that follows the last newline of `text` ("" when it has none).
 std::string after_last_newline(std::string_view text);
 

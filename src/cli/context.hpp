@@ -46,6 +46,7 @@ void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& 
 void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_certificates_command(CLI::App& app, const GlobalOptions& globals);
 void add_install_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
+void add_delete_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 
 // Defines every option and subcommand of acmed on `app`, bound to `globals` and `issue_flags`
 // (which must outlive it). Every single-valued option takes the last value given.

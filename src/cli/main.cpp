@@ -74,6 +74,7 @@ void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_fl
   add_account_commands(app, globals, issue_flags);
   add_certificates_command(app, globals);
   add_install_commands(app, globals, issue_flags);
+  add_delete_command(app, globals, issue_flags);
   add_local_commands(app, globals);
   add_renew_command(app, globals, issue_flags);
 }
