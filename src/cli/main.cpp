@@ -1,5 +1,6 @@
 // acmed's command line: CLI11 wiring only. Each command turns flags into a request for the core
 // library; errors come back as acmed::Error and leave here as one line and an exit code.
+#include "cli/cli_doc.hpp"
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
 #include "cli/logging.hpp"
@@ -77,6 +78,7 @@ void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_fl
   add_delete_command(app, globals, issue_flags);
   add_local_commands(app, globals);
   add_renew_command(app, globals, issue_flags);
+  add_completion_command(app);
 }
 
 int main_impl(int argc, char** argv) {
