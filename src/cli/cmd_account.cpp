@@ -1,4 +1,5 @@
-// `acmed register` and `acmed show_account`: flags -> src/app/account.cpp -> printed.
+// `acmed register`, `show_account`, `update_account`, `unregister` and `account rollover`:
+// flags -> src/app/account.cpp -> printed.
 #include "acmed/app/account.hpp"
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
@@ -7,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <memory>
 
 namespace acmed::cli {
 
@@ -38,6 +40,43 @@ Status show_account(const GlobalOptions& globals, const IssueFlags& f) {
   return {};
 }
 
+Status update_account(const GlobalOptions& globals, const IssueFlags& f) {
+  ACMED_TRY(auto details, app::update_account(f, store_paths(globals), client_options()));
+  std::string contacts;
+  for (const auto& c : details.account.contact) contacts += (contacts.empty() ? "" : ", ") + c;
+  if (contacts.empty()) {
+    spdlog::info("The account {} has no contact address any more.", details.account.url);
+  } else {
+    spdlog::info("The contact of the account {} is now {}.", details.account.url, contacts);
+  }
+  return {};
+}
+
+Status unregister(const GlobalOptions& globals, const IssueFlags& f, bool force) {
+  ACMED_TRY(auto done, app::unregister_account(f, force, store_paths(globals), client_options()));
+  for (const auto& lineage : done.lineages) {
+    spdlog::warn(
+        "The lineage {} names the deactivated account; its renewals fail until it is "
+        "obtained again with another account.",
+        lineage);
+  }
+  spdlog::info("Account {} deactivated at the CA and removed from this machine.", done.url);
+  return {};
+}
+
+Status rollover(const GlobalOptions& globals, const IssueFlags& f) {
+  ACMED_TRY(auto done, app::rollover_account_key(f, store_paths(globals), client_options()));
+  if (done.resumed) {
+    spdlog::info(
+        "The CA had taken the new key of an interrupted rollover; it is now stored for "
+        "the account {}.",
+        done.url);
+  } else {
+    spdlog::info("The account {} now uses a new key; the old one is no longer accepted.", done.url);
+  }
+  return {};
+}
+
 }  // namespace
 
 void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags) {
@@ -48,6 +87,27 @@ void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlag
   auto* show = app.add_subcommand("show_account", "Show the stored account as the CA knows it");
   show->fallthrough();
   set_body(show, [&globals, &flags] { return show_account(globals, flags); });
+
+  auto* update = app.add_subcommand(
+      "update_account",
+      "Change the account's contact: -m EMAIL, or --register-unsafely-without-email to remove it");
+  update->fallthrough();
+  set_body(update, [&globals, &flags] { return update_account(globals, flags); });
+
+  auto* unreg = app.add_subcommand(
+      "unregister", "Deactivate the account at the CA (final) and remove it from this machine");
+  unreg->fallthrough();
+  auto force = std::make_shared<bool>(false);
+  unreg->add_flag("--force", *force, "Deactivate even while lineages still name the account");
+  set_body(unreg, [&globals, &flags, force] { return unregister(globals, flags, *force); });
+
+  auto* account = app.add_subcommand("account", "Account maintenance beyond certbot's commands");
+  account->require_subcommand(1);
+  account->fallthrough();
+  auto* roll = account->add_subcommand(
+      "rollover", "Replace the account key (RFC 8555 section 7.3.5); the account stays the same");
+  roll->fallthrough();
+  set_body(roll, [&globals, &flags] { return rollover(globals, flags); });
 }
 
 }  // namespace acmed::cli

@@ -230,4 +230,59 @@ Result<Account> load_account(const Paths& paths, std::string_view server_url, st
       std::move(meta)};
 }
 
+namespace {
+constexpr std::string_view k_rollover_key = "rollover_key.json";
+}  // namespace
+
+Status save_registration(const Account& account, const json& registration) {
+  return write_regr(account.dir, account.url, registration);
+}
+
+Status stage_account_key(const Account& account, const crypto::PrivateKey& new_key) {
+  ACMED_CHECK(
+      sys::write_file_atomic(account.dir / k_rollover_key, dump(new_key.to_private_jwk()), 0600));
+  return sys::sync_dir(account.dir);
+}
+
+Result<std::optional<crypto::PrivateKey>> staged_account_key(const Account& account) {
+  const fs::path file = account.dir / k_rollover_key;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::optional<crypto::PrivateKey>();
+  ACMED_TRY(json jwk, read_json(file));
+  auto key = crypto::PrivateKey::from_private_jwk(jwk);
+  if (!key) return std::move(key).error().with_context("while reading " + file.string());
+  return std::optional<crypto::PrivateKey>(std::move(*key));
+}
+
+Status commit_account_key(const Account& account) {
+  const fs::path from = account.dir / k_rollover_key;
+  const fs::path to = account.dir / "private_key.json";
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return Error(Errc::io, "cannot rename " + from.string() + " to " + to.string() + ": " +
+                               std::strerror(errno));
+  }
+  return sys::sync_dir(account.dir);
+}
+
+Status discard_staged_account_key(const Account& account) {
+  return sys::remove_file(account.dir / k_rollover_key);
+}
+
+Status remove_account(const Paths& paths, const Account& account) {
+  ACMED_TRY(auto lock, StoreLock::acquire(paths));
+  const fs::path parent = account.dir.parent_path();
+  const fs::path hidden = parent / ("." + account.id + std::string(k_tmp_marker) + "removed");
+  std::error_code ec;
+  fs::remove_all(hidden, ec);
+  if (::rename(account.dir.c_str(), hidden.c_str()) != 0) {
+    return Error(Errc::io, "cannot remove " + account.dir.string() + ": " + std::strerror(errno));
+  }
+  ACMED_CHECK(sys::sync_dir(parent));
+  fs::remove_all(hidden, ec);
+  if (ec) {
+    return Error(Errc::io, "cannot delete " + hidden.string() + ": " + ec.message());
+  }
+  return {};
+}
+
 }  // namespace acmed::store

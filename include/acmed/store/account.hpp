@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,5 +61,24 @@ Result<std::vector<std::string>> list_accounts(const Paths& paths, std::string_v
 // the file when a file is not valid JSON or lacks "uri"; Errc::invalid_input from crypto when the
 // key does not parse.
 Result<Account> load_account(const Paths& paths, std::string_view server_url, std::string_view id);
+
+// Rewrites regr.json of a loaded account with the CA's account object (after a contact update),
+// atomically. Errc::io on write failure.
+Status save_registration(const Account& account, const nlohmann::json& registration);
+
+// Account key rollover (RFC 8555 section 7.3.5) keeps the account id (the directory name: certbot
+// derives it from the first key, and renewal confs name it) and goes in two steps around the CA's
+// answer, so that a crash between them leaves both keys on disk:
+//   stage_account_key    writes the new key to <dir>/rollover_key.json (0600, atomically)
+//   commit_account_key   renames it over private_key.json (atomic) and syncs the directory
+// staged_account_key reads a staged key back (nullopt when there is none); discard removes it.
+Status stage_account_key(const Account& account, const crypto::PrivateKey& new_key);
+Result<std::optional<crypto::PrivateKey>> staged_account_key(const Account& account);
+Status commit_account_key(const Account& account);
+Status discard_staged_account_key(const Account& account);
+
+// Removes a stored account: its directory is renamed out of sight first (atomic: the account is
+// there or gone), then deleted. Errc::io on failure. Takes the store lock.
+Status remove_account(const Paths& paths, const Account& account);
 
 }  // namespace acmed::store
