@@ -199,7 +199,48 @@ std::optional<std::string> validation_hint(std::string_view challenge_type, cons
   return std::nullopt;
 }
 
+struct ReasonName {
+  RevocationReason reason;
+  std::string_view certbot;  // lower-case
+};
+
+constexpr ReasonName k_reasons[] = {
+    {RevocationReason::unspecified, "unspecified"},
+    {RevocationReason::key_compromise, "keycompromise"},
+    {RevocationReason::ca_compromise, "cacompromise"},
+    {RevocationReason::affiliation_changed, "affiliationchanged"},
+    {RevocationReason::superseded, "superseded"},
+    {RevocationReason::cessation_of_operation, "cessationofoperation"},
+    {RevocationReason::certificate_hold, "certificatehold"},
+    {RevocationReason::remove_from_crl, "removefromcrl"},
+    {RevocationReason::privilege_withdrawn, "privilegewithdrawn"},
+    {RevocationReason::aa_compromise, "aacompromise"},
+};
+
 }  // namespace
+
+Result<RevocationReason> parse_revocation_reason(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (const auto& r : k_reasons) {
+    if (lower == r.certbot || lower == std::to_string(static_cast<int>(r.reason))) return r.reason;
+  }
+  std::string names;
+  for (const auto& r : k_reasons) names += (names.empty() ? "" : ", ") + std::string(r.certbot);
+  return Error(Errc::usage, "unknown revocation reason '" + util::printable(text, 64) + "'",
+               "use one of " + names + " (or RFC 5280's code 0-6, 8-10)");
+}
+
+std::string_view to_string(RevocationReason reason) {
+  for (const auto& r : k_reasons)
+    if (r.reason == reason) return r.certbot;
+  return "unknown";
+}
+
+bool is_already_revoked(const Error& error) {
+  return problem_type(error) == "urn:ietf:params:acme:error:alreadyRevoked";
+}
 
 struct Client::State {
   std::string directory_url;
@@ -693,8 +734,18 @@ struct Client::State {
       call.signer = Signer::jwk;
       call.key = cert_key;
     }
-    ACMED_CHECK(exchange(call));
-    return ok_status();
+    auto sent = exchange(call);
+    if (sent) return ok_status();
+    Error e = std::move(sent).error();
+    if (problem_type(e) == "urn:ietf:params:acme:error:badRevocationReason") {
+      e.message = "the CA refused the revocation reason " + std::string(to_string(reason)) +
+                  " (RFC 5280 code " + std::to_string(static_cast<int>(reason)) + "): " + e.message;
+      e.hint =
+          "RFC 8555 section 7.6 lets a CA refuse reasons; Let's Encrypt accepts only "
+          "unspecified, keycompromise, affiliationchanged, superseded and "
+          "cessationofoperation: choose one with --reason";
+    }
+    return e;
   }
 
   // The certificate of an order that just became valid: some CAs answer 404 for a moment

@@ -64,15 +64,6 @@ Status apply_plan(const install::Plan& plan, install::Installer& installer,
   return {};
 }
 
-std::vector<std::string> dns_names(const std::vector<std::string>& names) {
-  std::vector<std::string> out;
-  for (const auto& n : names) {
-    std::string canonical;
-    if (!util::parse_ip(n, canonical)) out.push_back(n);
-  }
-  return out;
-}
-
 // Deploys lineage `name` (loaded under the store lock) into `installer`.
 Status deploy_lineage(const IssueOptions& o, install::Installer& installer, const std::string& name,
                       const InstallEnvironment& env) {
@@ -104,6 +95,15 @@ Result<std::string> obtain_local(const IssueOptions& o, const std::vector<std::s
 }
 
 }  // namespace
+
+std::vector<std::string> dns_names(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    std::string canonical;
+    if (!util::parse_ip(n, canonical)) out.push_back(n);
+  }
+  return out;
+}
 
 Status record_installer(const store::Paths& paths, const std::string& lineage,
                         const IssueOptions& o) {

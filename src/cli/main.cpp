@@ -79,6 +79,7 @@ void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_fl
   add_local_commands(app, globals);
   add_renew_command(app, globals, issue_flags);
   add_completion_command(app);
+  add_revoke_command(app, globals, issue_flags);
 }
 
 int main_impl(int argc, char** argv) {

@@ -3,6 +3,7 @@
 #include "acmed/crypto/x509.hpp"
 #include "acmed/renew/profiles.hpp"
 #include "acmed/store/account.hpp"
+#include "acmed/store/compromised.hpp"
 
 #include <chrono>
 #include <memory>
@@ -89,8 +90,17 @@ store::RenewalParams renewal_params(const IssueRequest& req, const std::string& 
 Result<crypto::PrivateKey> certificate_key(const IssueRequest& req) {
   if (req.reuse_key && req.target == Target::existing_lineage) {
     auto key = store::read_current_key(req.paths, req.cert_name);
-    if (key) return key;
-    if (key.error().code != Errc::not_found) return std::move(key).error();
+    if (key) {
+      // A key recorded as compromised (store/compromised.hpp) is never used again.
+      ACMED_TRY(bool compromised, store::is_compromised_key(req.paths, *key));
+      if (!compromised) return key;
+      if (req.client.log)
+        req.client.log(acme::LogLevel::warning, "the key of " + req.cert_name +
+                                                    " is recorded as compromised; --reuse-key "
+                                                    "is ignored and a new key is generated");
+    } else if (key.error().code != Errc::not_found) {
+      return std::move(key).error();
+    }
   }
   return crypto::PrivateKey::generate(req.key);
 }

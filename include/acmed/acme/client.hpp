@@ -109,14 +109,26 @@ struct ObtainRequest {
   std::vector<std::string> challenge_types;
 };
 
-// RFC 5280 section 5.3.1 reason codes accepted by ACME CAs (RFC 8555 section 7.6).
+// RFC 5280 section 5.3.1 reason codes (RFC 8555 section 7.6 sends them as "reason"). A CA may
+// accept only some: Let's Encrypt takes the five certbot names (0, 1, 3, 4, 5).
 enum class RevocationReason {
   unspecified = 0,
   key_compromise = 1,
+  ca_compromise = 2,
   affiliation_changed = 3,
   superseded = 4,
   cessation_of_operation = 5,
+  certificate_hold = 6,
+  remove_from_crl = 8,
+  privilege_withdrawn = 9,
+  aa_compromise = 10,
 };
+
+// A reason by certbot's name ("keycompromise"), RFC 5280's name in any case ("keyCompromise",
+// "cACompromise") or its number ("1"). Errc::usage naming the text and listing the names.
+Result<RevocationReason> parse_revocation_reason(std::string_view text);
+// certbot's spelling of the reason ("keycompromise"), lower-case RFC 5280 for the others.
+std::string_view to_string(RevocationReason reason);
 
 struct IssuedCertificate {
   std::string cert_pem;       // the leaf
@@ -125,6 +137,9 @@ struct IssuedCertificate {
   std::string order_url;
   std::string profile;  // the profile requested ("" = CA default)
 };
+
+// Whether `error` is the CA saying the certificate is revoked already (RFC 8555 section 7.6).
+bool is_already_revoked(const Error& error);
 
 class Client {
  public:
@@ -177,7 +192,8 @@ class Client {
 
   // revokeCert (RFC 8555 section 7.6) for the first certificate in `cert_pem`, signed by the
   // account (needs an account). Errc::invalid_input when the PEM is not a certificate; the CA's
-  // refusal (e.g. alreadyRevoked) as Errc::ca_problem. Not idempotent on the CA's side.
+  // refusal as Errc::ca_problem with its problem (alreadyRevoked: see is_already_revoked;
+  // badRevocationReason: the message names the reason). Not idempotent on the CA's side.
   Status revoke(std::string_view cert_pem, RevocationReason reason);
   // The same, signed with the certificate's own key (jwk): works without the account.
   Status revoke_with_certificate_key(std::string_view cert_pem, RevocationReason reason,

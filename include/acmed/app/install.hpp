@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string_view>
+#include <vector>
 
 namespace acmed::app {
 
@@ -18,6 +19,10 @@ struct InstallEnvironment {
   renew::Logger log;
   std::function<void(std::string_view)> print_diff;  // --dry-run output (stdout)
 };
+
+// The DNS names of `names` (IP addresses dropped): what a web server's server blocks are matched
+// by.
+std::vector<std::string> dns_names(const std::vector<std::string>& names);
 
 // Records the chosen installer and its settings in lineage `lineage`'s renewal conf, so renewals
 // reload that server. One read-modify-write under the store lock (store::update_renewal_conf),

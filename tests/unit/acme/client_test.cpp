@@ -839,3 +839,45 @@ TEST_CASE("an order already processing is polled until valid without finalizing 
   REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
   CHECK(ca.transport->count(HttpMethod::post, ca.order_url + "/finalize") == 0);
 }
+
+TEST_CASE("revocation reasons: certbot's names, RFC 5280's names in any case, and numbers") {
+  CHECK(acme::parse_revocation_reason("keycompromise").value() ==
+        acme::RevocationReason::key_compromise);
+  CHECK(acme::parse_revocation_reason("keyCompromise").value() ==
+        acme::RevocationReason::key_compromise);
+  CHECK(acme::parse_revocation_reason("cACompromise").value() ==
+        acme::RevocationReason::ca_compromise);
+  CHECK(acme::parse_revocation_reason("4").value() == acme::RevocationReason::superseded);
+  CHECK(acme::parse_revocation_reason("10").value() == acme::RevocationReason::aa_compromise);
+  CHECK(acme::to_string(acme::RevocationReason::cessation_of_operation) == "cessationofoperation");
+  for (const char* bad : {"7", "11", "-1", "", "compromised", "key compromise"}) {
+    auto r = acme::parse_revocation_reason(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::usage);
+    CHECK(r.error().hint.find("keycompromise") != std::string::npos);
+  }
+}
+
+TEST_CASE("a CA refusing the revocation reason is explained, naming the reason") {
+  FakeCa ca;
+  ca.script();
+  ca.transport->on_post(k_ca + "/revoke",
+                        problem_response(400, "badRevocationReason", "reason not allowed"));
+  auto client = ca.account_client();
+  auto r = client.revoke(acme_data("leaf_One.pem"), acme::RevocationReason::certificate_hold);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("certificatehold (RFC 5280 code 6)") != std::string::npos);
+  CHECK(r.error().hint.find("--reason") != std::string::npos);
+  CHECK_FALSE(acme::is_already_revoked(r.error()));
+  CHECK(ca.transport->last(HttpMethod::post, k_ca + "/revoke").payload_json()["reason"] == 6);
+}
+
+TEST_CASE("alreadyRevoked is recognisable, so callers can treat it as done") {
+  FakeCa ca;
+  ca.script();
+  ca.transport->on_post(k_ca + "/revoke", problem_response(400, "alreadyRevoked", "revoked"));
+  auto client = ca.account_client();
+  auto r = client.revoke(acme_data("leaf_One.pem"), acme::RevocationReason::superseded);
+  REQUIRE_FALSE(r.ok());
+  CHECK(acme::is_already_revoked(r.error()));
+}
