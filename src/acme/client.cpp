@@ -220,9 +220,7 @@ constexpr ReasonName k_reasons[] = {
 }  // namespace
 
 Result<RevocationReason> parse_revocation_reason(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const std::string lower = util::ascii_lower(text);
   for (const auto& r : k_reasons) {
     if (lower == r.certbot || lower == std::to_string(static_cast<int>(r.reason))) return r.reason;
   }

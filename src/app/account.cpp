@@ -2,6 +2,7 @@
 
 #include "acmed/store/account.hpp"
 #include "acmed/store/lock.hpp"
+#include "acmed/util/strings.hpp"
 
 #include <chrono>
 #include <memory>
@@ -120,8 +121,7 @@ Result<Unregistered> unregister_account(const IssueOptions& o, bool force,
     }
   }
   if (!out.lineages.empty() && !force) {
-    std::string names;
-    for (const auto& n : out.lineages) names += (names.empty() ? "" : ", ") + n;
+    const std::string names = util::join(out.lineages, ", ");
     return Error(Errc::conflict,
                  "the account " + stored.id + " still obtains " +
                      std::to_string(out.lineages.size()) + " certificate(s), which could not " +

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need nginx
+exclusive_system_resources  # nginx serves the lineage on 127.0.0.1:443
 start_pebble
 C=$ACMED_CONFIG_DIR
 ROOT="$TEST_DIR/nginx"

@@ -202,3 +202,55 @@ TEST_CASE("Let's Encrypt v2 finds the accounts certbot made for v1, as certbot d
   CHECK(*list_accounts(p, k_le) == std::vector<std::string>{*id2});
   CHECK(list_accounts(p, "https://acme.example/directory")->empty());
 }
+
+TEST_CASE("a staged rollover key stays beside the stored one until committed, and keeps the id") {
+  test::TempDir root;
+  Paths p = paths_in(root);
+  crypto::PrivateKey first = new_key();
+  const std::string first_jwk = first.to_private_jwk().dump();
+  auto id = save_account(p, k_le, first, "https://ca/acct/1", json::object(),
+                         at("2026-11-26T12:34:56Z"));
+  REQUIRE(id);
+  auto account = load_account(p, k_le, *id);
+  REQUIRE(account);
+  CHECK_FALSE(staged_account_key(*account).value().has_value());
+
+  crypto::PrivateKey second = new_key();
+  const std::string second_jwk = second.to_private_jwk().dump();
+  REQUIRE(stage_account_key(*account, second));
+  CHECK(mode_of(account->dir / "rollover_key.json") == 0600);
+  // Until committed, the stored key is the old one (a crash here keeps the account usable).
+  CHECK(load_account(p, k_le, *id)->key.to_private_jwk().dump() == first_jwk);
+  CHECK(staged_account_key(*account).value()->to_private_jwk().dump() == second_jwk);
+
+  REQUIRE(commit_account_key(*account));
+  auto after = load_account(p, k_le, *id);
+  REQUIRE(after);
+  CHECK(after->key.to_private_jwk().dump() == second_jwk);
+  CHECK(after->url == "https://ca/acct/1");
+  CHECK(mode_of(after->dir / "private_key.json") == 0600);
+  CHECK_FALSE(staged_account_key(*after).value().has_value());
+  CHECK(list_accounts(p, k_le).value() == std::vector<std::string>{*id});
+
+  REQUIRE(stage_account_key(*after, new_key()));
+  REQUIRE(discard_staged_account_key(*after));
+  CHECK(load_account(p, k_le, *id)->key.to_private_jwk().dump() == second_jwk);
+  CHECK_FALSE(staged_account_key(*after).value().has_value());
+}
+
+TEST_CASE("a removed account is gone at once and the others stay") {
+  test::TempDir root;
+  Paths p = paths_in(root);
+  auto a = save_account(p, k_le, new_key(), "https://ca/acct/a", json::object(),
+                        at("2026-11-26T12:34:56Z"));
+  auto b = save_account(p, k_le, new_key(), "https://ca/acct/b", json::object(),
+                        at("2026-11-26T12:34:56Z"));
+  REQUIRE(a);
+  REQUIRE(b);
+  auto account = load_account(p, k_le, *a);
+  REQUIRE(account);
+  REQUIRE(remove_account(p, *account));
+  CHECK(list_accounts(p, k_le).value() == std::vector<std::string>{*b});
+  CHECK_FALSE(fs::exists(account->dir));
+  CHECK(load_account(p, k_le, *a).error().code == Errc::not_found);
+}
