@@ -1,5 +1,6 @@
 #include "acmed/app/revoke.hpp"
 
+#include "acmed/app/delete.hpp"
 #include "acmed/app/install.hpp"
 #include "acmed/app/plugins.hpp"
 #include "acmed/app/renew.hpp"
@@ -56,18 +57,14 @@ Result<std::string> lineage_of_cert(const store::Paths& paths, const fs::path& c
 }
 
 Result<Revoked> revoke_certificate(const IssueOptions& o, const RevokeOptions& r,
-                                   const store::Paths& paths, const acme::ClientOptions& base) {
+                                   const RevokeEnvironment& env) {
+  const store::Paths& paths = env.paths;
+  const acme::ClientOptions& base = env.client;
   if (o.cert_name.empty() == r.cert_path.empty()) {
     return Error(Errc::usage, "revoke needs exactly one of --cert-name and --cert-path",
                  "see the names with 'acmed certificates'");
   }
   ACMED_TRY(auto reason, acme::parse_revocation_reason(r.reason));
-  // The atomic lineage delete (store/delete.hpp) is not in this build yet: refuse rather than
-  // revoke and then not do what was asked.
-  if (r.delete_after == DeleteAfterRevoke::yes) {
-    return Error(Errc::usage, "--delete-after-revoke is not available yet",
-                 "revoke with --no-delete-after-revoke (the default for now); the lineage stays");
-  }
 
   Revoked out;
   std::optional<store::Lineage> lineage;
@@ -140,6 +137,17 @@ Result<Revoked> revoke_certificate(const IssueOptions& o, const RevokeOptions& r
   } else if (!sent) {
     return std::move(sent).error().with_context("while revoking " + out.cert_path);
   }
+  if (!lineage || r.delete_after == DeleteAfterRevoke::no) return out;
+  if (r.delete_after == DeleteAfterRevoke::ask && r.confirm_delete &&
+      !r.confirm_delete(lineage->name)) {
+    return out;
+  }
+  DeleteRequest request;
+  request.cert_name = lineage->name;
+  request.plugin_flags = o.plugin_flags;
+  Status deleted = delete_certificate(request, paths, env.plugins, env.log);
+  out.deleted = deleted.ok();
+  if (!deleted) out.not_deleted = deleted.error().describe();
   return out;
 }
 
@@ -178,7 +186,7 @@ Error step_failed(Error e, const std::string& step, const std::string& lineage, 
 }  // namespace
 
 Result<Recovered> recover_compromised_key(const IssueOptions& o, const RevokeOptions& r,
-                                          const RecoveryEnvironment& env) {
+                                          const RevokeEnvironment& env) {
   if (o.cert_name.empty() || !r.cert_path.empty() || !r.key_path.empty()) {
     return Error(Errc::usage, "--reissue needs --cert-name NAME (and no --cert-path or --key-path)",
                  "the lineage's own key signs the revocation");

@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <string>
 
@@ -20,14 +22,28 @@ struct RevokeFlags {
   bool no_delete_after = false;
 };
 
+// certbot asks (default yes) on a terminal; with -n or without a terminal its default, yes.
+bool confirm_delete(const GlobalOptions& globals, const std::string& lineage) {
+  if (globals.non_interactive || isatty(STDIN_FILENO) == 0) return true;
+  std::fprintf(stderr,
+               "Delete the certificate %s you just revoked, with all its earlier and later "
+               "versions? [Y/n] ",
+               lineage.c_str());
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer.empty() || answer == "y" || answer == "Y" || answer == "yes";
+}
+
 Status revoke(const GlobalOptions& globals, const IssueFlags& f, RevokeFlags& r) {
   if (r.delete_after) r.options.delete_after = app::DeleteAfterRevoke::yes;
   if (r.no_delete_after) r.options.delete_after = app::DeleteAfterRevoke::no;
+  r.options.confirm_delete = [&globals](const std::string& lineage) {
+    return confirm_delete(globals, lineage);
+  };
   acme::ClientOptions client;
   client.log = acme_log();
+  app::RevokeEnvironment env{store_paths(globals), plugin_environment(globals), client, log_line};
   if (r.options.reissue) {
-    app::RecoveryEnvironment env{store_paths(globals), plugin_environment(globals), client,
-                                 log_line};
     ACMED_TRY(auto done, app::recover_compromised_key(f, r.options, env));
     spdlog::info(
         "{}: the compromised certificate (serial {}) is revoked{}; the site serves the "
@@ -37,7 +53,7 @@ Status revoke(const GlobalOptions& globals, const IssueFlags& f, RevokeFlags& r)
         done.new_serial, globals.config_dir);
     return {};
   }
-  ACMED_TRY(auto revoked, app::revoke_certificate(f, r.options, store_paths(globals), client));
+  ACMED_TRY(auto revoked, app::revoke_certificate(f, r.options, env));
   if (revoked.already_revoked) {
     spdlog::warn("The CA says {} (serial {}) was already revoked; nothing more to do.",
                  revoked.cert_path, revoked.serial);
@@ -47,7 +63,9 @@ Status revoke(const GlobalOptions& globals, const IssueFlags& f, RevokeFlags& r)
         "located at {} (serial {}).",
         revoked.cert_path, revoked.serial);
   }
-  if (!revoked.lineage.empty()) {
+  if (!revoked.not_deleted.empty()) {
+    spdlog::warn("The lineage {} was not deleted: {}", revoked.lineage, revoked.not_deleted);
+  } else if (!revoked.lineage.empty()) {
     spdlog::info(
         "The lineage {} is kept; replace its certificate with 'acmed renew --cert-name "
         "{} --force-renewal'.",
@@ -73,9 +91,10 @@ void add_revoke_command(CLI::App& app, const GlobalOptions& globals, IssueFlags&
                   "cessationofoperation (certbot's), or another RFC 5280 reason by name or code")
       ->capture_default_str();
   auto* del = sub->add_flag("--delete-after-revoke", r->delete_after,
-                            "Delete the lineage after revoking it (not available yet)");
+                            "Delete the lineage after revoking it (the default under -n "
+                            "or\nwithout a terminal; asked otherwise)");
   auto* keep = sub->add_flag("--no-delete-after-revoke", r->no_delete_after,
-                             "Keep the lineage after revoking it (for now the default)");
+                             "Keep the lineage after revoking it");
   del->excludes(keep);
   sub->add_flag("--reissue", r->options.reissue,
                 "With --cert-name and --reason keycompromise: first a new key and certificate,\n"

@@ -3,7 +3,8 @@
 # (/cert-status-by-serial): signed by the account (kid) and by the certificate's own key (jwk,
 # RFC 8555 section 7.6, also for a copy outside the store), each of certbot's five reasons (by
 # name and by number), alreadyRevoked as success with a note, --delete-after-revoke and
-# --no-delete-after-revoke (--delete-after-revoke refused until the lineage delete lands), and bad input (unknown lineage, a certificate outside the store
+# --no-delete-after-revoke (and certbot's default under -n: delete; not while nginx names the
+# lineage's files), and bad input (unknown lineage, a certificate outside the store
 # without --key-path, an unknown reason, a key of another certificate) refused in one line with
 # nothing sent and nothing changed.
 . "$(dirname "$0")/lib.sh"
@@ -76,11 +77,32 @@ revoke --cert-path "$TEST_DIR/outside-cert.pem" --key-path "$TEST_DIR/outside-ke
   --reason cessationofoperation
 expect_status "$TEST_DIR/outside-cert.pem" "Revoked 5"
 
-log "kid, affiliationchanged (RFC 5280's spelling); --delete-after-revoke refused for now"
-expect_fail revoke --cert-name aff.test --reason affiliationChanged --delete-after-revoke
-grep -q "not available yet" <<<"$LAST_ERR" || fail "--delete-after-revoke: $LAST_ERR"
-expect_status "$C/live/aff.test/cert.pem" "Valid None"
-revoke --cert-name aff.test --reason affiliationChanged
-expect_status "$C/live/aff.test/cert.pem" "Revoked 3"
-[ -f "$C/renewal/aff.test.conf" ] || fail "the lineage was removed"
+log "kid, affiliationchanged (RFC 5280's spelling), then --delete-after-revoke"
+cp "$C/live/aff.test/cert.pem" "$TEST_DIR/aff-cert.pem"
+revoke --cert-name aff.test --reason affiliationChanged --delete-after-revoke
+expect_status "$TEST_DIR/aff-cert.pem" "Revoked 3"
+gone() {
+  for d in "live/$1" "archive/$1" "renewal/$1.conf"; do
+    [ ! -e "$C/$d" ] || fail "$d still there after the revocation's delete"
+  done
+}
+gone aff.test
+
+log "under -n without either flag the lineage is deleted (certbot's default)"
+issue dflt.test
+cp "$C/live/dflt.test/cert.pem" "$TEST_DIR/dflt-cert.pem"
+revoke --cert-name dflt.test --reason superseded
+expect_status "$TEST_DIR/dflt-cert.pem" "Revoked 4"
+gone dflt.test
+
+log "a lineage an nginx config still names is revoked but not deleted, with a warning"
+issue ref.test
+mkdir -p "$TEST_DIR/nginx"
+printf 'events {}\nhttp { server { listen 127.0.0.1:1 ssl; ssl_certificate %s; ssl_certificate_key %s; } }\n' \
+  "$C/live/ref.test/fullchain.pem" "$C/live/ref.test/privkey.pem" >"$TEST_DIR/nginx/nginx.conf"
+revoke --cert-name ref.test --nginx-server-root "$TEST_DIR/nginx" 2>"$TEST_DIR/ref.err" \
+  || { cat "$TEST_DIR/ref.err"; fail "revoke of a referenced lineage"; }
+expect_status "$C/live/ref.test/cert.pem" "Revoked 0"
+grep -q "was not deleted: .*nginx.conf:2" "$TEST_DIR/ref.err" || fail "no warning naming the reference: $(cat "$TEST_DIR/ref.err")"
+[ -f "$C/renewal/ref.test.conf" ] || fail "a referenced lineage was deleted"
 log "PASS"

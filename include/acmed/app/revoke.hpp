@@ -11,8 +11,7 @@
 
 namespace acmed::app {
 
-// certbot's --delete-after-revoke / --no-delete-after-revoke; neither: `ask`. Until the lineage
-// delete (store/delete.hpp) lands, `yes` is refused and `ask` keeps the lineage.
+// certbot's --delete-after-revoke / --no-delete-after-revoke; neither: `ask`.
 enum class DeleteAfterRevoke { ask, yes, no };
 
 struct RevokeOptions {
@@ -21,6 +20,16 @@ struct RevokeOptions {
   std::string reason = "unspecified";  // --reason
   DeleteAfterRevoke delete_after = DeleteAfterRevoke::ask;
   bool reissue = false;  // --reissue: see recover_compromised_key
+  // Asked (with the lineage's name) after a revocation with `ask`; null answers yes (certbot's
+  // default under -n).
+  std::function<bool(const std::string&)> confirm_delete;
+};
+
+struct RevokeEnvironment {
+  store::Paths paths;
+  plugins::Environment plugins;
+  acme::ClientOptions client;  // logging of the ACME exchange
+  renew::Logger log;
 };
 
 struct Revoked {
@@ -28,6 +37,8 @@ struct Revoked {
   std::string lineage;           // the lineage it belongs to; empty outside the store
   std::string serial;            // hex, as Pebble's and OpenSSL's tools print it
   bool already_revoked = false;  // the CA said alreadyRevoked: success, with a note
+  bool deleted = false;          // the lineage was deleted afterwards
+  std::string not_deleted;       // why a delete that was asked for did not happen (app::delete)
 };
 
 // Revokes --cert-name's current certificate or --cert-path's (RFC 8555 section 7.6): signed with
@@ -36,21 +47,16 @@ struct Revoked {
 // --cert-name and --cert-path (Errc::usage), the reason (Errc::usage), the lineage
 // (Errc::not_found), a certificate outside the store without --key-path (Errc::usage), a key that
 // does not belong to the certificate (Errc::invalid_input). alreadyRevoked is success
-// (Revoked::already_revoked).
+// (Revoked::already_revoked). Then, for a lineage, the delete certbot does (--delete-after-revoke,
+// or `ask` answered yes): app::delete_certificate, which refuses while a web server config names
+// the lineage's files; that refusal does not undo the revocation: it is in Revoked::not_deleted.
 Result<Revoked> revoke_certificate(const IssueOptions& options, const RevokeOptions& revoke,
-                                   const store::Paths& paths, const acme::ClientOptions& client);
+                                   const RevokeEnvironment& env);
 
 // The lineage whose archive holds `cert_path` (given directly or through a live/ link), or ""
 // when it is none of the store's. Errc::io when the store cannot be listed.
 Result<std::string> lineage_of_cert(const store::Paths& paths,
                                     const std::filesystem::path& cert_path);
-
-struct RecoveryEnvironment {
-  store::Paths paths;
-  plugins::Environment plugins;
-  acme::ClientOptions client;  // logging of the ACME exchange
-  renew::Logger log;
-};
 
 struct Recovered {
   std::string lineage;
@@ -74,6 +80,6 @@ struct Recovered {
 // Errc::usage without --cert-name, with --cert-path/--key-path/--delete-after-revoke, or a lineage
 // with no installer (the served certificate could not be checked); nothing is changed then.
 Result<Recovered> recover_compromised_key(const IssueOptions& options, const RevokeOptions& revoke,
-                                          const RecoveryEnvironment& env);
+                                          const RevokeEnvironment& env);
 
 }  // namespace acmed::app
