@@ -484,6 +484,10 @@ struct Client::State {
       if (problem_type(e) == "urn:ietf:params:acme:error:accountDoesNotExist") {
         e.code = Errc::not_found;
         e.message = "the CA has no account for this account key";
+      } else if (problem_type(e) == "urn:ietf:params:acme:error:unauthorized" &&
+                 e.message.find("deactivated") != std::string::npos) {
+        // RFC 8555 section 7.3.6: a deactivated account stays so; no name is involved here.
+        e.hint = "a deactivated account cannot be used again; create a new one (acmed register)";
       }
       return e;
     }

@@ -88,6 +88,7 @@ grep -q "used.test" "$TEST_DIR/unreg.err" || fail "no warning naming the lineage
 [ -z "$(find "$C/accounts" -name private_key.json)" ] || fail "the account is still stored"
 expect_fail show "$TEST_DIR/old"
 grep -q "deactivated" <<<"$LAST_ERR" || fail "Pebble does not report the account deactivated: $LAST_ERR"
+grep -q "hint: a deactivated account cannot be used again" <<<"$LAST_ERR" || fail "hint for a deactivated account: $LAST_ERR"
 expect_fail pb unregister
 grep -q "no account stored" <<<"$LAST_ERR" || fail "unregister without an account: $LAST_ERR"
 log "PASS"
