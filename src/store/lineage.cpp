@@ -403,6 +403,57 @@ Result<int> add_version(const Paths& paths, std::string_view name, const CertFil
   return version;
 }
 
+namespace {
+
+// The four archive files of `version` if all exist and the certificate belongs to the key.
+bool complete_version(const Paths& paths, std::string_view name, int version) {
+  auto read = [&](const char* kind) {
+    return sys::read_file(paths.archive_dir(name) /
+                          (std::string(kind) + std::to_string(version) + ".pem"));
+  };
+  auto cert = read("cert"), chain = read("chain"), fullchain = read("fullchain"),
+       privkey = read("privkey");
+  if (!cert || !chain || !fullchain || !privkey) return false;
+  return bool(check_files(CertFiles{*cert, *chain, *fullchain, *privkey}));
+}
+
+// The version all four live links name ("cert3.pem" ... in any dir), or 0.
+int linked_version(const Paths& paths, std::string_view name) {
+  int version = 0;
+  for (const auto& kind : k_kinds) {
+    std::error_code ec;
+    fs::path target = fs::read_symlink(paths.live_dir(name) / (std::string(kind.name) + ".pem"), ec);
+    int v = ec ? 0 : version_of(target.filename().string(), kind.name);
+    if (v == 0 || (version != 0 && v != version)) return 0;
+    version = v;
+  }
+  return version;
+}
+
+}  // namespace
+
+Result<int> update_symlinks(const Paths& paths, std::string_view name) {
+  ACMED_TRY(auto lock, StoreLock::acquire(paths));
+  ACMED_TRY(RenewalConf conf, read_renewal_conf(paths, name));
+  ACMED_CHECK(check_standard_paths(paths, name, conf));
+  int version = linked_version(paths, name);
+  if (version == 0 || !complete_version(paths, name, version)) {
+    ACMED_TRY(int next, next_version(paths.archive_dir(name)));
+    version = next - 1;
+    while (version > 0 && !complete_version(paths, name, version)) --version;
+  }
+  if (version == 0) {
+    return Error(Errc::config,
+                 paths.archive_dir(name).string() +
+                     " holds no complete version (cert, chain, fullchain and privkey N.pem whose "
+                     "certificate belongs to the key)",
+                 "obtain a new certificate: acmed certonly --cert-name " + std::string(name) +
+                     " --force-renewal");
+  }
+  ACMED_CHECK(publish_live(paths, name, version));
+  return version;
+}
+
 Status save_renewal_conf(const Paths& paths, std::string_view name, RenewalConf conf) {
   ACMED_TRY(auto lock, StoreLock::acquire(paths));
   ACMED_TRY(RenewalConf on_disk, read_renewal_conf(paths, name));

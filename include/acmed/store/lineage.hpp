@@ -87,6 +87,14 @@ Result<int> create_lineage(const Paths& paths, std::string_view name, const Cert
 Result<int> add_version(const Paths& paths, std::string_view name, const CertFiles& files,
                         RenewalConf conf, const WriteHook& hook = {});
 
+// Repairs the live links of lineage `name` (certbot's update_symlinks): points all four, as
+// relative links written all at once (as add_version does), at the version they agree on when
+// its four archive files are there and the certificate belongs to the key, else at the highest
+// such version in the archive. Errc::not_found without a renewal conf; Errc::conflict when the
+// conf's paths are not the standard ones; Errc::config when the archive holds no complete
+// version. Returns the version linked. Idempotent.
+Result<int> update_symlinks(const Paths& paths, std::string_view name);
+
 // Rewrites only the renewal conf of lineage `name` (for example after changing the authenticator),
 // atomically. Errc::not_found if the lineage has no renewal conf.
 Status save_renewal_conf(const Paths& paths, std::string_view name, RenewalConf conf);

@@ -553,3 +553,54 @@ TEST_CASE("a live dir that is itself a symlink is updated link by link") {
   check_consistent(p, "a.example", 2, v2);
   CHECK(entries(p.live_dir()) == std::set<std::string>{"a.example"});
 }
+
+TEST_CASE("update_symlinks repairs missing, absolute and mismatched live links from the archive") {
+  test::TempDir scratch, root;
+  Paths p = paths_in(root);
+  CertFiles v1 = make_cert(scratch.path(), "v1", {"DNS:a.example"});
+  CertFiles v2 = make_cert(scratch.path(), "v2", {"DNS:a.example"});
+  REQUIRE(create_lineage(p, "a.example", v1, webroot_conf()));
+  REQUIRE(*add_version(p, "a.example", v2, *read_renewal_conf(p, "a.example")) == 2);
+  fs::path live = p.live_dir("a.example");
+
+  SUBCASE("links that agree on a complete version are rewritten as they were") {
+    REQUIRE(*update_symlinks(p, "a.example") == 2);
+    check_consistent(p, "a.example", 2, v2);
+  }
+  SUBCASE("an absolute link to version 1 and the others at 2: the highest complete version") {
+    fs::remove(live / "cert.pem");
+    fs::create_symlink(p.archive_dir("a.example") / "cert1.pem", live / "cert.pem");
+    REQUIRE_FALSE(load_lineage(p, "a.example"));
+    REQUIRE(*update_symlinks(p, "a.example") == 2);
+    check_consistent(p, "a.example", 2, v2);
+  }
+  SUBCASE("all links at version 1, one of them absolute: kept at 1, made relative") {
+    for (const char* kind : k_kinds) {
+      fs::remove(live / (std::string(kind) + ".pem"));
+      fs::create_symlink(p.archive_dir("a.example") / (std::string(kind) + "1.pem"),
+                         live / (std::string(kind) + ".pem"));
+    }
+    REQUIRE(*update_symlinks(p, "a.example") == 1);
+    check_consistent(p, "a.example", 1, v1);
+  }
+  SUBCASE("the live dir is gone and version 2 lost its key: version 1") {
+    fs::remove_all(live);
+    fs::remove(p.archive_dir("a.example") / "privkey2.pem");
+    REQUIRE(*update_symlinks(p, "a.example") == 1);
+    check_consistent(p, "a.example", 1, v1);
+  }
+  SUBCASE("no complete version: Errc::config, links untouched") {
+    fs::remove(p.archive_dir("a.example") / "privkey1.pem");
+    fs::remove(p.archive_dir("a.example") / "privkey2.pem");
+    auto before = fs::read_symlink(live / "cert.pem");
+    auto r = update_symlinks(p, "a.example");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::config);
+    CHECK(fs::read_symlink(live / "cert.pem") == before);
+  }
+  SUBCASE("an unknown lineage: Errc::not_found") {
+    auto r = update_symlinks(p, "b.example");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::not_found);
+  }
+}
