@@ -151,6 +151,13 @@ Result<renew::IssueRequest> issue_request(const IssueOptions& o, const store::Pa
 
 Result<std::string> matching_lineage(const store::Paths& paths, const IssueOptions& o,
                                      const std::vector<util::Identifier>& ids) {
+  if (o.duplicate) {
+    if (o.cert_name.empty()) return std::string();
+    ACMED_CHECK(store::validate_lineage_name(o.cert_name));
+    if (!store::lineage_exists(paths, o.cert_name)) return std::string();  // the new one's name
+    return Error(Errc::conflict, "--duplicate makes a new lineage, but " + o.cert_name + " exists",
+                 "leave out --cert-name (the new lineage gets a -0001 suffix) or choose a new name");
+  }
   if (!o.cert_name.empty()) {
     ACMED_CHECK(store::validate_lineage_name(o.cert_name));
     return store::lineage_exists(paths, o.cert_name) ? o.cert_name : std::string();

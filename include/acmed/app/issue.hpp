@@ -47,6 +47,7 @@ struct IssueOptions {
   bool local = false;  // --local: sign with the local development CA instead of an ACME CA
   bool force_renewal = false;
   bool expand = false;
+  bool duplicate = false;  // --duplicate: a new lineage even when one has the same names
   bool renew_with_new_domains = false;
   std::string pre_hook, post_hook, deploy_hook;
   bool redirect = false;
@@ -90,7 +91,8 @@ Result<renew::IssueRequest> issue_request(const IssueOptions& options, const sto
                                           const acme::ClientOptions& client);
 
 // The lineage a request means: --cert-name if it exists, else one whose names are exactly the
-// requested ones (with --expand: a subset of them). Empty when a new lineage is needed.
+// requested ones (with --expand: a subset of them). Empty when a new lineage is needed, and always
+// with --duplicate (Errc::conflict when --cert-name then names an existing lineage).
 // Errc::invalid_input for a bad --cert-name.
 Result<std::string> matching_lineage(const store::Paths& paths, const IssueOptions& options,
                                      const std::vector<util::Identifier>& ids);
