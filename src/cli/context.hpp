@@ -48,6 +48,7 @@ void add_certificates_command(CLI::App& app, const GlobalOptions& globals);
 void add_install_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_delete_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_revoke_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
+void add_update_symlinks_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 
 // Defines every option and subcommand of acmed on `app`, bound to `globals` and `issue_flags`
 // (which must outlive it). Every single-valued option takes the last value given.

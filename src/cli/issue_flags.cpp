@@ -34,6 +34,9 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_option("--cert-name", f.cert_name, "Lineage name (default: the first domain)")->group(g_what);
   app.add_flag("--expand", f.expand, "Replace an existing lineage's certificate with one for more names")
       ->group(g_what);
+  app.add_flag("--duplicate", f.duplicate,
+               "Make a new lineage even when one has the same names (both are renewed)")
+      ->group(g_what);
   app.add_flag("--renew-with-new-domains", f.renew_with_new_domains,
                "With --cert-name: replace the lineage's certificate with one for the requested\n"
                "names now, even when that drops names it covers")
@@ -141,6 +144,25 @@ void collect_flag_order(CLI::App& app, IssueFlags& f) {
       f.domains.push_back(name);
     }
   }
+  // Options a config file (-c) filled never appear in the parse order; they come first, as if
+  // given before the command line (certbot/configargparse), plugin settings then -d names.
+  plugins::GivenFlags from_file;
+  std::vector<std::string> file_domains;
+  for (const auto& [opt, key] : f.setting_options) {
+    if (taken[opt] == 0) {
+      for (const auto& value : opt->results()) from_file.emplace_back(key, value);
+    }
+  }
+  if (taken[d] == 0) {
+    for (const auto& value : d->results()) {
+      for (auto& name : split_commas(value)) {
+        from_file.emplace_back(plugins::k_domain_key, name);
+        file_domains.push_back(name);
+      }
+    }
+  }
+  f.plugin_flags.insert(f.plugin_flags.begin(), from_file.begin(), from_file.end());
+  f.domains.insert(f.domains.begin(), file_domains.begin(), file_domains.end());
   std::vector<std::string> emails;
   for (const auto& e : f.emails)
     for (auto& part : split_commas(e)) emails.push_back(part);

@@ -1,6 +1,7 @@
 // acmed's command line: CLI11 wiring only. Each command turns flags into a request for the core
 // library; errors come back as acmed::Error and leave here as one line and an exit code.
 #include "cli/cli_doc.hpp"
+#include "cli/cli_ini.hpp"
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
 #include "cli/logging.hpp"
@@ -76,10 +77,12 @@ void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_fl
   add_certificates_command(app, globals);
   add_install_commands(app, globals, issue_flags);
   add_delete_command(app, globals, issue_flags);
+  add_update_symlinks_command(app, globals, issue_flags);
   add_local_commands(app, globals);
   add_renew_command(app, globals, issue_flags);
   add_completion_command(app);
   add_revoke_command(app, globals, issue_flags);
+  add_config_option(app);
 }
 
 int main_impl(int argc, char** argv) {
