@@ -215,12 +215,13 @@ Status obtain_and_install(const IssueOptions& o, const ObtainContext& obtain_ctx
   if (o.dry_run) {
     say(env, renew::LogLevel::info,
         "The dry run was successful: the CA issued a test certificate (not saved).");
-    if (lineage.empty()) return {};
+    if (lineage.empty()) return hook_status(obtained.hook_failures);
   } else if (obtained.outcome) {
     say(env, renew::LogLevel::info, "Successfully received certificate for " + lineage + ".");
     ACMED_CHECK(record_installer(env.paths, lineage, o));
   }
-  return deploy_lineage(o, *installer, lineage, env);
+  ACMED_CHECK(deploy_lineage(o, *installer, lineage, env));
+  return hook_status(obtained.hook_failures);
 }
 
 }  // namespace acmed::app

@@ -1,6 +1,7 @@
 #include "acmed/app/issue.hpp"
 
 #include "acmed/app/plugins.hpp"
+#include "acmed/renew/hooks.hpp"
 #include "acmed/renew/policy.hpp"
 #include "acmed/renew/reissue.hpp"
 #include "acmed/store/lock.hpp"
@@ -258,13 +259,52 @@ Result<Obtained> obtain(const IssueOptions& o, const ObtainContext& ctx,
 
   std::string names;
   for (const auto& id : req.identifiers) names += (names.empty() ? "" : ", ") + id.value;
+  std::vector<std::string> name_list;
+  for (const auto& id : req.identifiers) name_list.push_back(id.value);
+  // certbot's certonly/run hooks: only the command-line ones, no directory hooks (those are
+  // renew's), pre before and post after the attempt.
+  std::optional<renew::HookRunner> hooks;
+  if (ctx.processes) {
+    hooks.emplace(ctx.paths.config_dir, *ctx.processes,
+                  [&](renew::HookLogLevel level, std::string_view text) {
+                    log(level == renew::HookLogLevel::warning ? renew::LogLevel::warning
+                                                              : renew::LogLevel::info,
+                        std::string(text));
+                  },
+                  false);
+    hooks->run_pre(o.pre_hook);
+  }
   log(renew::LogLevel::info, std::string(o.dry_run ? "Simulating" : "Requesting") +
                                  " a certificate for " + names + " from " + req.server);
-  ACMED_TRY(auto outcome, renew::issue(req, auth));
-  log(renew::LogLevel::debug, std::to_string(outcome.requests) + " HTTP requests sent to the CA");
-  if (!outcome.lineage.empty()) result.lineage = outcome.lineage;
-  result.outcome = std::move(outcome);
+  auto outcome = renew::issue(req, auth);
+  if (hooks) {
+    if (outcome && (!o.dry_run || o.run_deploy_hooks)) {
+      std::string lineage = !outcome->lineage.empty() ? outcome->lineage
+                            : !req.cert_name.empty()  ? req.cert_name
+                                                      : name_list.front();
+      hooks->run_deploy(o.deploy_hook, ctx.paths.live_dir(lineage), name_list);
+    }
+    hooks->add_post(o.post_hook);
+    hooks->run_post(outcome ? name_list : std::vector<std::string>{},
+                    outcome ? std::vector<std::string>{} : name_list);
+    result.hook_failures = hooks->failures();
+  }
+  if (!outcome) return std::move(outcome).error();
+  log(renew::LogLevel::debug, std::to_string(outcome->requests) + " HTTP requests sent to the CA");
+  if (!outcome->lineage.empty()) result.lineage = outcome->lineage;
+  result.outcome = std::move(*outcome);
   return result;
+}
+
+Status hook_status(const std::vector<renew::HookFailure>& failures) {
+  if (failures.empty()) return {};
+  std::string list;
+  for (const auto& f : failures) {
+    list += (list.empty() ? "" : "; ") + std::string(renew::to_string(f.kind)) + " '" + f.hook +
+            "' " + f.message;
+  }
+  return Error(Errc::server, "the certificate was handled, but a hook failed: " + list,
+               "fix the hook; the certificate itself is in place");
 }
 
 }  // namespace acmed::app

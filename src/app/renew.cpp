@@ -75,7 +75,7 @@ Result<renew::RunSummary> renew_lineages(const IssueOptions& o, const RenewSetti
   if (!o.pre_hook.empty()) options.pre_hook = o.pre_hook;
   if (!o.post_hook.empty()) options.post_hook = o.post_hook;
   if (!o.deploy_hook.empty()) options.deploy_hook = o.deploy_hook;
-  options.run_deploy_hooks = rs.run_deploy_hooks;
+  options.run_deploy_hooks = rs.run_deploy_hooks || o.run_deploy_hooks;
   options.directory_hooks =
       rs.no_directory_hooks ? renew::DirectoryHooks::skip : renew::DirectoryHooks::run;
   options.critical_within = *critical;

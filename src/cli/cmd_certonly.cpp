@@ -18,11 +18,12 @@ Status run_certonly(const GlobalOptions& globals, IssueFlags& f) {
   ctx.client.log = acme_log();
   ctx.log = log_line;
   ctx.now = std::chrono::system_clock::now();
+  ctx.processes = &process_runner();
   ACMED_TRY(auto obtained, app::obtain(f, ctx, *auth));
   if (!obtained.outcome) return {};
   if (f.dry_run) {
     spdlog::info("The dry run was successful: the CA issued a test certificate (not saved).");
-    return {};
+    return app::hook_status(obtained.hook_failures);
   }
   auto live = ctx.paths.live_dir(obtained.lineage);
   spdlog::info("Successfully received certificate.");
@@ -30,7 +31,7 @@ Status run_certonly(const GlobalOptions& globals, IssueFlags& f) {
   spdlog::info("Key is saved at:         {}", (live / "privkey.pem").string());
   spdlog::info("This certificate expires on {}.",
                sys::format_rfc3339(obtained.outcome->info.not_after));
-  return {};
+  return app::hook_status(obtained.hook_failures);
 }
 
 }  // namespace acmed::cli

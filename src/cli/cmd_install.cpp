@@ -34,6 +34,7 @@ Status run_install_flow(const GlobalOptions& g, IssueFlags& f) {
   ctx.client.log = acme_log();
   ctx.log = log_line;
   ctx.now = std::chrono::system_clock::now();
+  ctx.processes = &process_runner();
   return app::obtain_and_install(f, ctx, install_environment(g));
 }
 

@@ -49,7 +49,6 @@ void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& 
   sub->add_option("--jobs", rf->jobs, "Lineages checked and renewed at the same time")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  sub->add_flag("--run-deploy-hooks", rf->run_deploy_hooks, "Run deploy hooks in a --dry-run too");
   sub->add_flag("--no-directory-hooks", rf->no_directory_hooks,
                 "Do not run the hooks in <config-dir>/renewal-hooks/");
   sub->add_flag(

@@ -120,6 +120,9 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_option("--deploy-hook", f.deploy_hook,
                  "Shell command run after each successful issuance (RENEWED_LINEAGE, RENEWED_DOMAINS)")
       ->group(g_hooks);
+  app.add_flag("--run-deploy-hooks", f.run_deploy_hooks,
+               "With --dry-run: run the deploy hooks too (they are skipped otherwise)")
+      ->group(g_hooks);
 }
 
 void collect_flag_order(CLI::App& app, IssueFlags& f) {

@@ -19,6 +19,12 @@ const char* dir_name(HookKind kind) {
   return "?";
 }
 
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " ") + n;
+  return out;
+}
+
 std::string trim_output(std::string text) {
   constexpr std::size_t k_max = 2000;
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -115,26 +121,24 @@ void HookRunner::add_post(std::string_view command) {
 
 void HookRunner::run_deploy(std::string_view command, const fs::path& live_dir,
                             const std::vector<std::string>& domains) {
-  std::string joined;
-  for (const auto& d : domains) {
-    if (!joined.empty()) joined += ' ';
-    joined += d;
-  }
   std::map<std::string, std::string> env{{"RENEWED_LINEAGE", live_dir.string()},
-                                         {"RENEWED_DOMAINS", joined}};
+                                         {"RENEWED_DOMAINS", joined(domains)}};
   if (!command.empty()) {
     run_one(HookKind::deploy, {"/bin/sh", "-c", std::string(command)}, std::string(command), env);
   }
   run_dir(HookKind::deploy, env);
 }
 
-void HookRunner::run_post() {
+void HookRunner::run_post(const std::vector<std::string>& renewed_domains,
+                          const std::vector<std::string>& failed_domains) {
   if (m_post_done) return;
   m_post_done = true;
+  std::map<std::string, std::string> env{{"RENEWED_DOMAINS", joined(renewed_domains)},
+                                         {"FAILED_DOMAINS", joined(failed_domains)}};
   for (const auto& command : m_post) {
-    run_one(HookKind::post, {"/bin/sh", "-c", command}, command, {});
+    run_one(HookKind::post, {"/bin/sh", "-c", command}, command, env);
   }
-  run_dir(HookKind::post, {});
+  run_dir(HookKind::post, env);
 }
 
 }  // namespace acmed::renew

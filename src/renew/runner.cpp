@@ -414,8 +414,13 @@ Result<RunSummary> Run::execute() {
         log(LogLevel::error, "reloading the web server failed: " + summary.reload_error);
       }
     }
-    for (Work* w : due) hooks.add_post(apply_overrides(w->lineage->conf.params, m_opt).post_hook);
-    hooks.run_post();
+    std::vector<std::string> renewed_names, failed_names;
+    for (Work* w : due) {
+      hooks.add_post(apply_overrides(w->lineage->conf.params, m_opt).post_hook);
+      auto& into = w->renewed ? renewed_names : failed_names;
+      into.insert(into.end(), w->lineage->names.begin(), w->lineage->names.end());
+    }
+    hooks.run_post(renewed_names, failed_names);
   }
 
   summary.lineages.reserve(names.size());

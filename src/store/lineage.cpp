@@ -5,6 +5,7 @@
 #include "acmed/sys/fs.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
 #include <array>
@@ -231,14 +232,38 @@ Status publish_live(const Paths& paths, std::string_view name, int version) {
   return retire_staging(staging, live);
 }
 
+// The previous key's mode and group (certbot carries them over so services that read the key
+// through a group keep working); nullopt when it cannot be read (then 0600, as a first key).
+std::optional<struct stat> previous_key(const fs::path& live_privkey) {
+  struct stat st {};
+  if (live_privkey.empty() || ::stat(live_privkey.c_str(), &st) != 0) return std::nullopt;
+  return st;
+}
+
+// The new key is written 0600 first; only then does it get the previous key's group and, after
+// that, that group's bits, so it is never readable by more than the previous key was.
+Status carry_over_key_access(const fs::path& file, const struct stat& previous) {
+  if (::chown(file.c_str(), static_cast<uid_t>(-1), previous.st_gid) != 0) {
+    return Error(Errc::io, "cannot give " + file.string() + " the group of the previous key: " +
+                               std::strerror(errno));
+  }
+  if (::chmod(file.c_str(), private_key_mode(previous.st_mode)) != 0) {
+    return Error(Errc::io, "cannot set the mode of " + file.string() + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
 Status write_archive(const Paths& paths, std::string_view name, int version, const CertFiles& files,
-                     const WriteHook& hook) {
+                     const WriteHook& hook, const std::optional<struct stat>& old_key = {}) {
   fs::path archive = paths.archive_dir(name);
   for (std::size_t i = 0; i < k_kinds.size(); ++i) {
     ACMED_CHECK(run_hook(hook, k_archive_steps[i]));
     const Kind& kind = k_kinds[i];
     fs::path file = archive / (std::string(kind.name) + std::to_string(version) + ".pem");
     ACMED_CHECK(sys::write_file_atomic(file, content_of(files, kind), kind.mode));
+    if (old_key && std::string_view(kind.name) == "privkey") {
+      ACMED_CHECK(carry_over_key_access(file, *old_key));
+    }
   }
   return {};
 }
@@ -251,6 +276,10 @@ Status write_conf(const Paths& paths, std::string_view name, RenewalConf& conf) 
 
 Status make_lineage_dirs(const Paths& paths, std::string_view name) {
   ACMED_CHECK(sys::make_dirs(paths.config_dir, 0755));
+  // certbot creates the directory hooks' homes with the first lineage; users expect them there.
+  for (const char* kind : {"pre", "deploy", "post"}) {
+    ACMED_CHECK(sys::make_dirs(paths.config_dir / "renewal-hooks" / kind, 0755));
+  }
   ACMED_CHECK(sys::make_dirs(paths.archive_dir(), 0700));
   ACMED_CHECK(sys::make_dirs(paths.live_dir(), 0700));
   return sys::make_dirs(paths.archive_dir(name), 0755);
@@ -356,6 +385,11 @@ Result<RenewalConf> read_renewal_conf(const Paths& paths, std::string_view name)
   return parse_renewal_conf(*text, file.string());
 }
 
+mode_t private_key_mode(mode_t previous) {
+  // Group read/write/execute and others' read, never more (certbot's rule).
+  return 0600 | (previous & (S_IRWXG | S_IROTH));
+}
+
 Result<int> create_lineage(const Paths& paths, std::string_view name, const CertFiles& files,
                            RenewalConf conf, const WriteHook& hook) {
   ACMED_CHECK(validate_lineage_name(name));
@@ -391,7 +425,7 @@ Result<int> add_version(const Paths& paths, std::string_view name, const CertFil
     remove_temporaries(paths.archive_dir(name));
     remove_temporaries(paths.renewal_dir(), std::string(name) + ".conf");
     ACMED_TRY(version, next_version(paths.archive_dir(name)));
-    ACMED_CHECK(write_archive(paths, name, version, files, hook));
+    ACMED_CHECK(write_archive(paths, name, version, files, hook, previous_key(on_disk.privkey)));
     ACMED_CHECK(run_hook(hook, WriteStep::renewal_conf));
     set_standard_paths(paths, name, conf);
     ACMED_CHECK(write_conf(paths, name, conf));

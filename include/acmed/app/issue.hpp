@@ -50,6 +50,7 @@ struct IssueOptions {
   bool duplicate = false;  // --duplicate: a new lineage even when one has the same names
   bool renew_with_new_domains = false;
   std::string pre_hook, post_hook, deploy_hook;
+  bool run_deploy_hooks = false;  // --run-deploy-hooks: deploy hooks also in a --dry-run
   bool redirect = false;
   bool no_redirect = false;
   bool hsts = false;
@@ -113,17 +114,26 @@ struct ObtainContext {
   acme::ClientOptions client;  // logging of the ACME exchange
   Log log;
   sys::TimePoint now;  // for lifetime_due
+  sys::ProcessRunner* processes = nullptr;  // runs the hooks; null: hooks are not run
 };
 
 struct Obtained {
   std::string lineage;  // the lineage concerned (empty for a dry run of a new lineage)
   std::optional<renew::IssueOutcome> outcome;  // nullopt: the matching lineage is not due
+  std::vector<renew::HookFailure> hook_failures;  // hooks that failed (the outcome stands)
 };
 
 // certonly/run: holds the store lock, decides which lineage the options mean (dropped-names rule
 // checked in a dry run too), and obtains a certificate through `auth` unless that lineage is not
-// due. Nothing is asked of the CA for a lineage that is not due.
+// due. Nothing is asked of the CA for a lineage that is not due. Around an issuance it runs the
+// command-line hooks as certbot does: --pre-hook before; --deploy-hook after a success, with
+// RENEWED_LINEAGE and RENEWED_DOMAINS (in a dry run only with --run-deploy-hooks); --post-hook
+// last, also after a failure, with RENEWED_DOMAINS / FAILED_DOMAINS. A failing hook is in
+// Obtained::hook_failures (see hook_status) and never undoes the issuance.
 Result<Obtained> obtain(const IssueOptions& options, const ObtainContext& ctx,
                         challenge::Authenticator& auth);
+
+// Ok without hook failures; else Errc::server naming the hooks that failed.
+Status hook_status(const std::vector<renew::HookFailure>& failures);
 
 }  // namespace acmed::app

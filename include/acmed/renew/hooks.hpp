@@ -6,7 +6,9 @@
 //          renewed lineage, with RENEWED_LINEAGE (its live dir) and RENEWED_DOMAINS (its names,
 //          space separated) in the environment.
 //   post   --post-hook / the lineage's post_hook, and renewal-hooks/post/*: run once at the end
-//          if any renewal was attempted (each distinct command only once, in first-seen order).
+//          if any renewal was attempted (each distinct command only once, in first-seen order),
+//          with RENEWED_DOMAINS (names of the lineages renewed) and FAILED_DOMAINS (names of the
+//          lineages that failed), each space separated and possibly empty.
 //
 // A hook command is the user's own text and runs as `/bin/sh -c <text>` (certbot's contract).
 // Nothing that came from the CA or from a certificate is ever put into that text: such data
@@ -64,8 +66,10 @@ class HookRunner {
   void run_deploy(std::string_view command, const std::filesystem::path& live_dir,
                   const std::vector<std::string>& domains);
 
-  // Runs the remembered post commands in order, then the directory post hooks. Only once.
-  void run_post();
+  // Runs the remembered post commands in order, then the directory post hooks, with
+  // RENEWED_DOMAINS / FAILED_DOMAINS. Only once.
+  void run_post(const std::vector<std::string>& renewed_domains = {},
+                const std::vector<std::string>& failed_domains = {});
 
   const std::vector<HookFailure>& failures() const { return m_failures; }
   // Everything that ran, in order ("pre-hook: <command>"), for tests and the log.

@@ -30,6 +30,8 @@
 #include "acmed/store/renewal_conf.hpp"
 #include "acmed/util/result.hpp"
 
+#include <sys/types.h>
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -78,6 +80,11 @@ struct Lineage {
 // Returns the version written (1).
 Result<int> create_lineage(const Paths& paths, std::string_view name, const CertFiles& files,
                            RenewalConf conf, const WriteHook& hook = {});
+
+// The mode of a new version's private key when the previous one had `previous`: 0600 plus the
+// previous key's group bits and others' read bit (certbot's rule). add_version also gives the new
+// key the previous key's group; the first key of a lineage is 0600, owned by the writer.
+mode_t private_key_mode(mode_t previous);
 
 // Adds version N = 1 + highest version in the archive to existing lineage `name`, rewrites its
 // renewal conf from `conf` (unknown keys kept) and points the live links at N. Errc::not_found if

@@ -389,6 +389,21 @@ TEST_CASE("hooks: pre once before renewing, deploy per lineage with its env, pos
   CHECK(f.hook_log() == "pre\ndeploy a.test www.a.test\ndeploy b.test\npost\n");
 }
 
+TEST_CASE("post hooks get RENEWED_DOMAINS and FAILED_DOMAINS of the whole run") {
+  Fixture f;
+  auto a = k_due;
+  a.names = {"a.test", "www.a.test"};
+  a.post_hook = "printf '%s|%s\\n' \"$RENEWED_DOMAINS\" \"$FAILED_DOMAINS\" >> '" +
+                (f.dir / "hooks.log").string() + "'";
+  auto b = a;
+  b.names = {"b.test"};
+  test::make_lineage(f.paths, "a", a);
+  test::make_lineage(f.paths, "b", b);
+  f.issuer.failing = {"b"};
+  f.run();
+  CHECK(f.hook_log() == "a.test www.a.test|b.test\n");
+}
+
 TEST_CASE("deploy hooks see the lineage's live dir in RENEWED_LINEAGE") {
   Fixture f;
   auto a = k_due;

@@ -9,6 +9,9 @@
 
 #include <set>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace acmed;
 using namespace acmed::store;
 using namespace acmed::store::testing;
@@ -114,6 +117,51 @@ TEST_CASE("private keys are 0600 and archive/, live/ and the lineage dirs have c
   CertFiles v2 = make_cert(scratch.path(), "v2", {"DNS:a.example"});
   REQUIRE(add_version(p, "a.example", v2, *read_renewal_conf(p, "a.example")));
   CHECK(mode_of(p.archive_dir("a.example") / "privkey2.pem") == 0600);
+}
+
+TEST_CASE("a new key gets the previous key's group bits and others' read, never more") {
+  CHECK(private_key_mode(0600) == 0600);
+  CHECK(private_key_mode(0640) == 0640);
+  CHECK(private_key_mode(0644) == 0644);
+  CHECK(private_key_mode(0400) == 0600);  // the owner always reads and writes
+  CHECK(private_key_mode(0666) == 0664);  // others never get write
+  CHECK(private_key_mode(0777) == 0674);  // nor execute; the owner never gets execute
+  CHECK(private_key_mode(04750) == 0650); // no set-id bits
+}
+
+TEST_CASE("a new version's key keeps a group-readable previous key's mode and group") {
+  test::TempDir scratch, root;
+  Paths p = paths_in(root);
+  REQUIRE(create_lineage(p, "a.example", make_cert(scratch.path(), "v1", {"DNS:a.example"}),
+                         webroot_conf()));
+  fs::path key1 = p.archive_dir("a.example") / "privkey1.pem";
+  CHECK(mode_of(key1) == 0600);
+  // A group this process may give files to: its own supplementary or primary group.
+  gid_t group = ::getegid();
+  std::vector<gid_t> groups(64);
+  int n = ::getgroups(static_cast<int>(groups.size()), groups.data());
+  if (n > 0 && groups[n - 1] != group) group = groups[n - 1];
+  REQUIRE(::chown(key1.c_str(), static_cast<uid_t>(-1), group) == 0);
+  REQUIRE(::chmod(key1.c_str(), 0640) == 0);
+  REQUIRE(add_version(p, "a.example", make_cert(scratch.path(), "v2", {"DNS:a.example"}),
+                      *read_renewal_conf(p, "a.example")));
+  fs::path key2 = p.archive_dir("a.example") / "privkey2.pem";
+  struct stat st {};
+  REQUIRE(::stat(key2.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0640);
+  CHECK(st.st_gid == group);
+  CHECK(st.st_uid == ::geteuid());
+}
+
+TEST_CASE("the first lineage creates renewal-hooks/{pre,deploy,post} as certbot does") {
+  test::TempDir scratch, root;
+  Paths p = paths_in(root);
+  REQUIRE(create_lineage(p, "a.example", make_cert(scratch.path(), "v1", {"DNS:a.example"}),
+                         webroot_conf()));
+  for (const char* kind : {"pre", "deploy", "post"}) {
+    CHECK(fs::is_directory(p.config_dir / "renewal-hooks" / kind));
+    CHECK(mode_of(p.config_dir / "renewal-hooks" / kind) == 0755);
+  }
 }
 
 TEST_CASE("a lineage's names and key type come from its certificate") {
@@ -528,7 +576,8 @@ TEST_CASE("the store writes nothing outside its config, work and logs dirs") {
   // The store's write lock sits beside the lineages, where certbot keeps .certbot.lock, and is
   // not one of them.
   CHECK(entries(p.config_dir) ==
-        std::set<std::string>{".acmed.lock", "accounts", "archive", "live", "renewal"});
+        std::set<std::string>{".acmed.lock", "accounts", "archive", "live", "renewal",
+                              "renewal-hooks"});
   CHECK(entries(p.work_dir) == std::set<std::string>{"acmed"});
   CHECK(*lineage_names(p) == std::vector<std::string>{"a.example"});
   auto listed = list_lineages(p);
