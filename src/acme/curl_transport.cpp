@@ -153,8 +153,8 @@ Result<std::unique_ptr<Transport>> CurlTransport::create(TransportOptions option
   set(curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L));
   set(curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L));  // ACME never needs redirects
   set(curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"));
-  set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L));
-  set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L));
+  set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o.verify_peer ? 1L : 0L));
+  set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o.verify_peer ? 2L : 0L));
   if (!o.ca_bundle.empty()) set(curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_bundle.c_str()));
   set(curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str()));
   set(curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o.low_speed_limit));

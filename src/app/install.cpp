@@ -107,8 +107,8 @@ std::vector<std::string> dns_names(const std::vector<std::string>& names) {
 
 Status record_installer(const store::Paths& paths, const std::string& lineage,
                         const IssueOptions& o) {
-  const plugins::Plugin* plugin = chosen_plugin(o);
-  if (!plugin || !plugin->installer) {
+  const plugins::Plugin* plugin = chosen_installer(o);
+  if (!plugin) {
     return Error(Errc::usage, "no installer chosen",
                  "use " + plugins::flag_list(plugins::Role::installer));
   }
@@ -184,8 +184,7 @@ Status rollback(IssueOptions o, bool force, const InstallEnvironment& env) {
 
 Status obtain_and_install(const IssueOptions& o, const ObtainContext& obtain_ctx,
                           const InstallEnvironment& env) {
-  const plugins::Plugin* chosen = chosen_plugin(o);
-  if (!chosen || !chosen->installer) {
+  if (!chosen_installer(o)) {
     return Error(Errc::usage,
                  "'acmed' without a subcommand obtains and installs a certificate, which needs an "
                  "installer",

@@ -36,6 +36,8 @@ std::string chosen_server(const IssueOptions& o) {
 acme::TransportOptions transport_options(const IssueOptions& o) {
   acme::TransportOptions t;
   t.ca_bundle = o.ca_bundle;
+  if (!o.user_agent.empty()) t.user_agent = o.user_agent;
+  t.verify_peer = !(o.no_verify_ssl && loopback_url(o.server));
   if (t.ca_bundle.empty()) {
     if (const char* env = std::getenv("ACMED_CA_BUNDLE")) t.ca_bundle = env;
   }
@@ -45,6 +47,29 @@ acme::TransportOptions transport_options(const IssueOptions& o) {
 acme::ClientOptions client_options(const IssueOptions& o, acme::ClientOptions base) {
   base.issuance_timeout = std::chrono::seconds(o.issuance_timeout);
   return base;
+}
+
+bool loopback_url(std::string_view url) {
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return false;
+  }
+  std::string_view host;
+  if (rest.starts_with("[")) {
+    auto end = rest.find(']');
+    if (end == std::string_view::npos) return false;
+    host = rest.substr(1, end - 1);
+  } else {
+    host = rest.substr(0, rest.find_first_of(":/?#"));
+  }
+  if (host == "::1" || host == "localhost") return true;
+  if (!host.starts_with("127.")) return false;
+  return bool(util::parse_identifier(host)) &&
+         host.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
 Result<std::vector<util::Identifier>> parsed_identifiers(const IssueOptions& o) {
@@ -71,9 +96,54 @@ Status check_flag_conflicts(const IssueOptions& o) {
   if (o.staging && !o.server.empty()) {
     return Error(Errc::usage, "--staging and --server contradict each other", "use only one");
   }
-  if (!o.emails.empty() && o.no_email) {
+  // With both --email and --register-unsafely-without-email, certbot registers with the address.
+  if (o.must_staple) {
     return Error(Errc::usage,
-                 "--email and --register-unsafely-without-email contradict each other");
+                 "--must-staple is not supported: Let's Encrypt ended OCSP in 2025, so a "
+                 "must-staple certificate could never be served with a valid staple",
+                 "drop --must-staple");
+  }
+  if (o.staple_ocsp) {
+    return Error(Errc::usage,
+                 "--staple-ocsp is not supported: Let's Encrypt ended OCSP in 2025; there are no "
+                 "OCSP responses to staple",
+                 "drop --staple-ocsp");
+  }
+  if (o.no_verify_ssl && !loopback_url(o.server)) {
+    return Error(Errc::usage,
+                 "--no-verify-ssl is only accepted with a loopback --server (a test CA on this "
+                 "machine); acmed never turns TLS verification off for a CA across a network",
+                 "give the CA's roots with --ca-bundle FILE instead");
+  }
+  if (o.reuse_key && o.no_reuse_key) {
+    return Error(Errc::usage, "--reuse-key and --no-reuse-key contradict each other");
+  }
+  std::string a = !o.authenticator.empty() ? o.authenticator : o.configurator;
+  std::string i = !o.installer.empty() ? o.installer : o.configurator;
+  if (!o.configurator.empty() &&
+      ((!o.authenticator.empty() && o.authenticator != o.configurator) ||
+       (!o.installer.empty() && o.installer != o.configurator))) {
+    return Error(Errc::usage, "--configurator " + o.configurator +
+                                  " contradicts the -a/-i given with it");
+  }
+  if (!a.empty()) {
+    const plugins::Plugin* p = plugins::find_plugin(a);
+    if (!p || !p->authenticator) {
+      return Error(Errc::usage, "no authenticator named '" + a + "'",
+                   "`acmed plugins --authenticators` lists them");
+    }
+    for (const auto& [name, on] : o.use_plugin) {
+      if (on && name != a) {
+        return Error(Errc::usage, "--" + name + " and -a " + a + " contradict each other");
+      }
+    }
+  }
+  if (!i.empty() && i != "null") {
+    const plugins::Plugin* p = plugins::find_plugin(i);
+    if (!p || !p->installer) {
+      return Error(Errc::usage, "no installer named '" + i + "'",
+                   "`acmed plugins --installers` lists them (or -i null for none)");
+    }
   }
   for (const auto& email : o.emails) ACMED_CHECK(util::check_email(email));
   if (o.redirect && o.no_redirect) {
@@ -92,11 +162,57 @@ Status check_flag_conflicts(const IssueOptions& o) {
 }
 
 const plugins::Plugin* chosen_plugin(const IssueOptions& o) {
+  const std::string& a = !o.authenticator.empty() ? o.authenticator : o.configurator;
+  if (!a.empty()) return plugins::find_plugin(a);
   for (const plugins::Plugin* p : plugins::all_plugins()) {
     auto it = o.use_plugin.find(p->name);
     if (it != o.use_plugin.end() && it->second) return p;
   }
   return nullptr;
+}
+
+const plugins::Plugin* chosen_installer(const IssueOptions& o) {
+  const std::string& i = !o.installer.empty() ? o.installer : o.configurator;
+  if (i == "null") return nullptr;
+  const plugins::Plugin* p = !i.empty() ? plugins::find_plugin(i) : chosen_plugin(o);
+  return p && p->installer ? p : nullptr;
+}
+
+Result<crypto::KeySpec> key_for_existing(const IssueOptions& o, const crypto::KeySpec& requested,
+                                         const crypto::KeySpec& existing,
+                                         const std::string& lineage) {
+  auto name = [](const crypto::KeySpec& k) {
+    return k.type == crypto::KeyType::rsa ? std::string("rsa") : std::string("ecdsa");
+  };
+  if (!o.key_type_given && !o.rsa_key_size_given && !o.elliptic_curve_given) return existing;
+  crypto::KeySpec wanted = existing;
+  if (o.key_type_given) wanted.type = requested.type;
+  if (wanted.type == crypto::KeyType::rsa) {
+    wanted.rsa_bits = o.rsa_key_size_given || existing.type != crypto::KeyType::rsa
+                          ? requested.rsa_bits
+                          : existing.rsa_bits;
+  } else {
+    wanted.curve = o.elliptic_curve_given || existing.type != crypto::KeyType::ecdsa
+                       ? requested.curve
+                       : existing.curve;
+  }
+  if (wanted.type != existing.type && o.cert_name.empty()) {
+    return Error(Errc::usage,
+                 "Are you trying to change the key type of the certificate named " + lineage +
+                     " from " + name(existing) + " to " + name(wanted) + "?",
+                 "give both --cert-name " + lineage + " and --key-type " + name(wanted) +
+                     " to confirm the change");
+  }
+  bool same = wanted.type == existing.type &&
+              (wanted.type == crypto::KeyType::rsa ? wanted.rsa_bits == existing.rsa_bits
+                                                   : wanted.curve == existing.curve);
+  if (!same && o.reuse_key && !o.new_key) {
+    return Error(Errc::usage,
+                 "--reuse-key keeps the key of " + lineage +
+                     ", which cannot then change its key type or size",
+                 "add --new-key to get a new key of the requested type (and keep reusing it)");
+  }
+  return wanted;
 }
 
 Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(
@@ -112,8 +228,8 @@ Result<std::unique_ptr<challenge::Authenticator>> make_authenticator(
 
 Result<std::unique_ptr<install::Installer>> make_installer(const IssueOptions& o,
                                                            const plugins::Environment& env) {
-  const plugins::Plugin* plugin = chosen_plugin(o);
-  if (!plugin || !plugin->installer) {
+  const plugins::Plugin* plugin = chosen_installer(o);
+  if (!plugin) {
     return Error(Errc::usage, "no installer chosen",
                  "use " + plugins::flag_list(plugins::Role::installer));
   }
@@ -134,6 +250,8 @@ Result<renew::IssueRequest> issue_request(const IssueOptions& o, const store::Pa
             challenge::parse_preferred_challenges(o.preferred_challenges));
   ACMED_TRY(req.key, crypto::parse_key_spec(o.key_type, o.rsa_key_size, o.elliptic_curve));
   req.reuse_key = o.reuse_key;
+  req.new_key = o.new_key;
+  if (o.no_reuse_key) req.params.reuse_key = false;
   req.preferred_chain = o.preferred_chain;
   req.preferred_profile = o.preferred_profile;
   req.required_profile = o.required_profile;
@@ -143,6 +261,10 @@ Result<renew::IssueRequest> issue_request(const IssueOptions& o, const store::Pa
   if (const plugins::Plugin* plugin = chosen_plugin(o)) {
     ACMED_TRY(auto settings, plugin_settings(*plugin, o));
     record_authenticator(req.params, *plugin, settings);
+  }
+  if (const plugins::Plugin* installer = chosen_installer(o)) {
+    ACMED_TRY(auto settings, plugin_settings(*installer, o));
+    record_installer(req.params, *installer, settings);
   }
   req.params.pre_hook = o.pre_hook;
   req.params.post_hook = o.post_hook;
@@ -229,6 +351,7 @@ Result<Obtained> obtain(const IssueOptions& o, const ObtainContext& ctx,
     std::set<std::string> wanted = names_of(req.identifiers);
     std::set<std::string> have(existing->names.begin(), existing->names.end());
     same_names = wanted == have;
+    ACMED_TRY(req.key, key_for_existing(o, req.key, existing->key, result.lineage));
     // Checked in a dry run too: the rehearsal must fail where the real run would.
     ACMED_TRY(auto dropped, dropped_names(result.lineage, have, wanted, o.renew_with_new_domains));
     if (!dropped.empty()) {

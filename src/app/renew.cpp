@@ -13,15 +13,51 @@ Status check_renew_options(const IssueOptions& o) {
     return Error(Errc::usage, "`renew` renews existing lineages and takes no -d",
                  "pick one with --cert-name NAME, or use `acmed certonly -d ...` for new names");
   }
-  if (chosen_plugin(o)) {
-    return Error(
-        Errc::usage, "`renew` uses each lineage's stored authenticator; it cannot be changed here",
-        "run `acmed certonly --cert-name NAME --force-renewal` with the new authenticator");
+  return check_flag_conflicts(o);
+}
+
+Result<std::function<void(store::RenewalParams&)>> renew_param_overrides(const IssueOptions& o) {
+  // certbot: plugin and key options given to `renew` apply to every renewed lineage and are
+  // stored with it.
+  const plugins::Plugin* auth = chosen_plugin(o);
+  const plugins::Plugin* inst = chosen_installer(o);
+  const std::string& i = !o.installer.empty() ? o.installer : o.configurator;
+  util::Settings auth_settings, inst_settings;
+  if (auth) {
+    ACMED_TRY(auth_settings, plugins::settings_from_flags(*auth, o.plugin_flags));
   }
-  if (o.staging && !o.server.empty()) {
-    return Error(Errc::usage, "--staging and --server contradict each other", "use only one");
+  if (inst) {
+    ACMED_TRY(inst_settings, plugins::settings_from_flags(*inst, o.plugin_flags));
   }
-  return {};
+  std::optional<crypto::KeySpec> key;
+  if (o.key_type_given || o.rsa_key_size_given || o.elliptic_curve_given) {
+    ACMED_TRY(key, crypto::parse_key_spec(o.key_type, o.rsa_key_size, o.elliptic_curve));
+  }
+  return std::function<void(store::RenewalParams&)>(
+      [=, clear_installer = i == "null", reuse = o.reuse_key, no_reuse = o.no_reuse_key,
+       given = o](store::RenewalParams& p) {
+        if (auth) record_authenticator(p, *auth, auth_settings);
+        if (inst) record_installer(p, *inst, inst_settings);
+        if (clear_installer) p.installer.clear();
+        if (reuse) p.reuse_key = true;
+        if (no_reuse) p.reuse_key = false;
+        if (!key) return;
+        bool rsa_now = p.key_type_or_rsa() == "rsa";
+        bool to_rsa = given.key_type_given ? key->type == crypto::KeyType::rsa : rsa_now;
+        if (to_rsa) {
+          p.key_type = "rsa";
+          if (given.rsa_key_size_given || !rsa_now || !p.rsa_key_size) {
+            p.rsa_key_size = key->rsa_bits;
+          }
+          p.elliptic_curve.clear();
+        } else {
+          p.key_type = "ecdsa";
+          if (given.elliptic_curve_given || rsa_now || p.elliptic_curve.empty()) {
+            p.elliptic_curve = key->curve;
+          }
+          p.rsa_key_size.reset();
+        }
+      });
 }
 
 Status reload_installers(const std::vector<store::Lineage>& renewed,
@@ -79,12 +115,14 @@ Result<renew::RunSummary> renew_lineages(const IssueOptions& o, const RenewSetti
   options.directory_hooks =
       rs.no_directory_hooks ? renew::DirectoryHooks::skip : renew::DirectoryHooks::run;
   options.critical_within = *critical;
+  ACMED_TRY(options.edit_params, renew_param_overrides(o));
 
   renew::ReissueSettings settings;
   settings.paths = env.paths;
   settings.server_override = o.staging ? renew::k_le_staging : o.server;
   settings.transport = transport_options(o);
   settings.client = client_options(o, env.client);
+  settings.new_key = o.new_key;
   settings.new_account.emails = o.emails;
   settings.new_account.tos =
       o.agree_tos ? acme::TosAgreement::agreed : acme::TosAgreement::not_agreed;

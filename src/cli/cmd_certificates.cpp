@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -38,6 +39,8 @@ nlohmann::json lineage_json(const store::Paths& paths, const store::Lineage& l, 
   j["expires"] = sys::format_rfc3339(l.cert.not_after);
   j["days_left"] = days_left(l.cert, now);
   j["valid"] = l.cert.not_after > now;
+  // certbot's test: the lineage's server is a staging one.
+  j["test_cert"] = l.conf.params.server.find("staging") != std::string::npos;
   j["key_type"] = l.key.type == crypto::KeyType::rsa ? "rsa" : "ecdsa";
   if (l.key.type == crypto::KeyType::rsa) j["rsa_key_size"] = l.key.rsa_bits;
   else j["elliptic_curve"] = l.key.curve;
@@ -66,9 +69,14 @@ void print_human(const nlohmann::json& j) {
   std::string domains;
   for (const auto& d : j["domains"]) domains += (domains.empty() ? "" : " ") + d.get<std::string>();
   std::printf("    Domains: %s\n", domains.c_str());
-  long days = j["days_left"].get<long>();
-  std::printf("    Expiry Date: %s (%s: %ld days)\n", j["expires"].get<std::string>().c_str(),
-              j["valid"].get<bool>() ? "VALID" : "EXPIRED", days);
+  // certbot's status: "INVALID: TEST_CERT, EXPIRED" or "VALID: N days".
+  std::string reasons;
+  if (j["test_cert"].get<bool>()) reasons = "TEST_CERT";
+  if (!j["valid"].get<bool>()) reasons += std::string(reasons.empty() ? "" : ", ") + "EXPIRED";
+  std::string state = reasons.empty()
+                          ? "VALID: " + std::to_string(j["days_left"].get<long>()) + " days"
+                          : "INVALID: " + reasons;
+  std::printf("    Expiry Date: %s (%s)\n", j["expires"].get<std::string>().c_str(), state.c_str());
   if (j.contains("status")) {
     const auto& s = j["status"];
     if (s.contains("last_checked")) {
@@ -84,7 +92,16 @@ void print_human(const nlohmann::json& j) {
   std::printf("    Private Key Path: %s\n", j["private_key_path"].get<std::string>().c_str());
 }
 
-Status list_certificates(const GlobalOptions& globals, const std::string& only, bool as_json) {
+// certbot's -d filter: lineages whose names include every one of `names`.
+bool has_names(const store::Lineage& l, const std::vector<std::string>& names) {
+  for (const auto& n : names) {
+    if (std::find(l.names.begin(), l.names.end(), n) == l.names.end()) return false;
+  }
+  return true;
+}
+
+Status list_certificates(const GlobalOptions& globals, const std::string& only,
+                         const std::vector<std::string>& names, bool as_json) {
   auto paths = store_paths(globals);
   ACMED_TRY(auto entries, store::list_lineages(paths));
   auto now = std::chrono::system_clock::now();
@@ -93,6 +110,7 @@ Status list_certificates(const GlobalOptions& globals, const std::string& only, 
   nlohmann::json all = nlohmann::json::array();
   for (auto& entry : entries) {
     if (!only.empty() && entry.name != only) continue;
+    if (!names.empty() && (!entry.lineage || !has_names(*entry.lineage, names))) continue;
     if (entry.lineage) {
       all.push_back(lineage_json(paths, *entry.lineage, now, checked));
     } else {
@@ -118,7 +136,7 @@ Status list_certificates(const GlobalOptions& globals, const std::string& only, 
 
 }  // namespace
 
-void add_certificates_command(CLI::App& app, const GlobalOptions& globals) {
+void add_certificates_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& issue) {
   auto* sub = app.add_subcommand("certificates", "List the certificates acmed (or certbot) manages");
   sub->fallthrough();
   struct Flags {
@@ -126,9 +144,11 @@ void add_certificates_command(CLI::App& app, const GlobalOptions& globals) {
     bool json = false;
   };
   auto flags = std::make_shared<Flags>();  // owned by the callback, which the app keeps
-  sub->add_option("--cert-name", flags->only, "Show only this lineage");
+  sub->add_option("--cert-name", flags->only, "Show only this lineage (-d NAME: only lineages with NAME)");
   sub->add_flag("--json", flags->json, "Print JSON instead of text");
-  set_body(sub, [&globals, flags] { return list_certificates(globals, flags->only, flags->json); });
+  set_body(sub, [&globals, &issue, flags] {
+    return list_certificates(globals, flags->only, issue.domains, flags->json);
+  });
 }
 
 }  // namespace acmed::cli

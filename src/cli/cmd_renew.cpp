@@ -12,9 +12,7 @@ namespace acmed::cli {
 
 namespace {
 
-struct RenewFlags : app::RenewSettings {
-  bool no_random_sleep = false;  // accepted for certbot's cron lines; acmed never sleeps
-};
+struct RenewFlags : app::RenewSettings {};
 
 Status run_renew(const GlobalOptions& g, const IssueFlags& f, const RenewFlags& rf) {
   sys::SystemClock clock;
@@ -32,7 +30,7 @@ Status run_renew(const GlobalOptions& g, const IssueFlags& f, const RenewFlags& 
       spdlog::warn("{}", line);
     }
   }
-  return app::summary_status(summary, g.logs_dir + "/acmed.log");
+  return app::summary_status(summary, g.logs_dir + "/letsencrypt.log");
 }
 
 }  // namespace
@@ -43,17 +41,15 @@ void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& 
       "renew",
       "Renew every certificate that is due (or those named with --cert-name): at the moment the\n"
       "CA suggests (ARI), else when a third of the lifetime is left, or at renew_before_expiry.\n"
-      "Takes --cert-name, --force-renewal, --dry-run, --server, --pre-hook, --post-hook and\n"
-      "--deploy-hook from the main options. Meant for the systemd timer (acmed.timer).");
+      "Takes --cert-name, --force-renewal, --dry-run, --server, the hooks, -a/-i/--<plugin> and\n"
+      "the key options from the main options (plugin and key options are stored with each\n"
+      "renewed lineage). Meant for the systemd timer (acmed.timer).");
   sub->fallthrough();
   sub->add_option("--jobs", rf->jobs, "Lineages checked and renewed at the same time")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   sub->add_flag("--no-directory-hooks", rf->no_directory_hooks,
                 "Do not run the hooks in <config-dir>/renewal-hooks/");
-  sub->add_flag(
-      "--no-random-sleep-on-renew", rf->no_random_sleep,
-      "Accepted for certbot compatibility: acmed never sleeps; acmed.timer spreads the load");
   sub->add_option("--critical-within", rf->critical_within,
                   "A failing certificate with less than this left is reported as critical "
                   "(days, or \"N hours\")")

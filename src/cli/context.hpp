@@ -28,7 +28,9 @@ struct GlobalOptions {
   std::string logs_dir = "/var/log/letsencrypt";
   int verbosity = 0;       // -v (repeatable)
   bool quiet = false;      // -q
+  bool debug = false;      // --debug: full error details (debug lines on the terminal)
   bool non_interactive = false;  // -n
+  int max_log_backups = 1000;    // --max-log-backups (certbot's default)
 };
 
 // A command's body: returns Status; the dispatcher prints errors and maps them to exit codes.
@@ -44,7 +46,9 @@ void add_local_commands(CLI::App& app, const GlobalOptions& globals);
 // `renew` (src/cli/cmd_renew.cpp); reads --cert-name, --dry-run, hooks... from `flags`.
 void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
-void add_certificates_command(CLI::App& app, const GlobalOptions& globals);
+void add_certificates_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
+// `plugins` (src/cli/cmd_plugins.cpp): the plugin registry's authenticators and installers.
+void add_plugins_command(CLI::App& app);
 void add_install_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_delete_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_revoke_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);

@@ -31,6 +31,11 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_option("-d,--domains,--domain", f.domains,
                  "Domain name or IP address for the certificate; repeat or use commas. The first\n"
                  "names the lineage")->group(g_what)->type_name("NAME");
+  app.add_option("--ip-address", f.ip_addresses, "IP address for the certificate: the same as -d ADDR")
+      ->group(g_what)->type_name("ADDR");
+  app.add_flag("--keep-until-expiring,--keep,--reinstall", f.keep,
+               "Keep a certificate that is not due (acmed's default; accepted for certbot)")
+      ->group(g_what);
   app.add_option("--cert-name", f.cert_name, "Lineage name (default: the first domain)")->group(g_what);
   app.add_flag("--expand", f.expand, "Replace an existing lineage's certificate with one for more names")
       ->group(g_what);
@@ -53,6 +58,14 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   for (const plugins::Plugin* p : plugins::all_plugins()) {
     app.add_flag("--" + p->name, f.use_plugin[p->name], p->description)->group(g_auth);
   }
+  app.add_option("-a,--authenticator", f.authenticator,
+                 "Authenticator plugin by name (acmed plugins --authenticators)")
+      ->group(g_auth)->type_name("NAME");
+  app.add_option("-i,--installer", f.installer,
+                 "Installer plugin by name (nginx, apache; null: none)")
+      ->group(g_auth)->type_name("NAME");
+  app.add_option("--configurator", f.configurator, "Authenticator and installer: -a NAME -i NAME")
+      ->group(g_auth)->type_name("NAME");
   const char* g_settings = "Plugin settings (stored for renewal)";
   for (const plugins::Setting& s : plugins::all_settings()) {
     if (s.flag.empty()) continue;
@@ -81,7 +94,14 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
       ->group(g_ca);
   app.add_flag("--agree-tos", f.agree_tos, "Agree to the CA's terms of service")->group(g_ca);
   app.add_flag("--register-unsafely-without-email", f.no_email,
-               "Register an account without a contact e-mail")->group(g_ca);
+               "Register an account without a contact e-mail (with -m, the address is used)")
+      ->group(g_ca);
+  app.add_flag("--eff-email,!--no-eff-email", f.eff_email,
+               "Accepted for certbot; acmed shares no address with the EFF")->group(g_ca);
+  app.add_flag("--no-verify-ssl", f.no_verify_ssl,
+               "Do not verify the CA's TLS certificate; only with a loopback --server (a test CA)")
+      ->group(g_ca);
+  app.add_option("--user-agent", f.user_agent, "User-Agent sent to the CA")->group(g_ca);
   app.add_option("--eab-kid", f.eab_kid, "External Account Binding key id")->group(g_ca);
   app.add_option("--eab-hmac-key", f.eab_hmac_key, "External Account Binding HMAC key (base64url)")
       ->group(g_ca);
@@ -102,8 +122,16 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_option("--rsa-key-size", f.rsa_key_size, "RSA key size")
       ->capture_default_str()->check(CLI::IsMember({2048, 3072, 4096}))->group(g_key);
   app.add_option("--elliptic-curve", f.elliptic_curve, "ECDSA curve")
-      ->capture_default_str()->check(CLI::IsMember({"secp256r1", "secp384r1"}))->group(g_key);
+      ->capture_default_str()->check(CLI::IsMember({"secp256r1", "secp384r1", "secp521r1"}))->group(g_key);
   app.add_flag("--reuse-key", f.reuse_key, "Keep the lineage's private key when renewing")->group(g_key);
+  app.add_flag("--no-reuse-key", f.no_reuse_key, "Get a new private key on each renewal (stored)")
+      ->group(g_key);
+  app.add_flag("--new-key", f.new_key, "A new private key this time, even with --reuse-key")
+      ->group(g_key);
+  app.add_flag("--must-staple", f.must_staple, "Refused: Let's Encrypt ended OCSP in 2025")
+      ->group(g_key);
+  app.add_flag("--staple-ocsp", f.staple_ocsp, "Refused: Let's Encrypt ended OCSP in 2025")
+      ->group("Installers");
 
   const char* g_inst = "Installers";
   app.add_flag("--redirect", f.redirect, "Redirect port 80 to HTTPS (the default)")->group(g_inst);
@@ -120,6 +148,9 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   app.add_option("--deploy-hook", f.deploy_hook,
                  "Shell command run after each successful issuance (RENEWED_LINEAGE, RENEWED_DOMAINS)")
       ->group(g_hooks);
+  app.add_flag("--no-random-sleep-on-renew", f.no_random_sleep,
+               "Accepted for certbot's cron lines: acmed never sleeps; acmed.timer spreads the load")
+      ->group(g_hooks);
   app.add_flag("--run-deploy-hooks", f.run_deploy_hooks,
                "With --dry-run: run the deploy hooks too (they are skipped otherwise)")
       ->group(g_hooks);
@@ -129,16 +160,20 @@ void collect_flag_order(CLI::App& app, IssueFlags& f) {
   // CLI11 records options in the order they were given; pair each occurrence with its value.
   std::map<const CLI::Option*, std::string> keys(f.setting_options.begin(), f.setting_options.end());
   const CLI::Option* d = app.get_option("--domains");
+  const CLI::Option* ip = app.get_option("--ip-address");
+  f.key_type_given = app.get_option("--key-type")->count() > 0;
+  f.rsa_key_size_given = app.get_option("--rsa-key-size")->count() > 0;
+  f.elliptic_curve_given = app.get_option("--elliptic-curve")->count() > 0;
   std::map<const CLI::Option*, std::size_t> taken;
   f.domains.clear();
   for (const CLI::Option* opt : app.parse_order()) {
     auto key = keys.find(opt);
-    if (opt != d && key == keys.end()) continue;
+    if (opt != d && opt != ip && key == keys.end()) continue;
     std::size_t& i = taken[opt];
     const auto& results = opt->results();
     if (i >= results.size()) continue;
     const std::string& value = results[i++];
-    if (opt != d) {
+    if (opt != d && opt != ip) {
       f.plugin_flags.emplace_back(key->second, value);
       continue;
     }

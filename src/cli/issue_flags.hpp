@@ -17,6 +17,11 @@ namespace acmed::cli {
 struct IssueFlags : app::IssueOptions {
   // The options that carry plugin settings, with their renewal-conf key (for collect_flag_order).
   std::vector<std::pair<const CLI::Option*, std::string>> setting_options;
+  std::vector<std::string> ip_addresses;  // --ip-address: folded into domains in flag order
+  // Accepted for certbot's command lines; they change nothing in acmed.
+  bool keep = false;             // --keep-until-expiring: keeping is the default
+  bool eff_email = false;        // --eff-email / --no-eff-email
+  bool no_random_sleep = false;  // --no-random-sleep-on-renew: acmed never sleeps
 };
 
 // Adds the issuance flags to `app`: the core ones and, from the plugin registry, --<name> for

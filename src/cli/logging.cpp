@@ -3,7 +3,7 @@
 #include "acmed/sys/fs.hpp"
 #include "acmed/util/text.hpp"
 
-#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -66,13 +66,26 @@ spdlog::file_event_handlers private_file_handlers() {
 
 }  // namespace
 
+void rotate_run_logs(const std::filesystem::path& log, int backups) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (backups <= 0 || !fs::exists(log, ec)) return;
+  auto name = [&](int i) { return fs::path(log.string() + "." + std::to_string(i)); };
+  fs::remove(name(backups), ec);
+  for (int i = backups - 1; i >= 1; --i) {
+    if (fs::exists(name(i), ec)) fs::rename(name(i), name(i + 1), ec);
+  }
+  fs::rename(log, name(1), ec);
+  ::chmod(name(1).c_str(), 0600);  // an old log that was wider is tightened too
+}
+
 void setup_logging(const GlobalOptions& globals) {
   auto console = std::make_shared<PrintableSink>(
       std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   console->set_pattern("%^%v%$");
   if (globals.quiet) {
     console->set_level(spdlog::level::warn);
-  } else if (globals.verbosity > 0) {
+  } else if (globals.verbosity > 0 || globals.debug) {
     console->set_level(spdlog::level::debug);
   } else {
     console->set_level(spdlog::level::info);
@@ -81,10 +94,20 @@ void setup_logging(const GlobalOptions& globals) {
   // The log file is best effort: `acmed certificates` as an ordinary user must still work.
   if (sys::make_dirs(globals.logs_dir, 0700)) {
     tighten_logs_dir(globals.logs_dir);
+    // certbot's letsencrypt.log: a new file each run, --max-log-backups old ones kept
+    // (letsencrypt.log.1 the newest); 0 appends to one file for ever.
+    auto path = std::filesystem::path(globals.logs_dir) / "letsencrypt.log";
+    rotate_run_logs(path, globals.max_log_backups);
     try {
-      auto file = std::make_shared<PrintableSink>(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-          (std::filesystem::path(globals.logs_dir) / "acmed.log").string(), 1 << 20, 5, false,
-          private_file_handlers()));
+      spdlog::sink_ptr inner;
+      if (globals.max_log_backups > 0) {
+        inner = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), true,
+                                                                    private_file_handlers());
+      } else {
+        inner = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), false,
+                                                                    private_file_handlers());
+      }
+      auto file = std::make_shared<PrintableSink>(inner);
       file->set_pattern("%Y-%m-%d %H:%M:%S.%e %l [%P] %v");
       file->set_level(spdlog::level::debug);
       sinks.push_back(file);

@@ -59,8 +59,13 @@ void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_fl
       ->capture_default_str()->group("Paths");
   app.add_option("--logs-dir", globals.logs_dir, "Log directory")
       ->capture_default_str()->group("Paths");
+  app.add_option("--max-log-backups", globals.max_log_backups,
+                 "Old logs kept (letsencrypt.log.1 ...); 0: one log, appended to")
+      ->capture_default_str()->check(CLI::Range(0, 1000000))->group("Paths");
   app.add_flag("-v,--verbose", globals.verbosity, "More output (repeat for more)")->group("Output");
   app.add_flag("-q,--quiet", globals.quiet, "Only warnings and errors")->group("Output");
+  app.add_flag("--debug", globals.debug, "Full details of errors and of every step (as -v)")
+      ->group("Output");
   app.add_flag("-n,--non-interactive", globals.non_interactive,
                "Never ask anything (acmed never prompts; accepted for certbot compatibility)")
       ->group("Output");
@@ -71,10 +76,16 @@ void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_fl
       "certonly", "Obtain or renew a certificate and store it under <config-dir>/live/NAME/;\n"
                   "install nothing. Takes the issuance options of `acmed --help`.");
   certonly->fallthrough();
+  certonly->alias("auth");  // certbot's old name
   set_body(certonly, [&] { return run_certonly(globals, issue_flags); });
+  auto* run = app.add_subcommand("run", "Obtain a certificate and install it (the default)");
+  run->fallthrough();
+  run->alias("everything");  // certbot accepts it as `run`
+  set_body(run, [&] { return run_install_flow(globals, issue_flags); });
+  add_plugins_command(app);
 
   add_account_commands(app, globals, issue_flags);
-  add_certificates_command(app, globals);
+  add_certificates_command(app, globals, issue_flags);
   add_install_commands(app, globals, issue_flags);
   add_delete_command(app, globals, issue_flags);
   add_update_symlinks_command(app, globals, issue_flags);

@@ -28,9 +28,10 @@ struct Curve {
   int field_bytes;         // coordinate and scalar width (RFC 7518 sections 3.4, 6.2.1.2)
 };
 
-constexpr std::array<Curve, 2> k_curves = {{
+constexpr std::array<Curve, 3> k_curves = {{
     {"secp256r1", "prime256v1", "P-256", "ES256", 32},
     {"secp384r1", "secp384r1", "P-384", "ES384", 48},
+    {"secp521r1", "secp521r1", "P-521", "ES512", 66},
 }};
 
 using util::ascii_lower;
@@ -253,7 +254,7 @@ Result<KeySpec> parse_key_spec(std::string_view type, int rsa_bits, std::string_
     if (c == nullptr) {
       return Error(Errc::invalid_input,
                    "elliptic curve \"" + std::string(curve) + "\" is not supported",
-                   "use secp256r1 or secp384r1");
+                   "use secp256r1, secp384r1 or secp521r1");
     }
     spec.type = KeyType::ecdsa;
     spec.curve = c->spec_name;
@@ -439,7 +440,10 @@ std::string PrivateKey::jws_alg() const {
 
 Result<std::string> PrivateKey::sign(std::string_view data) const {
   const Curve* curve = curve_of(m_key.get());
-  const EVP_MD* md = (curve && curve->field_bytes == 48) ? EVP_sha384() : EVP_sha256();
+  const EVP_MD* md = !curve                     ? EVP_sha256()
+                     : curve->field_bytes == 66 ? EVP_sha512()  // RFC 7518 section 3.4
+                     : curve->field_bytes == 48 ? EVP_sha384()
+                                                : EVP_sha256();
   MdCtxPtr ctx(EVP_MD_CTX_new());
   std::size_t len = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, m_key.get()) != 1 ||

@@ -88,7 +88,7 @@ store::RenewalParams renewal_params(const IssueRequest& req, const std::string& 
 }
 
 Result<crypto::PrivateKey> certificate_key(const IssueRequest& req) {
-  if (req.reuse_key && req.target == Target::existing_lineage) {
+  if (req.reuse_key && !req.new_key && req.target == Target::existing_lineage) {
     auto key = store::read_current_key(req.paths, req.cert_name);
     if (key) {
       // A key recorded as compromised (store/compromised.hpp) is never used again.

@@ -41,16 +41,19 @@ Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewA
   }
   req.target = attempt.dry_run == DryRun::yes ? Target::dry_run : Target::existing_lineage;
   req.cert_name = lineage.name;
-  auto key = crypto::parse_key_spec(stored.key_type_or_rsa(), stored.rsa_key_size.value_or(2048),
-                                    stored.elliptic_curve.empty() ? "secp256r1"
-                                                                  : stored.elliptic_curve);
+  // Key settings as the attempt has them: `renew --key-type ...` overrides the stored ones.
+  const store::RenewalParams& keyed = attempt.params;
+  auto key = crypto::parse_key_spec(keyed.key_type_or_rsa(), keyed.rsa_key_size.value_or(2048),
+                                    keyed.elliptic_curve.empty() ? "secp256r1"
+                                                                 : keyed.elliptic_curve);
   if (!key) {
     Error e = std::move(key).error();
     e.code = Errc::config;
     return std::move(e).with_context(where);
   }
   req.key = *key;
-  req.reuse_key = stored.reuse_key.value_or(false);
+  req.reuse_key = keyed.reuse_key.value_or(false);
+  req.new_key = settings.new_key;
   req.preferred_profile = stored.preferred_profile;
   req.required_profile = stored.required_profile;
   req.preferred_chain = stored.preferred_chain;

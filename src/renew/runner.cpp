@@ -402,7 +402,9 @@ Result<RunSummary> Run::execute() {
     std::vector<store::Lineage> renewed;
     for (Work* w : due) {
       if (!w->renewed) continue;
+      // Reloaded with the installer the lineage now has (renew -i changes it).
       renewed.push_back(*w->lineage);
+      renewed.back().conf.params = apply_overrides(renewed.back().conf.params, m_opt);
       if (deploy) {
         hooks.run_deploy(apply_overrides(w->lineage->conf.params, m_opt).deploy_hook,
                          m_ctx.paths.live_dir(w->name), w->renewed->names);
@@ -501,6 +503,7 @@ store::RenewalParams apply_overrides(store::RenewalParams params, const RenewOpt
   if (options.pre_hook) params.pre_hook = *options.pre_hook;
   if (options.post_hook) params.post_hook = *options.post_hook;
   if (options.deploy_hook) params.deploy_hook = *options.deploy_hook;
+  if (options.edit_params) options.edit_params(params);
   return params;
 }
 

@@ -122,7 +122,7 @@ hostile_refused() {
     || fail "$scenario: took $((end - start)) s (bound $HOSTILE_BOUND s)"
   check_escaped "$H/run.err" "stderr"
   check_escaped "$H/run.out" "stdout"
-  [ ! -f "$H/logs/acmed.log" ] || check_escaped "$H/logs/acmed.log" "the log"
+  [ ! -f "$H/logs/letsencrypt.log" ] || check_escaped "$H/logs/letsencrypt.log" "the log"
   # One error line says what happened; at most one hint follows it. `acmed renew` says it twice
   # by design: as it happens ("a.test: renewal failed: ...") and in the summary, where the line
   # "  failed: a.test: ..." must hold it exactly once.

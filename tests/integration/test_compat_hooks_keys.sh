@@ -4,7 +4,8 @@
 # the first issuance; --dry-run runs pre and post but deploy only with --run-deploy-hooks; a
 # failed issuance runs post with FAILED_DOMAINS and no deploy; a failing hook exits non-zero with
 # the certificate in place; renewal-hooks/{pre,deploy,post} exist after the first issuance; the
-# first key is 0600; a key made group-readable (chgrp ssl-cert, chmod 640) stays so on renewal.
+# first key is 0600; a key made group-readable (chgrp ssl-cert, chmod 640) stays so on renewal;
+# letsencrypt.log rotated per run with --max-log-backups.
 . "$(dirname "$0")/lib.sh"
 
 start_pebble
@@ -70,4 +71,11 @@ acmed_pebble renew --force-renewal --pre-hook true --deploy-hook true \
 
 log "renew's post hook gets RENEWED_DOMAINS and FAILED_DOMAINS"
 [ "$(cat "$H")" = "post f.test h.test www.h.test|" ] || { cat "$H"; fail "renew post hook env"; }
+log "letsencrypt.log in the logs dir: a new one each run, --max-log-backups old ones kept"
+[ -f "$TEST_DIR/logs/letsencrypt.log" ] && [ -f "$TEST_DIR/logs/letsencrypt.log.1" ] \
+  || { ls "$TEST_DIR/logs"; fail "no rotated letsencrypt.log"; }
+grep -rq "Requesting a certificate for h.test" "$TEST_DIR/logs" || fail "the issuance is not in the logs"
+for _ in 1 2 3 4; do acmed --logs-dir "$TEST_DIR/l2" certificates --max-log-backups 2 >/dev/null; done
+[ "$(ls "$TEST_DIR/l2" | LC_ALL=C sort | tr '\n' ' ')" = "letsencrypt.log letsencrypt.log.1 letsencrypt.log.2 " ] \
+  || { ls "$TEST_DIR/l2"; fail "--max-log-backups 2"; }
 echo PASS

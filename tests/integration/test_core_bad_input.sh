@@ -63,7 +63,6 @@ log "conflicting flags exit 2"
 certonly_bad "--webroot" 2 --standalone --webroot -w "$TEST_DIR" -d c.test
 bad "--staging" 2 certonly --staging --server "$PEBBLE_URL" --register-unsafely-without-email "${SA[@]}" -d c.test
 certonly_bad "--eab-hmac-key" 2 "${SA[@]}" --eab-kid kid-1 -d c.test
-certonly_bad "--register-unsafely-without-email" 2 "${SA[@]}" -m me@example.test -d c.test
 log "no e-mail and no --register-unsafely-without-email: usage error"
 bad "e-mail" 2 certonly "${pebble_args[@]}" "${SA[@]}" -d c.test
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 14 item 7: the logs dir is 0700 and acmed.log 0600 whatever the umask (an existing
+# Issue 14 item 7: the logs dir is 0700 and letsencrypt.log 0600 whatever the umask (an existing
 # world-readable logs dir is tightened), and a contact e-mail with CR/LF or without a proper
 # domain is a one-line usage error before anything is sent to the CA.
 . "$(dirname "$0")/lib.sh"
@@ -11,14 +11,14 @@ rm -rf "$H/logs"
 (umask 000 && "$ACMED_BIN" --config-dir "$H/etc" --work-dir "$H/work" --logs-dir "$H/logs" \
   certificates >/dev/null 2>&1) || fail "acmed certificates failed"
 [ "$(stat -c %a "$H/logs")" = 700 ] || fail "logs dir is $(stat -c %a "$H/logs")"
-[ "$(stat -c %a "$H/logs/acmed.log")" = 600 ] || fail "acmed.log is $(stat -c %a "$H/logs/acmed.log")"
+[ "$(stat -c %a "$H/logs/letsencrypt.log")" = 600 ] || fail "letsencrypt.log is $(stat -c %a "$H/logs/letsencrypt.log")"
 
 log "an existing 0777 logs dir and 0666 log file are tightened"
-chmod 0777 "$H/logs"; chmod 0666 "$H/logs/acmed.log"
+chmod 0777 "$H/logs"; chmod 0666 "$H/logs/letsencrypt.log"
 (umask 000 && "$ACMED_BIN" --config-dir "$H/etc" --work-dir "$H/work" --logs-dir "$H/logs" \
   certificates >/dev/null 2>&1) || fail "acmed certificates failed"
 [ "$(stat -c %a "$H/logs")" = 700 ] || fail "logs dir stayed $(stat -c %a "$H/logs")"
-[ "$(stat -c %a "$H/logs/acmed.log")" = 600 ] || fail "acmed.log stayed $(stat -c %a "$H/logs/acmed.log")"
+[ "$(stat -c %a "$H/logs/letsencrypt.log")" = 600 ] || fail "letsencrypt.log stayed $(stat -c %a "$H/logs/letsencrypt.log")"
 
 for email in $'ops@example.com\r\nBcc: all@example.com' 'a@b@example.com' 'ops@localhost' 'ops'; do
   log "contact e-mail $(printf %q "$email") is refused"

@@ -9,6 +9,6 @@ hostile_setup
 
 hostile_refused problem-escape "the CA refused: .*x1b\[2J.*\\\\x07.*\\\\x0d.*\\\\u\{202e\}.*\\\\x00.*\\\\x0ahint: curl"
 hostile_refused problem-huge "the CA refused: .*\([0-9]+ more bytes\)"
-[ "$(stat -c %s "$H/logs/acmed.log")" -lt $((200 * 1024)) ] || fail "the log grew past 200 KB"
+[ "$(stat -c %s "$H/logs/letsencrypt.log")" -lt $((200 * 1024)) ] || fail "the log grew past 200 KB"
 hostile_refused problem-many-subproblems "x.example: no .*and 4995 more"
 hostile_refused problem-deep-subproblems "HTTP 403 .*nested more than 64 levels deep"

@@ -111,6 +111,8 @@ class Transport {
 struct TransportOptions {
   std::string ca_bundle;  // PEM file of trusted roots (CURLOPT_CAINFO); empty = system store
   std::string user_agent = std::string("acmed/") + ACMED_VERSION;
+  // Off only for --no-verify-ssl, which app accepts for a loopback --server alone (a test CA).
+  bool verify_peer = true;
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds total_timeout{60'000};  // per request, also capped by set_time_limit
   // A transfer slower than low_speed_limit bytes a second for low_speed_time is cut (a CA

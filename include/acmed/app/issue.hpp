@@ -24,6 +24,9 @@ struct IssueOptions {
   std::vector<std::string> domains;  // as given; comma lists split
   std::string cert_name;
   std::map<std::string, bool> use_plugin;  // --<plugin name> (--webroot, --nginx, ...)
+  std::string authenticator;  // -a/--authenticator NAME
+  std::string installer;      // -i/--installer NAME ("null": none)
+  std::string configurator;   // --configurator NAME: -a NAME -i NAME
   // Plugin settings (--nginx-ctl, -w, ...) and -d names in command-line order.
   plugins::GivenFlags plugin_flags;
   std::string server;
@@ -39,6 +42,15 @@ struct IssueOptions {
   int rsa_key_size = 2048;
   std::string elliptic_curve = "secp256r1";
   bool reuse_key = false;
+  bool no_reuse_key = false;  // --no-reuse-key: a new key on renewal, and stored so
+  bool new_key = false;       // --new-key: a new key this time, whatever reuse_key says
+  // Whether --key-type / --rsa-key-size / --elliptic-curve were given (the values above then
+  // override an existing lineage's key; else it keeps its own).
+  bool key_type_given = false, rsa_key_size_given = false, elliptic_curve_given = false;
+  bool must_staple = false;   // refused: OCSP is gone
+  bool staple_ocsp = false;   // refused: OCSP is gone
+  bool no_verify_ssl = false; // only for a loopback --server
+  std::string user_agent;     // --user-agent; empty: acmed's own
   std::string preferred_chain;
   std::string preferred_profile;
   std::string required_profile;
@@ -76,8 +88,25 @@ Result<std::vector<util::Identifier>> parsed_identifiers(const IssueOptions& opt
 // Flags that contradict each other. Errc::usage with the reason.
 Status check_flag_conflicts(const IssueOptions& options);
 
-// The plugin chosen with --<name>; nullptr when none is (check_flag_conflicts refuses several).
+// The authenticator plugin chosen with -a, --configurator or --<name>; nullptr when none is
+// (check_flag_conflicts refuses several and unknown names).
 const plugins::Plugin* chosen_plugin(const IssueOptions& options);
+
+// The installer plugin chosen with -i, --configurator or --<name> (when that plugin is an
+// installer); nullptr when none is or with `-i null`.
+const plugins::Plugin* chosen_installer(const IssueOptions& options);
+
+// certbot's key rules for a request on an existing lineage whose key is `existing`: the lineage
+// keeps its key type and size unless a key option is given; a change of key type without
+// --cert-name is refused (Errc::usage, certbot's explanation), and so is --reuse-key with another
+// type or size (without --new-key). Returns the key spec to use.
+Result<crypto::KeySpec> key_for_existing(const IssueOptions& options,
+                                         const crypto::KeySpec& requested,
+                                         const crypto::KeySpec& existing,
+                                         const std::string& lineage);
+
+// True for an https/http URL whose host is a loopback address (127.0.0.0/8, ::1, localhost).
+bool loopback_url(std::string_view url);
 
 // The chosen plugin's authenticator / installer, built from the flags through the registry.
 // Errc::usage when none (or one that cannot do it) was chosen.

@@ -20,8 +20,14 @@ struct RenewSettings {
 };
 
 // The issuance flags `renew` accepts (--cert-name, --force-renewal, --dry-run, --server, hooks,
-// account options). Errc::usage for -d or a plugin choice: renewal uses each lineage's own.
+// account options, -a/-i/--<plugin>, key options). Errc::usage for -d and contradictions.
 Status check_renew_options(const IssueOptions& options);
+
+// What `renew`'s plugin and key options change in each lineage's params (and so store):
+// -a/--<plugin> and its settings, -i (null: none), --reuse-key / --no-reuse-key, and the key
+// options given. Errc::usage for settings that do not fit the plugin.
+Result<std::function<void(store::RenewalParams&)>> renew_param_overrides(
+    const IssueOptions& options);
 
 // One config test + reload per installer the renewed lineages name (per plugin and settings: two
 // lineages in two nginx roots reload both); the server picks up the new files behind the live/

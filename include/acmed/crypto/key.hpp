@@ -18,7 +18,7 @@ enum class KeyType { ecdsa, rsa };
 struct KeySpec {
   KeyType type = KeyType::ecdsa;
   int rsa_bits = 2048;              // 2048, 3072 or 4096
-  std::string curve = "secp256r1";  // secp256r1 or secp384r1
+  std::string curve = "secp256r1";  // secp256r1, secp384r1 or secp521r1
 };
 
 // "ecdsa" / "rsa" and "secp256r1" / "secp384r1" as certbot writes them in renewal confs.

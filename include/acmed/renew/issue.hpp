@@ -47,6 +47,7 @@ struct IssueRequest {
 
   crypto::KeySpec key;
   bool reuse_key = false;  // existing_lineage: sign the CSR with the lineage's current key
+  bool new_key = false;    // a new key this time even with reuse_key (which is still stored)
   std::string preferred_profile;
   std::string required_profile;
   std::string preferred_chain;

@@ -32,6 +32,7 @@ struct ReissueSettings {
   // Used only when the lineage's stored account cannot serve (another server in a dry run or
   // with --server): how to find or register one there.
   AccountRequest new_account;
+  bool new_key = false;  // --new-key: a new key for each renewed lineage, reuse_key or not
 };
 
 // Builds the authenticator a lineage was obtained with, from its renewal params (with the

@@ -50,6 +50,9 @@ struct RenewOptions {
   std::optional<std::string> post_hook;
   std::optional<std::string> deploy_hook;
   bool run_deploy_hooks = false;  // in a dry run, run deploy hooks anyway
+  // Other command-line overrides of a lineage's params (authenticator, installer, key options),
+  // applied after the hooks and saved with the lineage on success, as certbot does. May be null.
+  std::function<void(store::RenewalParams&)> edit_params;
   DirectoryHooks directory_hooks = DirectoryHooks::run;
   // A failing certificate with less than this left (at most a quarter of its lifetime) is an error.
   std::chrono::seconds critical_within{std::chrono::hours(24 * 7)};

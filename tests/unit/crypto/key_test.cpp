@@ -93,7 +93,7 @@ TEST_CASE("parse_key_spec accepts certbot's names and rejects unsupported ones")
   CHECK(rsa->rsa_bits == 3072);
 
   for (auto bad : {parse_key_spec("dsa", 2048, "secp256r1"), parse_key_spec("rsa", 1024, ""),
-                   parse_key_spec("rsa", 2047, ""), parse_key_spec("ecdsa", 2048, "secp521r1"),
+                   parse_key_spec("rsa", 2047, ""), parse_key_spec("ecdsa", 2048, "secp224r1"),
                    parse_key_spec("ecdsa", 2048, "")}) {
     REQUIRE_FALSE(bad);
     CHECK(bad.error().code == Errc::invalid_input);
@@ -147,8 +147,22 @@ TEST_CASE("generating a key with an unsupported spec fails instead of guessing")
   auto r = PrivateKey::generate(small);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::invalid_input);
-  KeySpec curve{KeyType::ecdsa, 2048, "secp521r1"};
+  KeySpec curve{KeyType::ecdsa, 2048, "secp224r1"};
   CHECK_FALSE(PrivateKey::generate(curve));
+}
+
+TEST_CASE("P-521 (certbot's --elliptic-curve secp521r1) keys generate, round-trip and sign") {
+  auto spec = parse_key_spec("ecdsa", 2048, "secp521r1");
+  REQUIRE(spec);
+  auto key = PrivateKey::generate(*spec);
+  REQUIRE(key);
+  CHECK(key->spec().curve == "secp521r1");
+  auto back = PrivateKey::from_pem(key->to_pem());
+  REQUIRE(back);
+  CHECK(back->spec().curve == "secp521r1");
+  auto sig = key->sign("data");
+  REQUIRE(sig);
+  CHECK(sig->size() == 132);  // RFC 7518 section 3.4: R and S of 66 bytes each
 }
 
 TEST_CASE("to_pem writes PKCS#8 that from_pem reads back to the same key") {
@@ -219,10 +233,10 @@ TEST_CASE("from_pem refuses an encrypted key instead of prompting for a pass phr
 
 TEST_CASE("from_pem rejects key types and sizes acmed cannot use") {
   test::Pkey ed = openssl_keygen("ED25519");
-  test::Pkey p521 = openssl_keygen("EC", "P-521");
+  test::Pkey p224 = openssl_keygen("EC", "P-224");
   test::Pkey rsa1024(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(1024)));
   REQUIRE(rsa1024);
-  for (EVP_PKEY* k : {ed.get(), p521.get(), rsa1024.get()}) {
+  for (EVP_PKEY* k : {ed.get(), p224.get(), rsa1024.get()}) {
     auto r = PrivateKey::from_pem(pem_of(k));
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::invalid_input);
@@ -365,7 +379,8 @@ TEST_CASE("from_private_jwk rejects malformed JWKs with a message naming the pro
   check_invalid_jwk(with(ec, "y", "not+base64url"), "\"y\"");
   check_invalid_jwk(with(ec, "d", ""), "\"d\"");
   check_invalid_jwk(with(ec, "crv", "P-192"), "P-192");
-  check_invalid_jwk(nlohmann::json::parse(test::rfc::k_a4_jwk), "P-521");
+  // RFC 7515 A.4's P-521 key loads: acmed supports secp521r1 (certbot's --elliptic-curve).
+  CHECK(PrivateKey::from_private_jwk(nlohmann::json::parse(test::rfc::k_a4_jwk)));
   check_invalid_jwk(with(ec, "x", base64url_encode(std::string(33, '\x01'))), "\"x\" is 33 bytes");
   for (const char* member : {"n", "e", "d", "p", "q", "dp", "dq", "qi"}) {
     check_invalid_jwk(without(rsa, member), std::string("\"") + member + "\"");
