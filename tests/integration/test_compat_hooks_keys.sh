@@ -72,8 +72,9 @@ acmed_pebble renew --force-renewal --pre-hook true --deploy-hook true \
 log "renew's post hook gets RENEWED_DOMAINS and FAILED_DOMAINS"
 [ "$(cat "$H")" = "post f.test h.test www.h.test|" ] || { cat "$H"; fail "renew post hook env"; }
 log "letsencrypt.log in the logs dir: a new one each run, --max-log-backups old ones kept"
-[ -f "$TEST_DIR/logs/letsencrypt.log" ] && [ -f "$TEST_DIR/logs/letsencrypt.log.1" ] \
-  || { ls "$TEST_DIR/logs"; fail "no rotated letsencrypt.log"; }
+# (Only the explicit --max-log-backups is asserted: Debian's certbot ships /etc/letsencrypt/cli.ini
+# with max-log-backups = 0, which acmed reads as certbot does.)
+[ -f "$TEST_DIR/logs/letsencrypt.log" ] || { ls "$TEST_DIR/logs"; fail "no letsencrypt.log"; }
 grep -rq "Requesting a certificate for h.test" "$TEST_DIR/logs" || fail "the issuance is not in the logs"
 for _ in 1 2 3 4; do acmed --logs-dir "$TEST_DIR/l2" certificates --max-log-backups 2 >/dev/null; done
 [ "$(ls "$TEST_DIR/l2" | LC_ALL=C sort | tr '\n' ' ')" = "letsencrypt.log letsencrypt.log.1 letsencrypt.log.2 " ] \
