@@ -50,6 +50,8 @@ void add_certificates_command(CLI::App& app, const GlobalOptions& globals, Issue
 // `plugins` (src/cli/cmd_plugins.cpp): the plugin registry's authenticators and installers.
 void add_plugins_command(CLI::App& app);
 void add_install_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
+// `migrate` (src/cli/cmd_migrate.cpp): from certbot to acmed, and back with --undo.
+void add_migrate_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_delete_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_revoke_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_update_symlinks_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);

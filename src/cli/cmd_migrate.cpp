@@ -1,0 +1,64 @@
+// `acmed migrate`: flags -> app::migrate() -> one line per change.
+#include "acmed/app/migrate.hpp"
+#include "cli/context.hpp"
+#include "cli/issue_flags.hpp"
+#include "cli/logging.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+namespace acmed::cli {
+
+namespace {
+
+struct MigrateFlags {
+  std::string from = "certbot";
+  bool undo = false;
+  std::string system_root = "/";
+};
+
+Status run_migrate(const GlobalOptions& g, const IssueFlags& f, const MigrateFlags& mf) {
+  sys::SystemClock clock;
+  app::RenewEnvironment env;
+  env.paths = store_paths(g);
+  env.plugins = plugin_environment(g);
+  env.client.log = acme_log();
+  env.log = log_line;
+  env.clock = &clock;
+  sys::RealProcessRunner runner;
+  app::SchedulerSystem system{mf.system_root, &runner};
+  app::MigrateRequest request{mf.from, f.dry_run, mf.undo};
+  ACMED_TRY(std::vector<std::string> changes, app::migrate(f, request, env, system));
+  const char* prefix = f.dry_run ? "would " : "";
+  for (const std::string& line : changes) spdlog::info("{}{}", prefix, line);
+  if (!f.dry_run)
+    spdlog::info(mf.undo ? "certbot renews this machine's certificates again"
+                         : "acmed renews this machine's certificates now; `acmed migrate --undo` "
+                           "hands them back to certbot");
+  return ok_status();
+}
+
+}  // namespace
+
+void add_migrate_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags) {
+  auto mf = std::make_shared<MigrateFlags>();
+  auto* sub = app.add_subcommand(
+      "migrate",
+      "Hand the renewal of this machine's certificates from certbot to acmed: check that every\n"
+      "lineage renews under acmed (a dry run against staging, or --server), then turn off\n"
+      "certbot's timer and cron job and turn on acmed.timer. --dry-run prints the changes;\n"
+      "--undo reverses exactly what the last migration changed.");
+  sub->fallthrough();
+  sub->add_option("--from", mf->from, "The client to migrate from")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"certbot", "lego", "acme.sh"}));
+  sub->add_flag("--undo", mf->undo, "Reverse the recorded migration");
+  sub->add_option("--system-root", mf->system_root,
+                  "Change the schedulers of the system under this directory (an image or a\n"
+                  "container's root) instead of the running one")
+      ->capture_default_str();
+  set_body(sub, [&globals, &flags, mf] { return run_migrate(globals, flags, *mf); });
+}
+
+}  // namespace acmed::cli

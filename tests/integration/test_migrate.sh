@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `acmed migrate` hands a machine from certbot to acmed: Debian's certbot obtains a lineage from
+# Pebble; migrate proves it renews under acmed (a dry run against --server), then turns off
+# certbot's timer and cron file and turns on acmed.timer, recording what it changed; a lineage
+# that would not renew stops it before anything changes; --dry-run changes nothing; a second run
+# changes nothing more; acmed renews certbot's lineage; --undo gives the machine back exactly.
+# The schedulers are those of a scratch system root (--system-root: systemctl --root), so the
+# test changes nothing of this machine.
+. "$(dirname "$0")/lib.sh"
+need certbot systemctl
+
+start_pebble
+pebble_root "$TEST_DIR/root.pem"
+C=$ACMED_CONFIG_DIR
+certbot_() {
+  REQUESTS_CA_BUNDLE="$PEBBLE_CA_BUNDLE" certbot --config-dir "$C" --work-dir "$TEST_DIR/cbwork" \
+    --logs-dir "$TEST_DIR/cblogs" --server "$PEBBLE_URL" -n "$@"
+}
+migrate() {
+  acmed migrate --system-root "$ROOT" --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" "$@"
+}
+
+log "certbot obtains a lineage (standalone, on the port Pebble validates)"
+certbot_ certonly --agree-tos --register-unsafely-without-email --standalone \
+  --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 -d migrated.test \
+  >"$TEST_DIR/certbot.out" 2>&1 || { cat "$TEST_DIR/certbot.out"; fail "certbot certonly"; }
+
+# A system with certbot's timer enabled, its cron file, and acmed's units installed.
+ROOT="$TEST_DIR/sysroot"
+mkdir -p "$ROOT/lib/systemd/system" "$ROOT/etc/systemd/system" "$ROOT/etc/cron.d"
+printf '[Unit]\nDescription=certbot\n[Service]\nType=oneshot\nExecStart=/usr/bin/certbot -q renew\n' \
+  >"$ROOT/lib/systemd/system/certbot.service"
+printf '[Unit]\nDescription=certbot twice a day\n[Timer]\nOnCalendar=*-*-* 00,12:00:00\n[Install]\nWantedBy=timers.target\n' \
+  >"$ROOT/lib/systemd/system/certbot.timer"
+cp "$ACMED_SOURCE_DIR/systemd/acmed.service" "$ACMED_SOURCE_DIR/systemd/acmed.timer" "$ROOT/lib/systemd/system/"
+systemctl --quiet --root="$ROOT" enable certbot.timer
+echo '0 */12 * * * root test -x /usr/bin/certbot -a \! -d /run/systemd/system && certbot -q renew' \
+  >"$ROOT/etc/cron.d/certbot"
+wants="$ROOT/etc/systemd/system/timers.target.wants"
+original=$(tree_digest "$ROOT")
+
+log "--dry-run prints the changes and changes nothing"
+migrate --dry-run >"$TEST_DIR/dry.out" 2>&1 || { cat "$TEST_DIR/dry.out"; fail "migrate --dry-run"; }
+for line in "would disable certbot.timer" "would enable acmed.timer" "would move $ROOT/etc/cron.d/certbot"; do
+  grep -q "$line" "$TEST_DIR/dry.out" || { cat "$TEST_DIR/dry.out"; fail "dry run lacks: $line"; }
+done
+[ "$(tree_digest "$ROOT")" = "$original" ] || fail "--dry-run changed the system"
+
+log "a lineage that would not renew under acmed stops the migration before any change"
+conf="$C/renewal/migrated.test.conf"
+cp "$conf" "$TEST_DIR/conf.good"
+sed -i "s/^http01_port = .*/http01_port = $(free_port)/" "$conf"
+grep -q "^http01_port = $HTTP01_PORT" "$conf" && fail "the conf edit did not take"
+store_before=$(tree_digest "$C/live")
+expect_fail migrate
+echo "$LAST_ERR" | grep -q "1 lineage(s) would not renew under acmed: migrated.test" || fail "error: $LAST_ERR"
+[ "$(tree_digest "$ROOT")" = "$original" ] || fail "a failed check changed the system"
+[ "$(tree_digest "$C/live")" = "$store_before" ] || fail "the dry runs changed the lineage"
+[ ! -e "$TEST_DIR/work/acmed/migrate.json" ] || fail "a record was written"
+cp "$TEST_DIR/conf.good" "$conf"
+
+log "migrate: certbot's timer and cron off, acmed.timer on, recorded"
+migrate >"$TEST_DIR/migrate.out" 2>&1 || { cat "$TEST_DIR/migrate.out"; fail "migrate"; }
+[ ! -e "$wants/certbot.timer" ] && [ ! -L "$wants/certbot.timer" ] || fail "certbot.timer still enabled"
+[ -L "$wants/acmed.timer" ] || fail "acmed.timer not enabled"
+[ ! -e "$ROOT/etc/cron.d/certbot" ] && [ -f "$ROOT/etc/cron.d/certbot.disabled-by-acmed" ] || fail "cron file not moved"
+[ "$(stat -c %a "$TEST_DIR/work/acmed/migrate.json")" = 600 ] || fail "record mode"
+migrated=$(tree_digest "$ROOT")
+migrate >"$TEST_DIR/again.out" 2>&1 || { cat "$TEST_DIR/again.out"; fail "a second migrate"; }
+[ "$(tree_digest "$ROOT")" = "$migrated" ] || fail "a second migrate changed the system"
+
+log "acmed renews certbot's lineage"
+acmed renew --force-renewal --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n \
+  >"$TEST_DIR/renew.out" 2>&1 || { cat "$TEST_DIR/renew.out"; fail "acmed renew"; }
+[ "$(readlink "$C/live/migrated.test/cert.pem")" = "../../archive/migrated.test/cert2.pem" ] || fail "not renewed"
+verify_chain "$C/live/migrated.test/fullchain.pem" "$TEST_DIR/root.pem"
+
+log "--undo gives the system back exactly; a second --undo has nothing to undo"
+migrate --undo >"$TEST_DIR/undo.out" 2>&1 || { cat "$TEST_DIR/undo.out"; fail "migrate --undo"; }
+[ "$(tree_digest "$ROOT")" = "$original" ] || fail "--undo did not restore the system"
+[ ! -e "$TEST_DIR/work/acmed/migrate.json" ] || fail "the record outlived --undo"
+expect_fail migrate --undo
+echo "$LAST_ERR" | grep -q "no migration to undo" || fail "second undo: $LAST_ERR"
+
+log "bad input: an unsupported source, acmed.timer missing"
+expect_fail migrate --from lego
+[ "$LAST_RC" = 2 ] || fail "--from lego: exit $LAST_RC"
+expect_fail migrate --from nothing
+[ "$LAST_RC" = 2 ] || fail "--from nothing: exit $LAST_RC"
+rm "$ROOT/lib/systemd/system/acmed.timer"
+original=$(tree_digest "$ROOT")
+expect_fail migrate
+echo "$LAST_ERR" | grep -q "acmed.timer is not installed" || fail "no timer: $LAST_ERR"
+[ "$(tree_digest "$ROOT")" = "$original" ] || fail "changed the system without acmed.timer"
+echo "PASS"
