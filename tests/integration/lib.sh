@@ -246,10 +246,12 @@ verify_chain() {
 }
 
 # acmed ARGS...: runs acmed against the test Pebble with dirs inside TEST_DIR. The exit code is
-# returned, stdout/stderr pass through.
+# returned, stdout/stderr pass through. `-c /dev/null`: the machine's own cli.ini (Debian's
+# certbot installs /etc/letsencrypt/cli.ini, read when running as root) must not change what a
+# test sees; a test's own `-c FILE` comes later and wins.
 ACMED_CONFIG_DIR="$TEST_DIR/etc"
 acmed() {
-  "$ACMED_BIN" --config-dir "$ACMED_CONFIG_DIR" --work-dir "$TEST_DIR/work" \
+  "$ACMED_BIN" -c /dev/null --config-dir "$ACMED_CONFIG_DIR" --work-dir "$TEST_DIR/work" \
     --logs-dir "$TEST_DIR/logs" "$@"
 }
 
