@@ -2,7 +2,6 @@
 #include "acmed/app/migrate.hpp"
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
-#include "cli/logging.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -20,12 +19,7 @@ struct MigrateFlags {
 
 Status run_migrate(const GlobalOptions& g, const IssueFlags& f, const MigrateFlags& mf) {
   sys::SystemClock clock;
-  app::RenewEnvironment env;
-  env.paths = store_paths(g);
-  env.plugins = plugin_environment(g);
-  env.client.log = acme_log();
-  env.log = log_line;
-  env.clock = &clock;
+  const app::RenewEnvironment env = renew_environment(g, clock);
   sys::RealProcessRunner runner;
   app::SchedulerSystem system{mf.system_root, &runner};
   app::MigrateRequest request{mf.from, f.dry_run, mf.undo};

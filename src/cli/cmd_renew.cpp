@@ -2,7 +2,6 @@
 #include "acmed/app/renew.hpp"
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
-#include "cli/logging.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -16,12 +15,7 @@ struct RenewFlags : app::RenewSettings {};
 
 Status run_renew(const GlobalOptions& g, const IssueFlags& f, const RenewFlags& rf) {
   sys::SystemClock clock;
-  app::RenewEnvironment env;
-  env.paths = store_paths(g);
-  env.plugins = plugin_environment(g);
-  env.client.log = acme_log();
-  env.log = log_line;
-  env.clock = &clock;
+  const app::RenewEnvironment env = renew_environment(g, clock);
   ACMED_TRY(renew::RunSummary summary, app::renew_lineages(f, rf, env));
   for (const auto& line : summary.lines()) {
     if (summary.ok()) {

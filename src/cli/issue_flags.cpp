@@ -1,5 +1,7 @@
 #include "cli/issue_flags.hpp"
 
+#include "cli/logging.hpp"
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -224,6 +226,16 @@ plugins::Environment plugin_environment(const GlobalOptions& g) {
   return plugins::Environment{g.config_dir, g.work_dir, &process_runner(),
                               !g.non_interactive && ::isatty(STDIN_FILENO) == 1,
                               [](const std::string& line) { spdlog::info("{}", line); }};
+}
+
+app::RenewEnvironment renew_environment(const GlobalOptions& g, const sys::Clock& clock) {
+  app::RenewEnvironment env;
+  env.paths = store_paths(g);
+  env.plugins = plugin_environment(g);
+  env.client.log = acme_log();
+  env.log = log_line;
+  env.clock = &clock;
+  return env;
 }
 
 sys::ProcessRunner& process_runner() {

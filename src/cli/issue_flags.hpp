@@ -4,6 +4,7 @@
 #pragma once
 
 #include "acmed/app/issue.hpp"
+#include "acmed/app/renew.hpp"
 #include "acmed/sys/process.hpp"
 #include "cli/context.hpp"
 #include "plugins/registry.hpp"
@@ -42,6 +43,10 @@ plugins::Environment plugin_environment(const GlobalOptions& globals);
 
 // Sends a library log line (renew::Logger) to spdlog.
 void log_line(renew::LogLevel level, std::string_view text);
+
+// What `renew` and `migrate` renew with: the store and plugins of the global options, logging
+// to spdlog, and `clock` (which must outlive the result).
+app::RenewEnvironment renew_environment(const GlobalOptions& globals, const sys::Clock& clock);
 
 // Runs `certonly`.
 Status run_certonly(const GlobalOptions& globals, IssueFlags& flags);
