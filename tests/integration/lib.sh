@@ -69,20 +69,32 @@ stop_pid() {
   kill -9 "$1" 2>/dev/null || true
 }
 
-# free_port: prints a TCP/UDP port on 127.0.0.1 that no socket uses, in any state, and that this
-# test has not handed out before. Ports come from 20000-32767, below the kernel's ephemeral range
-# (32768-60999): an outgoing connection's local port there would make a later bind fail.
+# free_port: prints a TCP/UDP port on 127.0.0.1 that no socket uses, in any state, and that no
+# running test has been handed (ctest runs two at a time: a port picked by one test but not yet
+# bound must not go to the other). Ports come from 20000-32767, below the kernel's ephemeral
+# range (32768-60999): an outgoing connection's local port there would make a later bind fail.
+# The machine-wide list /tmp/acmed-test-ports ("PORT PID" of the test script) is changed under
+# flock; entries of scripts that have ended are dropped.
+_PORTS_FILE=/tmp/acmed-test-ports
 free_port() {
-  local port
+  local port pid taken
+  exec 8>>"$_PORTS_FILE.lock"
+  flock -w 30 8 || fail "cannot lock $_PORTS_FILE.lock"
+  taken=$(while read -r port pid; do kill -0 "$pid" 2>/dev/null && echo "$port $pid"; done \
+    <"$_PORTS_FILE" 2>/dev/null || true)
+  printf '%s\n' "$taken" | grep . >"$_PORTS_FILE.new" || true
+  mv "$_PORTS_FILE.new" "$_PORTS_FILE"
   for _ in $(seq 1 200); do
     port=$((20000 + RANDOM % 12768))
-    grep -qx "$port" "$TEST_DIR/.ports" 2>/dev/null && continue
+    grep -q "^$port " "$_PORTS_FILE" && continue
     if ! ss -Htanu "sport = :$port" | grep -q .; then
-      echo "$port" >>"$TEST_DIR/.ports"
+      echo "$port $$" >>"$_PORTS_FILE"
+      exec 8>&-
       echo "$port"
       return 0
     fi
   done
+  exec 8>&-
   fail "no free port found"
 }
 
