@@ -273,6 +273,34 @@ acmed_pebble() {
     --agree-tos --register-unsafely-without-email
 }
 
+# with_new_account CMD...: runs CMD (often `expect_fail ...`) as a new account at Pebble, then puts
+# the stored accounts and the renewal confs' `account =` lines back. Use it for a step that must
+# validate a name an account already validated (a validation that must fail, or a renewal whose
+# challenge the test checks): Pebble hands such an account its valid authorization again 1% of the
+# time even with PEBBLE_AUTHZREUSE=0 (it makes a new one only when rand.Intn(100) > the
+# percentage), and then validates nothing.
+with_new_account() {
+  local accounts="$ACMED_CONFIG_DIR/accounts" kept="$TEST_DIR/accounts-kept" new conf i rc=0
+  local -a confs=()
+  mv "$accounts" "$kept"
+  acmed_pebble register >/dev/null 2>&1 || fail "registering a second account at Pebble"
+  new=$(find "$accounts" -name private_key.json -printf '%h\n')
+  new=${new##*/}
+  [ -n "$new" ] || fail "the new account was not stored in $accounts"
+  for conf in "$ACMED_CONFIG_DIR"/renewal/*.conf; do
+    [ -e "$conf" ] || continue
+    confs+=("$conf" "$(sed -n 's/^account = //p' "$conf")")
+    sed -i "s/^account = .*/account = $new/" "$conf"
+  done
+  "$@" || rc=$?
+  rm -rf "$accounts"
+  mv "$kept" "$accounts"
+  for ((i = 0; i < ${#confs[@]}; i += 2)); do
+    [ -e "${confs[i]}" ] && sed -i "s/^account = $new\$/account = ${confs[i + 1]}/" "${confs[i]}"
+  done
+  return "$rc"
+}
+
 # tree_digest DIR: a digest of every file's path, mode, symlink target and content under DIR;
 # equal digests mean byte-identical trees.
 tree_digest() {

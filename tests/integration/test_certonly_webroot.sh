@@ -56,7 +56,7 @@ acmed_pebble certonly --webroot -w "$D2" -d b.test >/dev/null 2>&1 || fail "seco
 
 log "CA-side failure: a webroot nginx does not serve"
 before_live=$(cd "$C" && find live archive -printf '%p %l\n' | LC_ALL=C sort | sha256sum)
-expect_fail acmed_pebble certonly --webroot -w "$UNSERVED" -d a.test --cert-name fails
+with_new_account expect_fail acmed_pebble certonly --webroot -w "$UNSERVED" -d a.test --cert-name fails
 [ "$LAST_RC" != 2 ] || fail "a CA-side failure exited 2 (usage)"
 errs=$(echo "$LAST_ERR" | grep -v '^hint:' | grep -v '^Requesting a certificate' || true)
 [ "$(echo "$errs" | grep -c .)" = 1 ] || fail "not a one-line error: $errs"

@@ -79,7 +79,7 @@ grep -Eqx "pref_challs = dns-01,?" "$conf" || fail "pref_challs not stored: $(gr
 
 log "acmed renew renews the manual lineage through its hooks"
 rm -f "$H"/env/*
-acmed renew --force-renewal --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n \
+with_new_account acmed renew --force-renewal --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n \
   >"$TEST_DIR/renew.out" 2>&1 || { cat "$TEST_DIR/renew.out"; fail "renew"; }
 [ "$(readlink "$C/live/example.test/cert.pem")" = "../../archive/example.test/cert2.pem" ] || fail "not renewed"
 [ -f "$H/env/auth.0" ] || fail "renew did not run the auth hook"

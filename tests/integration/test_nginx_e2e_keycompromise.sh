@@ -60,7 +60,7 @@ grep -q "no certificate named 'nosuch.test'" <<<"$LAST_ERR" || fail "unknown lin
 
 log "step 2 fails (the CA cannot reach kc.test): old certificate served and valid"
 curl -sf --max-time 5 -X POST -d '{"host":"kc.test.","addresses":["127.0.0.2"]}' "$CHALL_MGMT/add-a" >/dev/null
-expect_fail recover
+with_new_account expect_fail recover
 resume_hint "obtaining the new certificate"
 old_still_valid
 [ "$(served)" = "$OLD" ] || fail "the served certificate changed although no new one was issued"

@@ -168,7 +168,7 @@ for _ in $(seq 1 50); do [ -n "$(served_serial)" ] && break; sleep 0.1; done
   || fail "nginx does not serve w1.test's certificate before renewal"
 sed -i "s|$TEST_DIR/www|$TEST_DIR/no-such-webroot|" "$(conf broken.test)"
 start=$(date +%s%N)
-expect_fail renew --force-renewal --jobs 4
+with_new_account expect_fail renew --force-renewal --jobs 4
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "$LAST_ERR" | grep -q "checked 6, renewed 5, not due 0, failed 1" || fail "summary with a broken lineage"
 echo "$LAST_ERR" | grep -q "failed: broken.test: " || fail "the failure is not explained"

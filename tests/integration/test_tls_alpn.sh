@@ -23,7 +23,7 @@ grep -qx "authenticator = tls-alpn-01" "$conf" || fail "authenticator not stored
 grep -qx "tls_alpn_01_port = $TLSALPN01_PORT" "$conf" || fail "tls_alpn_01_port not stored"
 
 log "renew keeps tls-alpn-01"
-acmed renew --force-renewal --cert-name alpn.test --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n -v \
+with_new_account acmed renew --force-renewal --cert-name alpn.test --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n -v \
   >"$TEST_DIR/renew.out" 2>&1 || { cat "$TEST_DIR/renew.out"; fail "renew"; }
 # Pebble may reuse one of the two authorizations; the other is answered again.
 grep -q "answering tls-alpn-01 for " "$TEST_DIR/renew.out" || fail "renew did not use tls-alpn-01"
