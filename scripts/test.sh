@@ -13,18 +13,35 @@ status=0
 # libFuzzer targets under ASan + UBSan (clang), each for a bounded time (about 75 s in all).
 echo "=== fuzz ==="
 bash scripts/fuzz.sh || status=1
+
+configure() {  # configure VARIANT: the build dir build-test-VARIANT
+  local extra=()
+  [ "$1" = asan ] && extra=(-DACMED_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
+  cmake -S . -B "build-test-$1" -G Ninja "${extra[@]}" >/dev/null
+}
+configure release
+configure asan
+cmake --build build-test-release -j "$jobs"
+# Most of an integration test is waiting for Pebble, nginx or BIND: the ASan build runs at the
+# lowest CPU priority while the release tests run, so it takes only what they leave idle.
+nice -n 19 cmake --build build-test-asan -j "$jobs" >build-test-asan/build.log 2>&1 &
+asan_build=$!
+
 for variant in release asan; do
   dir="build-test-$variant"
-  extra=()
   select=(-LE hostile)  # the hostile-CA scripts run once, under the sanitizers (CI time)
   # ... and the package test in the release build only (an ASan binary is not what ships)
-  [ "$variant" = asan ] && extra=(-DACMED_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) && select=(-LE package)
-  cmake -S . -B "$dir" -G Ninja "${extra[@]}" >/dev/null
-  cmake --build "$dir" -j "$jobs"
+  [ "$variant" = asan ] && select=(-LE package)
+  if [ "$variant" = asan ]; then
+    if ! wait "$asan_build"; then
+      tail -n 60 build-test-asan/build.log >&2
+      echo "acmed: the ASan build failed (build-test-asan/build.log)" >&2
+      exit 1
+    fi
+  fi
   echo "=== tests: $variant build ==="
-  # Tests run two at a time: most of an integration test is waiting for Pebble, nginx or BIND.
-  # Those that use ports 80/443 or the system trust store hold one RESOURCE_LOCK
-  # (exclusive_system_resources in tests/integration/lib.sh), so they never overlap.
+  # Tests run two at a time. Those that use ports 80/443 or the system trust store hold one
+  # RESOURCE_LOCK (exclusive_system_resources in tests/integration/lib.sh), so they never overlap.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$dir" --output-on-failure -j 2 "${select[@]}" 2>&1 | tee "$dir/ctest.log" || status=1
   # A skipped test (exit 77, SKIP_RETURN_CODE) is not a pass: it hides whatever it did not test.
