@@ -3,6 +3,7 @@
 #include "acmed/sys/fs.hpp"
 #include "acmed/util/text.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -11,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 namespace acmed::cli {
@@ -64,6 +67,51 @@ spdlog::file_event_handlers private_file_handlers() {
   return handlers;
 }
 
+// Under systemd, stderr is a stream to journald, named by JOURNAL_STREAM ("DEVICE:INODE").
+bool stderr_is_journal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  unsigned long long device = 0;
+  unsigned long long inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat st {};
+  if (::fstat(STDERR_FILENO, &st) != 0) return false;
+  return st.st_dev == device && st.st_ino == inode;
+}
+
+// "%*": the line's syslog priority as sd-daemon(3) prefixes it ("<3>" for an error). journald
+// strips it and files the line under that priority, so `journalctl -u acmed -p warning` shows
+// exactly the warnings and errors; journald adds its own timestamp, the line carries none.
+class SyslogPriority final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    char digit = '6';
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug:
+        digit = '7';
+        break;
+      case spdlog::level::warn:
+        digit = '4';
+        break;
+      case spdlog::level::err:
+        digit = '3';
+        break;
+      case spdlog::level::critical:
+        digit = '2';
+        break;
+      default:
+        break;
+    }
+    const char prefix[] = {'<', digit, '>'};
+    dest.append(prefix, prefix + sizeof prefix);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<SyslogPriority>();
+  }
+};
+
 }  // namespace
 
 void rotate_run_logs(const std::filesystem::path& log, int backups) {
@@ -80,9 +128,15 @@ void rotate_run_logs(const std::filesystem::path& log, int backups) {
 }
 
 void setup_logging(const GlobalOptions& globals) {
-  auto console = std::make_shared<PrintableSink>(
-      std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  console->set_pattern("%^%v%$");
+  auto console =
+      std::make_shared<PrintableSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  if (stderr_is_journal()) {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<SyslogPriority>('*').set_pattern("%*%v");
+    console->set_formatter(std::move(formatter));
+  } else {
+    console->set_pattern("%^%v%$");
+  }
   if (globals.quiet) {
     console->set_level(spdlog::level::warn);
   } else if (globals.verbosity > 0 || globals.debug) {
@@ -123,9 +177,15 @@ void setup_logging(const GlobalOptions& globals) {
 acme::LogFn acme_log() {
   return [](acme::LogLevel level, std::string_view message) {
     switch (level) {
-      case acme::LogLevel::debug: spdlog::debug("{}", message); break;
-      case acme::LogLevel::info: spdlog::info("{}", message); break;
-      case acme::LogLevel::warning: spdlog::warn("warning: {}", message); break;
+      case acme::LogLevel::debug:
+        spdlog::debug("{}", message);
+        break;
+      case acme::LogLevel::info:
+        spdlog::info("{}", message);
+        break;
+      case acme::LogLevel::warning:
+        spdlog::warn("warning: {}", message);
+        break;
     }
   };
 }

@@ -36,7 +36,8 @@ int exit_code_for(const Error& error) {
 void report(const Error& error) {
   std::string line = error.describe();
   spdlog::error("{}", line);
-  if (!error.hint.empty()) spdlog::info("hint: {}", error.hint);
+  // The hint is part of the error: shown under -q too, and filed at the error's priority.
+  if (!error.hint.empty()) spdlog::error("hint: {}", error.hint);
 }
 
 }  // namespace

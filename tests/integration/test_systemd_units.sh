@@ -46,4 +46,26 @@ cmake --install "$build" --component systemd >/dev/null
 grep -q "^ExecStart=$root/bin/acmed renew -q$" "$root/lib/systemd/system/acmed.service" \
   || fail "the installed ExecStart does not name the installed binary"
 cmp -s "$src/acmed.timer" "$root/lib/systemd/system/acmed.timer" || fail "acmed.timer changed on install"
+log "under journald (JOURNAL_STREAM names stderr) lines carry syslog priorities, no timestamps"
+# No journald runs here: stderr goes to a file, and JOURNAL_STREAM names that file as systemd
+# names the journal's stream socket, so acmed sees what it would see under the timer.
+journal_run() {  # journal_run FILE ARGS...: acmed ARGS with stderr to FILE marked as the journal
+  local file=$1; shift
+  : >"$file"
+  JOURNAL_STREAM=$(stat -c '%d:%i' "$file") acmed "$@" 2>>"$file" || true
+}
+journal_run "$TEST_DIR/j.err" certificates --cert-name nope.test
+grep -qx "<3>no certificate named nope.test in $ACMED_CONFIG_DIR" "$TEST_DIR/j.err" \
+  || { cat "$TEST_DIR/j.err"; fail "the error is not at priority 3"; }
+grep -q "^<3>hint: " "$TEST_DIR/j.err" || { cat "$TEST_DIR/j.err"; fail "the hint is not filed with its error"; }
+[ "$(grep -vc '^<[0-7]>' "$TEST_DIR/j.err")" = 0 ] || { cat "$TEST_DIR/j.err"; fail "a line without a priority"; }
+grep -q '20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]' "$TEST_DIR/j.err" && fail "a journal line carries a timestamp"
+journal_run "$TEST_DIR/q.err" -q certificates --cert-name nope.test
+grep -q "^<3>hint: " "$TEST_DIR/q.err" || { cat "$TEST_DIR/q.err"; fail "-q (the timer's flag) drops the hint"; }
+journal_run "$TEST_DIR/i.err" renew --dry-run
+grep -q "^<6>" "$TEST_DIR/i.err" || { cat "$TEST_DIR/i.err"; fail "no info line at priority 6"; }
+# Not the journal: a terminal or a pipe gets no prefixes, even with JOURNAL_STREAM inherited.
+out=$(JOURNAL_STREAM=1:1 acmed certificates --cert-name nope.test 2>&1) && fail "certificates succeeded"
+grep -q "^<" <<<"$out" && fail "priority prefixes outside the journal: $out"
+grep -q "^no certificate named nope.test" <<<"$out" || fail "the plain error changed: $out"
 log "PASS"
