@@ -52,7 +52,7 @@ struct Environment {
   std::filesystem::path config_dir = "/etc/letsencrypt";    // --config-dir
   std::filesystem::path work_dir = "/var/lib/letsencrypt";  // --work-dir
   sys::ProcessRunner* runner = nullptr;  // runs web-server programs; outlives the plugins
-  bool interactive = false;  // a terminal to ask on, and no -n (manual without hooks)
+  bool interactive = false;              // a terminal to ask on, and no -n (manual without hooks)
   // Progress lines for the user ("Publishing TXT ...", "Waiting for ..."); may be empty.
   std::function<void(const std::string&)> progress;
 };
@@ -96,6 +96,13 @@ struct Plugin {
 inline Setting http01_port_setting() {
   return {"http01_port", "--http-01-port",    "Port the CA validates http-01 on",
           "80",          SettingKind::number, 1,
+          65535};
+}
+// certbot's --https-port: where the web server serves HTTPS (the installer's listen port, the
+// redirect's target and the post-reload check).
+inline Setting https_port_setting() {
+  return {"https_port", "--https-port",      "Port the web server serves HTTPS on",
+          "443",        SettingKind::number, 1,
           65535};
 }
 inline Setting http01_address_setting() {

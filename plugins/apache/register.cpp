@@ -15,6 +15,8 @@ Result<apache::Options> options(const BuildContext& ctx) {
   o.ensite = ctx.settings.get("apache_ensite");
   ACMED_TRY(int port, number_setting(ctx.settings, "http01_port"));
   o.http01_port = std::to_string(port);
+  ACMED_TRY(int https_port, number_setting(ctx.settings, "https_port"));
+  o.https_port = std::to_string(https_port);
   o.config_dir = ctx.env.config_dir;
   o.work_dir = ctx.env.work_dir;
   return o;
@@ -36,6 +38,7 @@ const Plugin& apache_plugin() {
               {"apache_enmod", "--apache-enmod", "Program that enables modules (a2enmod)", ""},
               {"apache_ensite", "--apache-ensite", "Program that enables sites (a2ensite)", ""},
               http01_port_setting(),
+              https_port_setting(),
           },
       .chosen_by_its_flags = false,
       .complete = nullptr,

@@ -158,8 +158,10 @@ class NginxInstaller final : public install::Installer {
       for (std::size_t t : select_servers(servers, host, m_options.https_port, Tls::ssl))
         for (const auto& l : servers[t].listens)
           if (l.ssl && l.port == m_options.https_port) hosts.push_back(l.address);
-      webconf::TlsCheck check{"nginx", webconf::check_address(hosts, m_options.tls_check_address),
-                              m_options.tls_check_port, m_options.reload_wait};
+      webconf::TlsCheck check{
+          "nginx", webconf::check_address(hosts, m_options.tls_check_address),
+          m_options.tls_check_port != 0 ? m_options.tls_check_port : m_options.https_port,
+          m_options.reload_wait};
       ACMED_CHECK(webconf::check_served(check, host, request.fullchain_path));
     }
     return {};

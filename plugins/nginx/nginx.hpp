@@ -29,7 +29,7 @@ struct Options {
   int https_port = 443;  // the port TLS servers listen on
   std::string tls_check_address = "127.0.0.1";  // check_deployed() and the http-01 probe connect
                                                 // here unless the server listens on one address
-  int tls_check_port = 443;
+  int tls_check_port = 0;                       // where check_deployed() connects; 0: https_port
   // How long to wait after a reload for nginx to answer with the new config (a reload is
   // asynchronous: the master starts new workers after `nginx -s reload` returns).
   // The authenticator asks nginx on tls_check_address:http01_port for each challenge until it

@@ -12,6 +12,7 @@ Result<nginx::Options> options(const BuildContext& ctx) {
   o.ctl = ctx.settings.get("nginx_ctl");
   o.config_dir = ctx.env.config_dir;
   ACMED_TRY(o.http01_port, number_setting(ctx.settings, "http01_port"));
+  ACMED_TRY(o.https_port, number_setting(ctx.settings, "https_port"));
   return o;
 }
 
@@ -28,6 +29,7 @@ const Plugin& nginx_plugin() {
               {"nginx_ctl", "--nginx-ctl", "nginx binary (run as NGINX -c ROOT/nginx.conf -t)",
                "nginx"},
               http01_port_setting(),
+              https_port_setting(),
           },
       .chosen_by_its_flags = false,
       .complete = nullptr,

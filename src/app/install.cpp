@@ -131,10 +131,15 @@ Status install_lineage(const IssueOptions& o, const InstallEnvironment& env) {
                  "see the names with 'acmed certificates'");
   }
   ACMED_TRY(auto installer, make_installer(o, env.plugins));
-  ACMED_TRY(auto lock, store::StoreLock::acquire(env.paths));
-  ACMED_CHECK(store::load_lineage(env.paths, o.cert_name));
-  ACMED_CHECK(installer->config_test());
-  return deploy_lineage(o, *installer, o.cert_name, env);
+  {
+    ACMED_TRY(auto lock, store::StoreLock::acquire(env.paths));
+    ACMED_CHECK(store::load_lineage(env.paths, o.cert_name));
+    ACMED_CHECK(installer->config_test());
+    ACMED_CHECK(deploy_lineage(o, *installer, o.cert_name, env));
+  }
+  // Renewals reload this server with these settings (--https-port, --nginx-ctl ...) from now on.
+  if (o.dry_run) return {};
+  return record_installer(env.paths, o.cert_name, o);
 }
 
 Status enhance(const IssueOptions& o, const InstallEnvironment& env) {

@@ -38,4 +38,21 @@ acmed_pebble renew --force-renewal || fail "renew failed"
 [ -s "$TEST_DIR/ctl.log" ] || fail "the renewal did not run the stored --nginx-ctl program"
 grep -q -- "-c $ROOT/nginx.conf" "$TEST_DIR/ctl.log" \
   || { cat "$TEST_DIR/ctl.log"; fail "the renewal did not use the stored --nginx-server-root"; }
+log "install --https-port: nginx serves a.test over TLS on that port, the redirect names it"
+HTTPS_PORT=$(free_port)
+pebble_root "$TEST_DIR/root.pem"
+acmed_pebble install --nginx --nginx-ctl "$WRAP" --nginx-server-root "$ROOT" --cert-name a.test \
+  --http-01-port "$HTTP01_PORT" --https-port "$HTTPS_PORT" || fail "install --https-port failed"
+grep -rq "listen 127.0.0.1:$HTTPS_PORT ssl\|listen $HTTPS_PORT ssl" "$ROOT/sites/a.test" \
+  || { cat "$ROOT/sites/a.test"; fail "no TLS listener on --https-port"; }
+curl -sf --max-time 5 --cacert "$TEST_DIR/root.pem" --resolve "a.test:$HTTPS_PORT:127.0.0.1" \
+  "https://a.test:$HTTPS_PORT/" >"$TEST_DIR/https.out" || fail "nothing serves a.test on $HTTPS_PORT"
+[ "$(cat "$TEST_DIR/https.out")" = a ] || fail "the TLS server answers: $(cat "$TEST_DIR/https.out")"
+loc=$(curl -s --max-time 5 -o /dev/null -w '%{redirect_url}' --resolve "a.test:$HTTP01_PORT:127.0.0.1" \
+  "http://a.test:$HTTP01_PORT/x")
+[ "$loc" = "https://a.test:$HTTPS_PORT/x" ] || fail "the redirect goes to '$loc'"
+grep -qx "https_port = $HTTPS_PORT" "$CONF" || { cat "$CONF"; fail "https_port not stored"; }
+expect_fail acmed_pebble install --nginx --nginx-server-root "$ROOT" --cert-name a.test \
+  --http-01-port "$HTTP01_PORT" --https-port 0
+grep -q -- "--https-port" <<<"$LAST_ERR" || fail "a bad --https-port is not named: $LAST_ERR"
 log "PASS"
