@@ -305,6 +305,99 @@ Result<std::string> make_csr_der(const PrivateKey& key, const Identifiers& ids) 
   return out;
 }
 
+namespace {
+
+// The key types acmed issues for, also for a CSR it did not make.
+Status check_csr_key(EVP_PKEY* key) {
+  int bits = EVP_PKEY_get_bits(key);
+  if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+    if (bits >= 2048 && bits <= 8192) return ok_status();
+    return Error(Errc::invalid_input,
+                 "the CSR's RSA key has " + std::to_string(bits) +
+                     " bits; acmed accepts 2048 to "
+                     "8192",
+                 "make the CSR with a 2048-bit or larger RSA key, or an EC P-256 key");
+  }
+  if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
+    char group[64] = {};
+    if (EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof group, nullptr) == 1) {
+      std::string_view g = group;
+      if (g == "prime256v1" || g == "secp384r1" || g == "secp521r1") return ok_status();
+    }
+    drain_openssl_errors();
+    return Error(Errc::invalid_input, "the CSR's EC key is not on P-256, P-384 or P-521");
+  }
+  return Error(Errc::invalid_input, "the CSR's key is neither RSA nor EC",
+               "make the CSR with an RSA or EC P-256 key");
+}
+
+}  // namespace
+
+Result<CertificateRequest> parse_csr(std::string_view pem_or_der) {
+  CertificateRequest out;
+  if (pem_or_der.find("-----BEGIN") != std::string_view::npos) {
+    auto der = pem_to_der(pem_or_der);
+    if (!der) return Error(Errc::invalid_input, "not a CSR: " + der.error().message);
+    out.der = std::move(der).value();
+  } else {
+    out.der = std::string(pem_or_der);
+  }
+  const unsigned char* p = uchar(out.der);
+  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(out.der.size())));
+  if (!req || p != uchar(out.der) + out.der.size()) {
+    drain_openssl_errors();
+    return Error(Errc::invalid_input, "not a CSR (PEM or DER PKCS#10)");
+  }
+  EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
+  if (!key) {
+    drain_openssl_errors();
+    return Error(Errc::invalid_input, "the CSR's public key does not parse");
+  }
+  if (X509_REQ_verify(req.get(), key) != 1) {
+    drain_openssl_errors();
+    return Error(Errc::invalid_input, "the CSR's signature does not verify with its own key",
+                 "make the CSR again with the private key it names");
+  }
+  ACMED_CHECK(check_csr_key(key));
+  unsigned char* spki = nullptr;
+  int len = i2d_PUBKEY(key, &spki);
+  if (len <= 0) return openssl_error("encoding the CSR's public key failed");
+  out.public_key_der.assign(reinterpret_cast<const char*>(spki), static_cast<std::size_t>(len));
+  OPENSSL_free(spki);
+
+  auto lower = [](std::string s) {
+    for (char& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+  };
+  STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req.get());
+  GeneralNamesPtr sans(exts ? static_cast<GENERAL_NAMES*>(
+                                  X509V3_get_d2i(exts, NID_subject_alt_name, nullptr, nullptr))
+                            : nullptr);
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+    int type = 0;
+    const void* value = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(sans.get(), i), &type);
+    if (type == GEN_DNS) {
+      out.identifiers.dns.push_back(lower(asn1_bytes(static_cast<const ASN1_IA5STRING*>(value))));
+    } else if (type == GEN_IPADD) {
+      std::string ip = ip_text(static_cast<const ASN1_OCTET_STRING*>(value));
+      if (ip.empty()) return Error(Errc::invalid_input, "the CSR has a malformed IP address");
+      out.identifiers.ip.push_back(std::move(ip));
+    }
+  }
+  if (out.identifiers.dns.empty() && out.identifiers.ip.empty()) {
+    std::string cn = common_name(X509_REQ_get_subject_name(req.get()));
+    if (!cn.empty()) out.identifiers.dns.push_back(lower(cn));
+  }
+  drain_openssl_errors();
+  if (out.identifiers.dns.empty() && out.identifiers.ip.empty()) {
+    return Error(Errc::invalid_input, "the CSR names nothing (no subjectAltName and no CN)",
+                 "make the CSR with -subj /CN=NAME or -addext subjectAltName=DNS:NAME");
+  }
+  return out;
+}
+
 std::string der_to_pem(std::string_view der, std::string_view label) {
   std::string b64 = base64_encode(der);
   std::string out = "-----BEGIN " + std::string(label) + "-----\n";

@@ -26,6 +26,19 @@ struct Identifiers {
 // parse.
 Result<std::string> make_csr_der(const PrivateKey& key, const Identifiers& ids);
 
+// A CSR the user brought (certbot's --csr), checked before anything is sent to the CA.
+struct CertificateRequest {
+  std::string der;             // the CSR as DER, sent to the CA as it is
+  Identifiers identifiers;     // subjectAltName dNSName / iPAddress entries; the CN without SAN
+  std::string public_key_der;  // its SubjectPublicKeyInfo
+};
+
+// Reads a PKCS#10 CSR in PEM ("CERTIFICATE REQUEST") or DER. Errc::invalid_input, one line, when
+// it does not parse (or has trailing bytes), its signature does not verify with its own key, its
+// key is not one acmed accepts (RSA 2048..8192 bits, EC P-256/P-384/P-521), or it names nothing
+// (no subjectAltName DNS/IP entry and no CN). DNS names are returned lower-cased.
+Result<CertificateRequest> parse_csr(std::string_view pem_or_der);
+
 struct CertInfo {
   std::string subject_cn;
   std::string issuer_cn;

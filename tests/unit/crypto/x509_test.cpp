@@ -457,3 +457,67 @@ TEST_CASE("corrupting any single byte of a certificate never crashes the parsers
   }
   CHECK(rejected > 0);
 }
+
+namespace {
+
+// A CSR made by `openssl req` (PEM), as a user would make one for --csr.
+std::string openssl_csr(const std::string& newkey, const std::string& subj,
+                        const std::string& san) {
+  std::vector<std::string> args = {"req",     "-new",      "-newkey", newkey, "-nodes",
+                                   "-keyout", "/dev/null", "-subj",   subj};
+  if (!san.empty()) args.insert(args.end(), {"-addext", "subjectAltName=" + san});
+  std::string pem = test::openssl_cli(args, "");
+  REQUIRE_MESSAGE(!pem.empty(), "openssl req failed");
+  return pem;
+}
+
+}  // namespace
+
+TEST_CASE("parse_csr takes a CSR's SAN names (PEM or DER), lower-cased, and its public key") {
+  std::string pem =
+      openssl_csr("rsa:2048", "/CN=ignored.test", "DNS:A.example.test,DNS:b.example.test,IP:::1");
+  auto csr = parse_csr(pem);
+  REQUIRE_MESSAGE(csr, csr.error().message);
+  CHECK(csr->identifiers.dns == std::vector<std::string>{"a.example.test", "b.example.test"});
+  CHECK(csr->identifiers.ip == std::vector<std::string>{"::1"});
+  auto again = parse_csr(csr->der);  // the DER form
+  REQUIRE(again);
+  CHECK(again->identifiers.dns == csr->identifiers.dns);
+  CHECK(again->public_key_der == csr->public_key_der);
+
+  PrivateKey key = make_key();
+  auto der = make_csr_der(key, {{"x.example.test"}, {}});
+  REQUIRE(der);
+  auto own = parse_csr(*der);
+  REQUIRE(own);
+  CHECK(own->der == *der);
+  CHECK(own->public_key_der == key.public_key_der());
+}
+
+TEST_CASE("parse_csr uses the CN when the CSR has no subjectAltName") {
+  auto csr = parse_csr(openssl_csr("rsa:2048", "/CN=Only.example.test", ""));
+  REQUIRE_MESSAGE(csr, csr.error().message);
+  CHECK(csr->identifiers.dns == std::vector<std::string>{"only.example.test"});
+  CHECK(csr->identifiers.ip.empty());
+}
+
+TEST_CASE("parse_csr refuses garbage, a bad signature, a CSR with no names and a weak key") {
+  auto refused = [](std::string_view input, std::string_view part) {
+    auto r = parse_csr(input);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::invalid_input);
+    CHECK_MESSAGE(r.error().message.find(part) != std::string::npos, r.error().message);
+  };
+  refused("not a csr at all", "not a CSR");
+  refused("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+          "not a CSR");
+  PrivateKey key = make_key(KeyType::rsa);
+  auto der = make_csr_der(key, {{"x.example.test"}, {}});
+  REQUIRE(der);
+  std::string tampered = *der;
+  tampered.back() = static_cast<char>(tampered.back() ^ 0x01);  // inside the signature
+  refused(tampered, "signature does not verify");
+  refused(*der + "x", "not a CSR");
+  refused(openssl_csr("rsa:2048", "/O=Nobody", ""), "names nothing");
+  refused(openssl_csr("rsa:1024", "/CN=weak.example.test", "DNS:weak.example.test"), "1024 bits");
+}
