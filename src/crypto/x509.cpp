@@ -1,6 +1,7 @@
 #include "acmed/crypto/x509.hpp"
 
 #include "acmed/crypto/encoding.hpp"
+#include "acmed/util/strings.hpp"
 #include "acmed/util/text.hpp"
 #include "openssl_util.hpp"
 
@@ -365,11 +366,6 @@ Result<CertificateRequest> parse_csr(std::string_view pem_or_der) {
   out.public_key_der.assign(reinterpret_cast<const char*>(spki), static_cast<std::size_t>(len));
   OPENSSL_free(spki);
 
-  auto lower = [](std::string s) {
-    for (char& c : s)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-  };
   STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req.get());
   GeneralNamesPtr sans(exts ? static_cast<GENERAL_NAMES*>(
                                   X509V3_get_d2i(exts, NID_subject_alt_name, nullptr, nullptr))
@@ -379,7 +375,8 @@ Result<CertificateRequest> parse_csr(std::string_view pem_or_der) {
     int type = 0;
     const void* value = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(sans.get(), i), &type);
     if (type == GEN_DNS) {
-      out.identifiers.dns.push_back(lower(asn1_bytes(static_cast<const ASN1_IA5STRING*>(value))));
+      out.identifiers.dns.push_back(
+          util::ascii_lower(asn1_bytes(static_cast<const ASN1_IA5STRING*>(value))));
     } else if (type == GEN_IPADD) {
       std::string ip = ip_text(static_cast<const ASN1_OCTET_STRING*>(value));
       if (ip.empty()) return Error(Errc::invalid_input, "the CSR has a malformed IP address");
@@ -388,7 +385,7 @@ Result<CertificateRequest> parse_csr(std::string_view pem_or_der) {
   }
   if (out.identifiers.dns.empty() && out.identifiers.ip.empty()) {
     std::string cn = common_name(X509_REQ_get_subject_name(req.get()));
-    if (!cn.empty()) out.identifiers.dns.push_back(lower(cn));
+    if (!cn.empty()) out.identifiers.dns.push_back(util::ascii_lower(cn));
   }
   drain_openssl_errors();
   if (out.identifiers.dns.empty() && out.identifiers.ip.empty()) {
@@ -510,12 +507,6 @@ bool certificate_matches_key(std::string_view cert_pem, const PrivateKey& key) {
 
 namespace {
 
-std::string lower_ascii(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 // "a, b and 3 more", each name rendered safe; for messages about names that differ.
 std::string name_list(const std::vector<std::string>& names) {
   constexpr std::size_t k_shown = 4;
@@ -555,14 +546,14 @@ Status check_issued_chain(const std::vector<std::string>& chain_pems, const Iden
 
   // Names: the certificate is for exactly what was asked, nothing added, nothing missing.
   std::vector<std::string> want, got;
-  for (const auto& d : requested.dns) want.push_back(lower_ascii(d));
+  for (const auto& d : requested.dns) want.push_back(util::ascii_lower(d));
   for (const auto& ip : requested.ip) {
     std::string bytes = ip_bytes(ip);
     char buf[INET6_ADDRSTRLEN] = {};
     const int af = bytes.size() == 4 ? AF_INET : AF_INET6;
     want.push_back(!bytes.empty() && inet_ntop(af, bytes.data(), buf, sizeof buf) ? buf : ip);
   }
-  for (const auto& d : leaf.dns_names) got.push_back(lower_ascii(d));
+  for (const auto& d : leaf.dns_names) got.push_back(util::ascii_lower(d));
   got.insert(got.end(), leaf.ips.begin(), leaf.ips.end());  // already inet_ntop's canonical text
   auto extra = missing_from(got, want);
   auto absent = missing_from(want, got);
