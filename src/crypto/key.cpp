@@ -90,7 +90,7 @@ Status check_supported(const EVP_PKEY* key) {
     if (bits < k_min_rsa_bits || bits > k_max_rsa_bits) {
       return Error(Errc::invalid_input,
                    "RSA key of " + std::to_string(bits) + " bits is not supported",
-                   "use an RSA key of 2048 to 8192 bits, or an ECDSA P-256/P-384 key");
+                   "use an RSA key of 2048 to 8192 bits, or an ECDSA P-256/P-384/P-521 key");
     }
     return ok_status();
   }
@@ -98,13 +98,13 @@ Status check_supported(const EVP_PKEY* key) {
     if (curve_of(key) == nullptr) {
       return Error(Errc::invalid_input,
                    "EC key on curve \"" + group_name_of(key) + "\" is not supported",
-                   "use an ECDSA key on P-256 (secp256r1) or P-384 (secp384r1)");
+                   "use an ECDSA key on P-256 (secp256r1), P-384 (secp384r1) or P-521 (secp521r1)");
     }
     return ok_status();
   }
   return Error(Errc::invalid_input,
                std::string("key type ") + EVP_PKEY_get0_type_name(key) + " is not supported",
-               "use an ECDSA P-256/P-384 or RSA key");
+               "use an ECDSA P-256/P-384/P-521 or RSA key");
 }
 
 // Refuses to prompt for a pass phrase: an encrypted key just fails to load.
@@ -176,7 +176,7 @@ Result<PkeyPtr> ec_from_jwk(const nlohmann::json& jwk) {
   const Curve* curve = curve_by_jwk_crv(crv);
   if (curve == nullptr) {
     return Error(Errc::invalid_input, "JWK curve \"" + crv + "\" is not supported",
-                 "acmed supports P-256 and P-384");
+                 "acmed supports P-256, P-384 and P-521");
   }
   // RFC 7518 section 6.2.1.2 wants full-width coordinates; shorter ones are padded, as some
   // older software stripped leading zeros.

@@ -16,10 +16,25 @@ std::string renewal_server(const store::RenewalParams& params, std::string_view 
   return server;
 }
 
+namespace {
+
+Result<crypto::KeySpec> key_spec_of(const store::RenewalParams& p) {
+  return crypto::parse_key_spec(p.key_type_or_rsa(), p.rsa_key_size.value_or(2048),
+                                p.elliptic_curve.empty() ? "secp256r1" : p.elliptic_curve);
+}
+
+bool same_key_kind(const crypto::KeySpec& a, const crypto::KeySpec& b) {
+  if (a.type != b.type) return false;
+  return a.type == crypto::KeyType::rsa ? a.rsa_bits == b.rsa_bits : a.curve == b.curve;
+}
+
+}  // namespace
+
 Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewAttempt& attempt,
                                      const ReissueSettings& settings) {
   const store::RenewalParams& stored = lineage.conf.params;
-  const std::string where = "while renewing " + lineage.name + " (" + lineage.conf_path.string() + ")";
+  const std::string where =
+      "while renewing " + lineage.name + " (" + lineage.conf_path.string() + ")";
   IssueRequest req;
   req.paths = settings.paths;
   req.server = renewal_server(stored, settings.server_override, attempt.dry_run);
@@ -43,9 +58,7 @@ Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewA
   req.cert_name = lineage.name;
   // Key settings as the attempt has them: `renew --key-type ...` overrides the stored ones.
   const store::RenewalParams& keyed = attempt.params;
-  auto key = crypto::parse_key_spec(keyed.key_type_or_rsa(), keyed.rsa_key_size.value_or(2048),
-                                    keyed.elliptic_curve.empty() ? "secp256r1"
-                                                                 : keyed.elliptic_curve);
+  auto key = key_spec_of(keyed);
   if (!key) {
     Error e = std::move(key).error();
     e.code = Errc::config;
@@ -54,6 +67,16 @@ Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewA
   req.key = *key;
   req.reuse_key = keyed.reuse_key.value_or(false);
   req.new_key = settings.new_key;
+  // certbot: a kept key cannot change type or size; `renew --key-type ...` on a lineage with
+  // reuse_key is refused rather than silently keeping the old key.
+  auto before = key_spec_of(stored);
+  if (req.reuse_key && !req.new_key && before && !same_key_kind(*before, req.key)) {
+    return Error(
+        Errc::usage,
+        "the key of " + lineage.name + " cannot change type or size while reuse_key is set",
+        "add --new-key for one new key of the new type (reuse_key stays on), or "
+        "--no-reuse-key");
+  }
   req.preferred_profile = stored.preferred_profile;
   req.required_profile = stored.required_profile;
   req.preferred_chain = stored.preferred_chain;
@@ -117,8 +140,7 @@ Result<RenewedCert> renew_local(const store::Lineage& lineage, const RenewAttemp
 
 RenewFn reissue_with(ReissueSettings settings, AuthenticatorFactory make_authenticator) {
   return [settings = std::move(settings), make_authenticator = std::move(make_authenticator)](
-             const store::Lineage& lineage,
-             const RenewAttempt& attempt) -> Result<RenewedCert> {
+             const store::Lineage& lineage, const RenewAttempt& attempt) -> Result<RenewedCert> {
     if (local::is_local_lineage(lineage.conf)) return renew_local(lineage, attempt, settings.paths);
     ACMED_TRY(IssueRequest req, reissue_request(lineage, attempt, settings));
     ACMED_TRY(auto authenticator, make_authenticator(lineage, attempt.params));

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # certbot's command lines against Pebble, as certbot documents them: `auth` and -a/-i, the last
 # of two values wins, --preferred-challenges http, --elliptic-curve secp521r1, certbot's key-type
-# rules (a type change needs --cert-name, --reuse-key with another size is refused, --new-key,
-# --no-reuse-key), `renew` with -a/-i and key options stored, --ip-address, `plugins`, OCSP flags
+# rules (a type change needs --cert-name, --reuse-key with another size is refused, also by
+# `renew --key-type`, --new-key, --no-reuse-key), `renew` with -a/-i and key options stored, --ip-address, `plugins`, OCSP flags
 # refused, --no-verify-ssl for a loopback server only, -m with --register-unsafely-without-email,
 # flags accepted for cron lines, and `certificates` with TEST_CERT / EXPIRED and -d.
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +56,17 @@ acmed_pebble certonly "${sa[@]}" -d k.test --reuse-key --new-key --force-renewal
 grep -qx "reuse_key = True" "$(conf k.test)" || fail "--new-key dropped reuse_key"
 acmed_pebble certonly "${sa[@]}" -d k.test --no-reuse-key --force-renewal >/dev/null 2>&1 || fail "no-reuse-key"
 grep -qx "reuse_key = False" "$(conf k.test)" || { cat "$(conf k.test)"; fail "--no-reuse-key not stored"; }
+
+log "renew --key-type on a lineage that keeps its key (reuse_key) is refused, nothing changed"
+sed -i "s/^reuse_key = .*/reuse_key = True/" "$(conf k.test)"
+cp "$(conf k.test)" "$TEST_DIR/conf.before"
+k2=$(sha256sum <"$C/live/k.test/privkey.pem")
+expect_fail acmed_pebble renew --cert-name k.test --force-renewal --key-type ecdsa
+echo "$LAST_ERR" | grep -q "cannot change type or size while reuse_key is set" \
+  && echo "$LAST_ERR" | grep -q -- "--new-key" || { echo "$LAST_ERR"; fail "renew --key-type with reuse_key"; }
+[ "$(sha256sum <"$C/live/k.test/privkey.pem")" = "$k2" ] || fail "refused renewal changed the key"
+cmp -s "$(conf k.test)" "$TEST_DIR/conf.before" || fail "refused renewal changed the renewal conf"
+sed -i "s/^reuse_key = .*/reuse_key = False/" "$(conf k.test)"
 
 log "renew takes -a/-i and key options, uses them and stores them"
 sed -i "s/^http01_port = .*/http01_port = $(free_port)/" "$(conf k.test)"

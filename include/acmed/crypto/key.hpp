@@ -43,7 +43,7 @@ class PrivateKey {
   // its own). Error messages never contain key material.
   static Result<PrivateKey> from_pem(std::string_view pem);
   // A private JWK (RFC 7518 section 6), the format certbot keeps account keys in
-  // (accounts/.../private_key.json): RSA with n,e,d,p,q,dp,dq,qi; EC P-256/P-384 with
+  // (accounts/.../private_key.json): RSA with n,e,d,p,q,dp,dq,qi; EC P-256/P-384/P-521 with
   // crv,x,y,d. The key pair is checked for consistency. Errc::invalid_input when a member is
   // missing, not base64url, or the numbers do not form a valid key.
   static Result<PrivateKey> from_private_jwk(const nlohmann::json& jwk);

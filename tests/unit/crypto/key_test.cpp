@@ -198,6 +198,22 @@ TEST_CASE("from_pem accepts SEC1 EC and PKCS#1 RSA private keys") {
   CHECK(rsa_back->public_jwk() == rsa.public_jwk());
 }
 
+TEST_CASE("a key on a curve acmed cannot use is refused, and the hint names the ones it can") {
+  // A throwaway test key on secp224r1 (openssl ecparam -name secp224r1 -genkey -noout).
+  const char* p224 =
+      "-----BEGIN EC PRIVATE KEY-----\n"
+      "MGgCAQEEHNg3QYAGNEgxE02wqlzZCJRtLfJstNF+2TMsmPqgBwYFK4EEACGhPAM6\n"
+      "AAQB03Bkh6A/XseuuqWmR6HpptJPU/y+BIS4uTV5GNsWjAgpWHjNJcQ1OtVvb8Vv\n"
+      "/ntxoBfwPWzqAw==\n"
+      "-----END EC PRIVATE KEY-----\n";
+  auto key = PrivateKey::from_pem(p224);
+  REQUIRE_FALSE(key);
+  CHECK(key.error().code == Errc::invalid_input);
+  for (const char* curve : {"P-256", "P-384", "P-521"}) {
+    CHECK(key.error().hint.find(curve) != std::string::npos);
+  }
+}
+
 TEST_CASE("from_pem rejects garbage, public keys and truncated keys without echoing them") {
   PrivateKey key = make_key(KeyType::ecdsa);
   std::string pem = key.to_pem();
