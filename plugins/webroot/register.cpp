@@ -3,6 +3,8 @@
 #include "plugins/plugin.hpp"
 #include "plugins/webroot/webroot.hpp"
 
+#include <algorithm>
+
 namespace acmed::plugins {
 
 namespace {
@@ -19,7 +21,11 @@ Status complete(util::Settings& settings, const GivenFlags& given) {
     if (key == k_domain_key) ordered.emplace_back("d", value);
   }
   ACMED_TRY(auto map, webroot::map_from_arguments(ordered));
-  if (map.empty()) {
+  // Without -d (renew), each name of the lineage goes to the -w root (webroot_path); with -d
+  // and no -w, there is no root at all.
+  bool names_given =
+      std::any_of(ordered.begin(), ordered.end(), [](const auto& arg) { return arg.first == "d"; });
+  if (map.empty() && names_given) {
     return Error(Errc::usage, "--webroot needs a document root",
                  "give -w /path/to/docroot before -d");
   }

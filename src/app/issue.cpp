@@ -120,11 +120,10 @@ Status check_flag_conflicts(const IssueOptions& o) {
   }
   std::string a = !o.authenticator.empty() ? o.authenticator : o.configurator;
   std::string i = !o.installer.empty() ? o.installer : o.configurator;
-  if (!o.configurator.empty() &&
-      ((!o.authenticator.empty() && o.authenticator != o.configurator) ||
-       (!o.installer.empty() && o.installer != o.configurator))) {
-    return Error(Errc::usage, "--configurator " + o.configurator +
-                                  " contradicts the -a/-i given with it");
+  if (!o.configurator.empty() && ((!o.authenticator.empty() && o.authenticator != o.configurator) ||
+                                  (!o.installer.empty() && o.installer != o.configurator))) {
+    return Error(Errc::usage,
+                 "--configurator " + o.configurator + " contradicts the -a/-i given with it");
   }
   if (!a.empty()) {
     const plugins::Plugin* p = plugins::find_plugin(a);
@@ -278,8 +277,9 @@ Result<std::string> matching_lineage(const store::Paths& paths, const IssueOptio
     if (o.cert_name.empty()) return std::string();
     ACMED_CHECK(store::validate_lineage_name(o.cert_name));
     if (!store::lineage_exists(paths, o.cert_name)) return std::string();  // the new one's name
-    return Error(Errc::conflict, "--duplicate makes a new lineage, but " + o.cert_name + " exists",
-                 "leave out --cert-name (the new lineage gets a -0001 suffix) or choose a new name");
+    return Error(
+        Errc::conflict, "--duplicate makes a new lineage, but " + o.cert_name + " exists",
+        "leave out --cert-name (the new lineage gets a -0001 suffix) or choose a new name");
   }
   if (!o.cert_name.empty()) {
     ACMED_CHECK(store::validate_lineage_name(o.cert_name));
@@ -287,11 +287,22 @@ Result<std::string> matching_lineage(const store::Paths& paths, const IssueOptio
   }
   auto wanted = names_of(ids);
   ACMED_TRY(auto entries, store::list_lineages(paths));
+  std::string expandable;
   for (auto& entry : entries) {
     if (!entry.lineage) continue;
     std::set<std::string> have(entry.lineage->names.begin(), entry.lineage->names.end());
     bool subset = std::includes(wanted.begin(), wanted.end(), have.begin(), have.end());
     if (have == wanted || (o.expand && subset)) return entry.name;
+    if (subset && expandable.empty()) expandable = entry.name;
+  }
+  if (!expandable.empty()) {
+    // certbot asks here, and without a terminal (-n, cron) stops and names --expand.
+    return Error(Errc::usage,
+                 "certificate " + expandable +
+                     " covers some of the names requested; it is neither replaced nor duplicated "
+                     "without being told",
+                 "pass --expand to replace it with one for all the names, or --duplicate for a "
+                 "separate certificate");
   }
   return std::string();
 }
@@ -388,13 +399,14 @@ Result<Obtained> obtain(const IssueOptions& o, const ObtainContext& ctx,
   // renew's), pre before and post after the attempt.
   std::optional<renew::HookRunner> hooks;
   if (ctx.processes) {
-    hooks.emplace(ctx.paths.config_dir, *ctx.processes,
-                  [&](renew::HookLogLevel level, std::string_view text) {
-                    log(level == renew::HookLogLevel::warning ? renew::LogLevel::warning
-                                                              : renew::LogLevel::info,
-                        std::string(text));
-                  },
-                  false);
+    hooks.emplace(
+        ctx.paths.config_dir, *ctx.processes,
+        [&](renew::HookLogLevel level, std::string_view text) {
+          log(level == renew::HookLogLevel::warning ? renew::LogLevel::warning
+                                                    : renew::LogLevel::info,
+              std::string(text));
+        },
+        false);
     hooks->run_pre(o.pre_hook);
   }
   log(renew::LogLevel::info, std::string(o.dry_run ? "Simulating" : "Requesting") +

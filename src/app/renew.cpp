@@ -29,35 +29,48 @@ Result<std::function<void(store::RenewalParams&)>> renew_param_overrides(const I
   if (inst) {
     ACMED_TRY(inst_settings, plugins::settings_from_flags(*inst, o.plugin_flags));
   }
+  // `renew -a NAME` naming the lineage's own plugin, without any of its flags, keeps the stored
+  // settings (a webroot_map, an nginx_ctl); a new plugin or any of its flags replaces them.
+  auto own_flags = [&](const plugins::Plugin* p) {
+    return p && std::any_of(o.plugin_flags.begin(), o.plugin_flags.end(), [&](const auto& flag) {
+             return std::any_of(p->settings.begin(), p->settings.end(),
+                                [&](const auto& s) { return s.key == flag.first; });
+           });
+  };
+  bool auth_flags = own_flags(auth), inst_flags = own_flags(inst);
   std::optional<crypto::KeySpec> key;
   if (o.key_type_given || o.rsa_key_size_given || o.elliptic_curve_given) {
     ACMED_TRY(key, crypto::parse_key_spec(o.key_type, o.rsa_key_size, o.elliptic_curve));
   }
-  return std::function<void(store::RenewalParams&)>(
-      [=, clear_installer = i == "null", reuse = o.reuse_key, no_reuse = o.no_reuse_key,
-       given = o](store::RenewalParams& p) {
-        if (auth) record_authenticator(p, *auth, auth_settings);
-        if (inst) record_installer(p, *inst, inst_settings);
-        if (clear_installer) p.installer.clear();
-        if (reuse) p.reuse_key = true;
-        if (no_reuse) p.reuse_key = false;
-        if (!key) return;
-        bool rsa_now = p.key_type_or_rsa() == "rsa";
-        bool to_rsa = given.key_type_given ? key->type == crypto::KeyType::rsa : rsa_now;
-        if (to_rsa) {
-          p.key_type = "rsa";
-          if (given.rsa_key_size_given || !rsa_now || !p.rsa_key_size) {
-            p.rsa_key_size = key->rsa_bits;
-          }
-          p.elliptic_curve.clear();
-        } else {
-          p.key_type = "ecdsa";
-          if (given.elliptic_curve_given || rsa_now || p.elliptic_curve.empty()) {
-            p.elliptic_curve = key->curve;
-          }
-          p.rsa_key_size.reset();
-        }
-      });
+  return std::function<void(store::RenewalParams&)>([=, clear_installer = i == "null",
+                                                     reuse = o.reuse_key, no_reuse = o.no_reuse_key,
+                                                     given = o](store::RenewalParams& p) {
+    if (auth && (auth_flags || p.authenticator != auth->name)) {
+      record_authenticator(p, *auth, auth_settings);
+    }
+    if (inst && (inst_flags || p.installer != inst->name)) {
+      record_installer(p, *inst, inst_settings);
+    }
+    if (clear_installer) p.installer.clear();
+    if (reuse) p.reuse_key = true;
+    if (no_reuse) p.reuse_key = false;
+    if (!key) return;
+    bool rsa_now = p.key_type_or_rsa() == "rsa";
+    bool to_rsa = given.key_type_given ? key->type == crypto::KeyType::rsa : rsa_now;
+    if (to_rsa) {
+      p.key_type = "rsa";
+      if (given.rsa_key_size_given || !rsa_now || !p.rsa_key_size) {
+        p.rsa_key_size = key->rsa_bits;
+      }
+      p.elliptic_curve.clear();
+    } else {
+      p.key_type = "ecdsa";
+      if (given.elliptic_curve_given || rsa_now || p.elliptic_curve.empty()) {
+        p.elliptic_curve = key->curve;
+      }
+      p.rsa_key_size.reset();
+    }
+  });
 }
 
 Status reload_installers(const std::vector<store::Lineage>& renewed,

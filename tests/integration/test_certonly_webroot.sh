@@ -11,14 +11,16 @@ PORT=$(free_port)
 NG="$TEST_DIR/nginx"
 D1="$TEST_DIR/www-a"
 D2="$TEST_DIR/www-b"
+D3="$TEST_DIR/www-c"
 UNSERVED="$TEST_DIR/www-unserved"
-mkdir -p "$NG" "$D1" "$D2" "$UNSERVED"
+mkdir -p "$NG" "$D1" "$D2" "$D3" "$UNSERVED"
 start_nginx "$NG" \
   'log_format h "$host $request $status $request_filename";' \
   "access_log $NG/access.log h;" \
   "server { listen 127.0.0.1:$PORT default_server; server_name _; return 404; }" \
   "server { listen 127.0.0.1:$PORT; server_name a.test; root $D1; }" \
-  "server { listen 127.0.0.1:$PORT; server_name b.test; root $D2; }"
+  "server { listen 127.0.0.1:$PORT; server_name b.test; root $D2; }" \
+  "server { listen 127.0.0.1:$PORT; server_name c.test; root $D3; }"
 wait_for_port "$PORT"
 
 start_pebble "$PORT"
@@ -67,4 +69,31 @@ echo "$errs" | grep -q "a.test" || fail "error does not name a.test"
   || fail "a failed issuance left a lineage behind"
 [ "$(cd "$C" && find live archive -printf '%p %l\n' | LC_ALL=C sort | sha256sum)" = "$before_live" ] \
   || fail "the failed issuance changed live/ or archive/"
+log "renew -a webroot -w DIR moves a lineage to webroot, every name to DIR, and stores it (certbot)"
+acmed_pebble certonly --webroot -w "$UNSERVED" -d c.test --cert-name c.test >/dev/null 2>&1 && fail "unserved webroot validated"
+acmed_pebble certonly --webroot -w "$D3" -d c.test --cert-name c.test >/dev/null 2>&1 || fail "c.test issuance"
+cconf="$C/renewal/c.test.conf"
+sed -i -e "s|^authenticator = .*|authenticator = standalone|" -e "/^\[\[webroot_map\]\]/,\$d" "$cconf"
+serial=$(openssl x509 -in "$C/live/c.test/cert.pem" -noout -serial)
+: >"$NG/access.log"
+with_new_account acmed_pebble renew --cert-name c.test --force-renewal -a webroot -w "$D3" \
+  >"$TEST_DIR/renew.out" 2>&1 || { cat "$TEST_DIR/renew.out"; fail "renew -a webroot -w"; }
+[ "$(openssl x509 -in "$C/live/c.test/cert.pem" -noout -serial)" != "$serial" ] || fail "not renewed"
+grep -q "^c.test GET /.well-known/acme-challenge/" "$NG/access.log" || fail "the renewal's challenge was not served from $D3"
+grep -qx "authenticator = webroot" "$cconf" && grep -qx "webroot_path = $D3,\?" "$cconf" \
+  || { cat "$cconf"; fail "renew -a webroot -w not stored"; }
+
+log "renew -w NEWDIR replaces a stored webroot_map (the docroot moved); renew -a webroot keeps it"
+mv "$D3" "$D3.old" && mkdir "$D3" && printf '[[webroot_map]]\nc.test = %s\n' "$D3.old" >>"$cconf"
+sed -i "s|^webroot_path = .*|webroot_path = $D3.old,|" "$cconf"
+: >"$NG/access.log"
+with_new_account acmed_pebble renew --cert-name c.test --force-renewal -w "$D3" \
+  >"$TEST_DIR/renew.out" 2>&1 || { cat "$TEST_DIR/renew.out"; fail "renew -w NEWDIR"; }
+grep -q "^c.test GET /.well-known/acme-challenge/" "$NG/access.log" || fail "challenge not served from the new dir"
+grep -qx "webroot_path = $D3,\?" "$cconf" && ! grep -q "$D3.old" "$cconf" || { cat "$cconf"; fail "new root not stored"; }
+cp "$cconf" "$TEST_DIR/cconf.before"
+with_new_account acmed_pebble renew --cert-name c.test --force-renewal -a webroot >"$TEST_DIR/renew.out" 2>&1 \
+  || { cat "$TEST_DIR/renew.out"; fail "renew -a webroot without -w"; }
+diff <(grep -v "^account" "$TEST_DIR/cconf.before") <(grep -v "^account" "$cconf") \
+  || fail "renew -a webroot (its own plugin, no flags) changed the stored settings"
 echo "PASS"

@@ -4,7 +4,7 @@
 # rules (a type change needs --cert-name, --reuse-key with another size is refused, also by
 # `renew --key-type`, --new-key, --no-reuse-key), `renew` with -a/-i and key options stored, --ip-address, `plugins`, OCSP flags
 # refused, --no-verify-ssl for a loopback server only, -m with --register-unsafely-without-email,
-# flags accepted for cron lines, and `certificates` with TEST_CERT / EXPIRED and -d.
+# --expand (required for a superset, as certbot -n), flags accepted for cron lines, and `certificates` with TEST_CERT / EXPIRED and -d.
 . "$(dirname "$0")/lib.sh"
 
 start_pebble
@@ -78,6 +78,16 @@ grep -qx "http01_port = $HTTP01_PORT" "$(conf k.test)" || fail "renew did not st
 grep -q "^installer" "$(conf k.test)" && fail "-i null did not clear the installer"
 grep -qx "key_type = ecdsa" "$(conf k.test)" && grep -qx "elliptic_curve = secp384r1" "$(conf k.test)" \
   || fail "renew did not store the key options"
+
+log "a lineage covering some of the names: refused without --expand (certbot -n), replaced with it"
+expect_fail acmed_pebble certonly "${sa[@]}" -d k.test -d k2.test
+[ "$LAST_RC" = 2 ] && echo "$LAST_ERR" | grep -q -- "--expand" || { echo "$LAST_ERR"; fail "superset without --expand"; }
+[ ! -e "$C/live/k.test-0001" ] && [ ! -e "$C/live/k2.test" ] || fail "a refused request made a lineage"
+acmed_pebble certonly "${sa[@]}" -d k.test -d k2.test --expand >"$TEST_DIR/out" 2>&1 \
+  || { cat "$TEST_DIR/out"; fail "--expand"; }
+openssl x509 -in "$C/live/k.test/cert.pem" -noout -ext subjectAltName | grep -q "DNS:k2.test" \
+  || fail "--expand did not add k2.test to k.test"
+[ ! -e "$C/live/k.test-0001" ] || fail "--expand made a new lineage"
 
 log "--ip-address is -d ADDR"
 acmed_pebble certonly "${sa[@]}" --ip-address 127.0.0.1 --cert-name ip >/dev/null 2>&1 || fail "ip issuance"

@@ -24,9 +24,9 @@ struct IssueOptions {
   std::vector<std::string> domains;  // as given; comma lists split
   std::string cert_name;
   std::map<std::string, bool> use_plugin;  // --<plugin name> (--webroot, --nginx, ...)
-  std::string authenticator;  // -a/--authenticator NAME
-  std::string installer;      // -i/--installer NAME ("null": none)
-  std::string configurator;   // --configurator NAME: -a NAME -i NAME
+  std::string authenticator;               // -a/--authenticator NAME
+  std::string installer;                   // -i/--installer NAME ("null": none)
+  std::string configurator;                // --configurator NAME: -a NAME -i NAME
   // Plugin settings (--nginx-ctl, -w, ...) and -d names in command-line order.
   plugins::GivenFlags plugin_flags;
   std::string server;
@@ -47,10 +47,10 @@ struct IssueOptions {
   // Whether --key-type / --rsa-key-size / --elliptic-curve were given (the values above then
   // override an existing lineage's key; else it keeps its own).
   bool key_type_given = false, rsa_key_size_given = false, elliptic_curve_given = false;
-  bool must_staple = false;   // refused: OCSP is gone
-  bool staple_ocsp = false;   // refused: OCSP is gone
-  bool no_verify_ssl = false; // only for a loopback --server
-  std::string user_agent;     // --user-agent; empty: acmed's own
+  bool must_staple = false;    // refused: OCSP is gone
+  bool staple_ocsp = false;    // refused: OCSP is gone
+  bool no_verify_ssl = false;  // only for a loopback --server
+  std::string user_agent;      // --user-agent; empty: acmed's own
   std::string preferred_chain;
   std::string preferred_profile;
   std::string required_profile;
@@ -123,7 +123,8 @@ Result<renew::IssueRequest> issue_request(const IssueOptions& options, const sto
 // The lineage a request means: --cert-name if it exists, else one whose names are exactly the
 // requested ones (with --expand: a subset of them). Empty when a new lineage is needed, and always
 // with --duplicate (Errc::conflict when --cert-name then names an existing lineage).
-// Errc::invalid_input for a bad --cert-name.
+// Errc::invalid_input for a bad --cert-name; Errc::usage when, without --expand, a lineage covers
+// a subset of the names (certbot's non-interactive answer: --expand or --duplicate).
 Result<std::string> matching_lineage(const store::Paths& paths, const IssueOptions& options,
                                      const std::vector<util::Identifier>& ids);
 
@@ -142,13 +143,13 @@ struct ObtainContext {
   store::Paths paths;
   acme::ClientOptions client;  // logging of the ACME exchange
   Log log;
-  sys::TimePoint now;  // for lifetime_due
+  sys::TimePoint now;                       // for lifetime_due
   sys::ProcessRunner* processes = nullptr;  // runs the hooks; null: hooks are not run
 };
 
 struct Obtained {
   std::string lineage;  // the lineage concerned (empty for a dry run of a new lineage)
-  std::optional<renew::IssueOutcome> outcome;  // nullopt: the matching lineage is not due
+  std::optional<renew::IssueOutcome> outcome;     // nullopt: the matching lineage is not due
   std::vector<renew::HookFailure> hook_failures;  // hooks that failed (the outcome stands)
 };
 

@@ -59,7 +59,18 @@ TEST_CASE("the lineage a request means: --cert-name, the same names, or with --e
   test::make_lineage(s.paths, "two.test", spec_for({"two.test"}));
   app::IssueOptions o;
   CHECK(*app::matching_lineage(s.paths, o, ids({"www.one.test", "one.test"})) == "one.test");
+  // A lineage covering some of the names, without --expand: certbot's non-interactive refusal.
+  auto unexpanded = app::matching_lineage(s.paths, o, ids({"two.test", "extra.test"}));
+  REQUIRE_FALSE(unexpanded);
+  CHECK(unexpanded.error().code == Errc::usage);
+  CHECK(unexpanded.error().message.find("two.test") != std::string::npos);
+  CHECK(unexpanded.error().hint.find("--expand") != std::string::npos);
+  // Names merely overlapping, or fewer than a lineage has, mean a new lineage.
+  CHECK(app::matching_lineage(s.paths, o, ids({"one.test", "extra.test"}))->empty());
+  CHECK(app::matching_lineage(s.paths, o, ids({"www.one.test"}))->empty());
+  o.duplicate = true;
   CHECK(app::matching_lineage(s.paths, o, ids({"two.test", "extra.test"}))->empty());
+  o.duplicate = false;
   o.expand = true;
   CHECK(*app::matching_lineage(s.paths, o, ids({"two.test", "extra.test"})) == "two.test");
   o.expand = false;
