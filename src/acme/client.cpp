@@ -248,6 +248,8 @@ struct Client::State {
   std::optional<std::string> nonce;  // RFC 8555 section 7.2: the latest unused Replay-Nonce
   std::shared_ptr<const crypto::PrivateKey> account_key;
   std::string account_url;
+  // During obtain(): told every name explain_invalid_order() finds invalid (may be null).
+  std::function<void(const std::vector<std::string>&)> on_invalid_names;
   UrlPolicy url_policy;     // the same rules the transport applies, for URLs kept for later
   sys::TimePoint deadline;  // creation + options.issuance_timeout (+ time spent publishing)
 
@@ -561,15 +563,19 @@ struct Client::State {
   // challenge "error"). Falls back to the order's own error.
   Error explain_invalid_order(const Order& order) {
     std::optional<Error> first;
+    std::string invalid_first;
     std::vector<std::string> others;
     for (const std::string& url : order.authorizations) {
       auto authz = fetch_authorization(url);
       if (!authz || authz->status != "invalid") continue;
       const std::string& name = authz->identifier.value;
+      // A wildcard's authorization names the base domain (RFC 8555 section 7.1.4).
+      std::string ordered = authz->wildcard ? "*." + name : name;
       if (first) {
-        others.push_back(name);
+        others.push_back(std::move(ordered));
         continue;
       }
+      invalid_first = std::move(ordered);
       for (const Challenge& c : authz->challenges) {
         if (!c.error) continue;
         Problem problem = *c.error;
@@ -587,6 +593,11 @@ struct Client::State {
         first = Error(Errc::ca_problem,
                       "the CA marked the authorization for " + name + " invalid without saying why",
                       "check that the name points to this machine, then try again");
+    }
+    if (first && on_invalid_names) {
+      std::vector<std::string> all{invalid_first};
+      all.insert(all.end(), others.begin(), others.end());
+      on_invalid_names(all);
     }
     if (first) {
       if (!others.empty()) first->message += " (also failed: " + join(others, ", ") + ")";
@@ -1031,6 +1042,8 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
   ACMED_TRY(std::string order_url, m->location(response, d.new_order));
   ACMED_TRY(Order order, Order::from_json(*created, order_url));
   ACMED_CHECK(check_order_identifiers(order, request.identifiers));
+  m->on_invalid_names = request.authorizations_failed;
+  ScopeExit forget([this] { m->on_invalid_names = nullptr; });
   if (order.status == "invalid") return m->explain_invalid_order(order);
 
   ACMED_TRY(Order authorized, m->authorize(order, authenticator, request.challenge_types));

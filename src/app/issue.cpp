@@ -268,6 +268,7 @@ Result<renew::IssueRequest> issue_request(const IssueOptions& o, const store::Pa
   req.params.pre_hook = o.pre_hook;
   req.params.post_hook = o.post_hook;
   req.params.deploy_hook = o.deploy_hook;
+  if (o.allow_subset_of_names) req.params.allow_subset_of_names = true;
   return req;
 }
 

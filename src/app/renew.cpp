@@ -54,6 +54,7 @@ Result<std::function<void(store::RenewalParams&)>> renew_param_overrides(const I
     if (clear_installer) p.installer.clear();
     if (reuse) p.reuse_key = true;
     if (no_reuse) p.reuse_key = false;
+    if (given.allow_subset_of_names) p.allow_subset_of_names = true;
     if (!key) return;
     bool rsa_now = p.key_type_or_rsa() == "rsa";
     bool to_rsa = given.key_type_given ? key->type == crypto::KeyType::rsa : rsa_now;
@@ -161,6 +162,51 @@ Result<renew::RunSummary> renew_lineages(const IssueOptions& o, const RenewSetti
   };
   ctx.log = env.log;
   return renew::run_renewals(options, ctx);
+}
+
+Result<renew::RunSummary> reconfigure_lineage(const IssueOptions& o, const RenewSettings& rs,
+                                              const RenewEnvironment& env) {
+  if (o.cert_name.empty()) {
+    return Error(Errc::usage, "reconfigure needs --cert-name NAME",
+                 "`acmed certificates` lists the certificate names");
+  }
+  if (!o.domains.empty()) {
+    return Error(Errc::usage, "reconfigure changes how a certificate renews and takes no -d",
+                 "to change its names: acmed certonly --cert-name " + o.cert_name + " -d ...");
+  }
+  ACMED_CHECK(check_renew_options(o));
+  ACMED_CHECK(store::validate_lineage_name(o.cert_name));
+  if (!store::lineage_exists(env.paths, o.cert_name)) {
+    return Error(Errc::not_found, "no certificate named " + o.cert_name,
+                 "`acmed certificates` lists the certificate names");
+  }
+  renew::RenewOptions changes;
+  if (!o.pre_hook.empty()) changes.pre_hook = o.pre_hook;
+  if (!o.post_hook.empty()) changes.post_hook = o.post_hook;
+  if (!o.deploy_hook.empty()) changes.deploy_hook = o.deploy_hook;
+  ACMED_TRY(changes.edit_params, renew_param_overrides(o));
+  ACMED_TRY(store::Lineage lineage, store::load_lineage(env.paths, o.cert_name));
+  store::RenewalConf changed = lineage.conf;
+  changed.params = renew::apply_overrides(changed.params, changes);
+  if (store::render_renewal_conf(changed) == store::render_renewal_conf(lineage.conf)) {
+    return Error(Errc::usage, "nothing to change in the renewal conf of " + o.cert_name,
+                 "give the new settings: -a/-i/--<plugin> and their options, hooks or key options");
+  }
+
+  IssueOptions trial = o;
+  trial.dry_run = true;
+  trial.force_renewal = true;
+  ACMED_TRY(renew::RunSummary summary, renew_lineages(trial, rs, env));
+  if (!summary.ok()) return summary;
+  ACMED_CHECK(store::update_renewal_conf(env.paths, o.cert_name, [&](store::RenewalConf& conf) {
+    conf.params = renew::apply_overrides(conf.params, changes);
+    return Status{};
+  }));
+  if (env.log) {
+    env.log(renew::LogLevel::info,
+            "the dry run passed; " + lineage.conf_path.string() + " now holds the new settings");
+  }
+  return summary;
 }
 
 Status summary_status(const renew::RunSummary& summary, const std::string& details) {

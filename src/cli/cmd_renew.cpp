@@ -27,7 +27,30 @@ Status run_renew(const GlobalOptions& g, const IssueFlags& f, const RenewFlags& 
   return app::summary_status(summary, g.logs_dir + "/letsencrypt.log");
 }
 
+Status run_reconfigure(const GlobalOptions& g, const IssueFlags& f, const RenewFlags& rf) {
+  sys::SystemClock clock;
+  const app::RenewEnvironment env = renew_environment(g, clock);
+  ACMED_TRY(renew::RunSummary summary, app::reconfigure_lineage(f, rf, env));
+  if (summary.ok()) return {};
+  for (const auto& line : summary.lines()) spdlog::warn("{}", line);
+  return Error(Errc::ca_problem,
+               "the dry run with the new settings failed; the renewal conf of " + f.cert_name +
+                   " is unchanged",
+               "the lines above say why; details are in " + g.logs_dir + "/letsencrypt.log");
+}
+
 }  // namespace
+
+void add_reconfigure_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags) {
+  auto rf = std::make_shared<RenewFlags>();
+  auto* sub = app.add_subcommand(
+      "reconfigure",
+      "Change how a certificate renews (--cert-name NAME with -a/-i/--<plugin> and their\n"
+      "options, hooks or key options): a dry run with the new settings must pass (against\n"
+      "the staging CA for Let's Encrypt) before they are written into its renewal conf.");
+  sub->fallthrough();
+  set_body(sub, [&globals, &flags, rf] { return run_reconfigure(globals, flags, *rf); });
+}
 
 void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags) {
   auto rf = std::make_shared<RenewFlags>();

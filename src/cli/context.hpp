@@ -45,6 +45,8 @@ struct IssueFlags;
 void add_local_commands(CLI::App& app, const GlobalOptions& globals);
 // `renew` (src/cli/cmd_renew.cpp); reads --cert-name, --dry-run, hooks... from `flags`.
 void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
+// `reconfigure` (src/cli/cmd_renew.cpp): renew's flags, a dry run, then the renewal conf.
+void add_reconfigure_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_certificates_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 // `plugins` (src/cli/cmd_plugins.cpp): the plugin registry's authenticators and installers.

@@ -32,29 +32,41 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   const char* g_what = "What to get";
   app.add_option("-d,--domains,--domain", f.domains,
                  "Domain name or IP address for the certificate; repeat or use commas. The first\n"
-                 "names the lineage")->group(g_what)->type_name("NAME");
-  app.add_option("--ip-address", f.ip_addresses, "IP address for the certificate: the same as -d ADDR")
-      ->group(g_what)->type_name("ADDR");
+                 "names the lineage")
+      ->group(g_what)
+      ->type_name("NAME");
+  app.add_option("--ip-address", f.ip_addresses,
+                 "IP address for the certificate: the same as -d ADDR")
+      ->group(g_what)
+      ->type_name("ADDR");
   app.add_flag("--keep-until-expiring,--keep,--reinstall", f.keep,
                "Keep a certificate that is not due (acmed's default; accepted for certbot)")
       ->group(g_what);
-  app.add_option("--cert-name", f.cert_name, "Lineage name (default: the first domain)")->group(g_what);
-  app.add_flag("--expand", f.expand, "Replace an existing lineage's certificate with one for more names")
+  app.add_option("--cert-name", f.cert_name, "Lineage name (default: the first domain)")
+      ->group(g_what);
+  app.add_flag("--expand", f.expand,
+               "Replace an existing lineage's certificate with one for more names")
       ->group(g_what);
   app.add_flag("--duplicate", f.duplicate,
                "Make a new lineage even when one has the same names (both are renewed)")
+      ->group(g_what);
+  app.add_flag("--allow-subset-of-names", f.allow_subset_of_names,
+               "When some names fail validation, get the certificate for the others (stored;\n"
+               "renewals do the same)")
       ->group(g_what);
   app.add_flag("--renew-with-new-domains", f.renew_with_new_domains,
                "With --cert-name: replace the lineage's certificate with one for the requested\n"
                "names now, even when that drops names it covers")
       ->group(g_what);
   app.add_flag("--force-renewal,--renew-by-default", f.force_renewal,
-               "Get a new certificate even if the existing one is not due")->group(g_what);
+               "Get a new certificate even if the existing one is not due")
+      ->group(g_what);
   app.add_flag("--local", f.local,
                "Use the local development CA (acmed local install) instead of an ACME CA")
       ->group(g_what);
   app.add_flag("--dry-run", f.dry_run,
-               "Rehearse against the staging CA (or --server) and save nothing")->group(g_what);
+               "Rehearse against the staging CA (or --server) and save nothing")
+      ->group(g_what);
 
   const char* g_auth = "How to prove control of the names (plugins)";
   for (const plugins::Plugin* p : plugins::all_plugins()) {
@@ -62,12 +74,15 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   }
   app.add_option("-a,--authenticator", f.authenticator,
                  "Authenticator plugin by name (acmed plugins --authenticators)")
-      ->group(g_auth)->type_name("NAME");
+      ->group(g_auth)
+      ->type_name("NAME");
   app.add_option("-i,--installer", f.installer,
                  "Installer plugin by name (nginx, apache; null: none)")
-      ->group(g_auth)->type_name("NAME");
+      ->group(g_auth)
+      ->type_name("NAME");
   app.add_option("--configurator", f.configurator, "Authenticator and installer: -a NAME -i NAME")
-      ->group(g_auth)->type_name("NAME");
+      ->group(g_auth)
+      ->type_name("NAME");
   const char* g_settings = "Plugin settings (stored for renewal)";
   for (const plugins::Setting& s : plugins::all_settings()) {
     if (s.flag.empty()) continue;
@@ -83,15 +98,20 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
   }
 
   const char* g_ca = "Certificate authority and account";
-  app.add_option("--server", f.server,
-                 "ACME directory URL (default: Let's Encrypt production)")->group(g_ca)->type_name("URL");
+  app.add_option("--server", f.server, "ACME directory URL (default: Let's Encrypt production)")
+      ->group(g_ca)
+      ->type_name("URL");
   app.add_flag("--staging,--test-cert", f.staging, "Use Let's Encrypt's staging CA")->group(g_ca);
   app.add_option("--ca-bundle", f.ca_bundle,
                  "PEM file of roots to trust for the CA's HTTPS (also $ACMED_CA_BUNDLE)")
-      ->group(g_ca)->type_name("FILE");
+      ->group(g_ca)
+      ->type_name("FILE");
   app.add_option("--issuance-timeout", f.issuance_timeout,
                  "Seconds one issuance may take talking to the CA, retries and waits included")
-      ->capture_default_str()->check(CLI::Range(1, 86400))->group(g_ca)->type_name("SECONDS");
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400))
+      ->group(g_ca)
+      ->type_name("SECONDS");
   app.add_option("-m,--email", f.emails, "Contact e-mail for the account (repeat or use commas)")
       ->group(g_ca);
   app.add_flag("--agree-tos", f.agree_tos, "Agree to the CA's terms of service")->group(g_ca);
@@ -99,7 +119,8 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
                "Register an account without a contact e-mail (with -m, the address is used)")
       ->group(g_ca);
   app.add_flag("--eff-email,!--no-eff-email", f.eff_email,
-               "Accepted for certbot; acmed shares no address with the EFF")->group(g_ca);
+               "Accepted for certbot; acmed shares no address with the EFF")
+      ->group(g_ca);
   app.add_flag("--no-verify-ssl", f.no_verify_ssl,
                "Do not verify the CA's TLS certificate; only with a loopback --server (a test CA)")
       ->group(g_ca);
@@ -111,21 +132,31 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
                  "Challenge types in order of preference (dns-01, http-01, tls-alpn-01; commas)")
       ->type_name("TYPES");
   app.add_option("--preferred-chain", f.preferred_chain,
-                 "Prefer the chain whose top issuer has this common name")->group(g_ca);
-  app.add_option("--preferred-profile", f.preferred_profile,
-                 "ACME profile to ask for (classic, tlsserver, shortlived); the CA's default if absent")
+                 "Prefer the chain whose top issuer has this common name")
+      ->group(g_ca);
+  app.add_option(
+         "--preferred-profile", f.preferred_profile,
+         "ACME profile to ask for (classic, tlsserver, shortlived); the CA's default if absent")
       ->group(g_ca);
   app.add_option("--required-profile", f.required_profile,
-                 "ACME profile that must be used; fail if the CA does not offer it")->group(g_ca);
+                 "ACME profile that must be used; fail if the CA does not offer it")
+      ->group(g_ca);
 
   const char* g_key = "Certificate key";
   app.add_option("--key-type", f.key_type, "Key type")
-      ->capture_default_str()->check(CLI::IsMember({"ecdsa", "rsa"}))->group(g_key);
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ecdsa", "rsa"}))
+      ->group(g_key);
   app.add_option("--rsa-key-size", f.rsa_key_size, "RSA key size")
-      ->capture_default_str()->check(CLI::IsMember({2048, 3072, 4096}))->group(g_key);
+      ->capture_default_str()
+      ->check(CLI::IsMember({2048, 3072, 4096}))
+      ->group(g_key);
   app.add_option("--elliptic-curve", f.elliptic_curve, "ECDSA curve")
-      ->capture_default_str()->check(CLI::IsMember({"secp256r1", "secp384r1", "secp521r1"}))->group(g_key);
-  app.add_flag("--reuse-key", f.reuse_key, "Keep the lineage's private key when renewing")->group(g_key);
+      ->capture_default_str()
+      ->check(CLI::IsMember({"secp256r1", "secp384r1", "secp521r1"}))
+      ->group(g_key);
+  app.add_flag("--reuse-key", f.reuse_key, "Keep the lineage's private key when renewing")
+      ->group(g_key);
   app.add_flag("--no-reuse-key", f.no_reuse_key, "Get a new private key on each renewal (stored)")
       ->group(g_key);
   app.add_flag("--new-key", f.new_key, "A new private key this time, even with --reuse-key")
@@ -147,11 +178,13 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
       ->group(g_hooks);
   app.add_option("--post-hook", f.post_hook, "Shell command run after obtaining certificates")
       ->group(g_hooks);
-  app.add_option("--deploy-hook", f.deploy_hook,
-                 "Shell command run after each successful issuance (RENEWED_LINEAGE, RENEWED_DOMAINS)")
+  app.add_option(
+         "--deploy-hook", f.deploy_hook,
+         "Shell command run after each successful issuance (RENEWED_LINEAGE, RENEWED_DOMAINS)")
       ->group(g_hooks);
-  app.add_flag("--no-random-sleep-on-renew", f.no_random_sleep,
-               "Accepted for certbot's cron lines: acmed never sleeps; acmed.timer spreads the load")
+  app.add_flag(
+         "--no-random-sleep-on-renew", f.no_random_sleep,
+         "Accepted for certbot's cron lines: acmed never sleeps; acmed.timer spreads the load")
       ->group(g_hooks);
   app.add_flag("--run-deploy-hooks", f.run_deploy_hooks,
                "With --dry-run: run the deploy hooks too (they are skipped otherwise)")
@@ -160,7 +193,8 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
 
 void collect_flag_order(CLI::App& app, IssueFlags& f) {
   // CLI11 records options in the order they were given; pair each occurrence with its value.
-  std::map<const CLI::Option*, std::string> keys(f.setting_options.begin(), f.setting_options.end());
+  std::map<const CLI::Option*, std::string> keys(f.setting_options.begin(),
+                                                 f.setting_options.end());
   const CLI::Option* d = app.get_option("--domains");
   const CLI::Option* ip = app.get_option("--ip-address");
   f.key_type_given = app.get_option("--key-type")->count() > 0;
@@ -245,10 +279,18 @@ sys::ProcessRunner& process_runner() {
 
 void log_line(renew::LogLevel level, std::string_view text) {
   switch (level) {
-    case renew::LogLevel::debug: spdlog::debug("{}", text); break;
-    case renew::LogLevel::info: spdlog::info("{}", text); break;
-    case renew::LogLevel::warning: spdlog::warn("{}", text); break;
-    case renew::LogLevel::error: spdlog::error("{}", text); break;
+    case renew::LogLevel::debug:
+      spdlog::debug("{}", text);
+      break;
+    case renew::LogLevel::info:
+      spdlog::info("{}", text);
+      break;
+    case renew::LogLevel::warning:
+      spdlog::warn("{}", text);
+      break;
+    case renew::LogLevel::error:
+      spdlog::error("{}", text);
+      break;
   }
 }
 

@@ -92,6 +92,7 @@ void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_fl
   add_update_symlinks_command(app, globals, issue_flags);
   add_local_commands(app, globals);
   add_renew_command(app, globals, issue_flags);
+  add_reconfigure_command(app, globals, issue_flags);
   add_migrate_command(app, globals, issue_flags);
   add_completion_command(app);
   add_revoke_command(app, globals, issue_flags);

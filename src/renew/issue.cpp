@@ -4,7 +4,9 @@
 #include "acmed/renew/profiles.hpp"
 #include "acmed/store/account.hpp"
 #include "acmed/store/compromised.hpp"
+#include "acmed/util/strings.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -143,7 +145,34 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   order.replaces_refused = req.replaces_refused;
   order.preferred_chain = req.preferred_chain;
   order.challenge_types = types;
-  ACMED_TRY(outcome.certificate, client.obtain(order, cert_key, authenticator));
+  std::vector<std::string> failed;
+  order.authorizations_failed = [&failed](const std::vector<std::string>& invalid) {
+    failed = invalid;
+  };
+  auto obtained = client.obtain(order, cert_key, authenticator);
+  std::vector<util::Identifier> kept = req.identifiers;
+  if (!obtained && !failed.empty() && req.params.allow_subset_of_names.value_or(false)) {
+    // certbot's --allow-subset-of-names: drop the names that failed validation, order the rest.
+    std::erase_if(kept, [&](const util::Identifier& id) {
+      return std::any_of(failed.begin(), failed.end(), [&](const std::string& f) {
+        return util::ascii_lower(f) == util::ascii_lower(id.value);
+      });
+    });
+    if (!kept.empty() && kept.size() < req.identifiers.size()) {
+      std::string dropped;
+      for (const auto& name : failed) dropped += (dropped.empty() ? "" : ", ") + name;
+      if (req.client.log) {
+        req.client.log(acme::LogLevel::warning, obtained.error().describe() +
+                                                    "; --allow-subset-of-names: dropping " +
+                                                    dropped + " and ordering the other names");
+      }
+      outcome.dropped = failed;
+      order.identifiers = to_order_identifiers(kept);
+      order.authorizations_failed = nullptr;
+      obtained = client.obtain(order, cert_key, authenticator);
+    }
+  }
+  ACMED_TRY(outcome.certificate, std::move(obtained));
   // Everything the CA sent is untrusted: a certificate for other names, out of its validity or
   // with a broken chain never reaches the store (the key was checked by obtain()).
   {
@@ -174,7 +203,7 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   } else {
     if (req.cert_name.empty()) {
       // certbot names a lineage whose first name is *.example.com "example.com".
-      std::string first = req.identifiers.front().value;
+      std::string first = kept.front().value;
       if (first.rfind("*.", 0) == 0) first.erase(0, 2);
       ACMED_TRY(outcome.lineage, store::new_lineage_name(req.paths, first));
     } else {

@@ -2,7 +2,8 @@
 # `acmed certonly --webroot` against Pebble with a real nginx serving two docroots on loopback:
 # per-domain -w mapping, challenge files (and the dirs acmed created) removed afterwards, the
 # [[webroot_map]] in the renewal conf, and a CA-side validation failure that exits non-zero with a
-# one-line error naming the domain and still removes the challenge files.
+# one-line error naming the domain and still removes the challenge files; `renew -a webroot -w`;
+# --allow-subset-of-names on certonly and on renewal.
 . "$(dirname "$0")/lib.sh"
 
 need nginx
@@ -96,4 +97,23 @@ with_new_account acmed_pebble renew --cert-name c.test --force-renewal -a webroo
   || { cat "$TEST_DIR/renew.out"; fail "renew -a webroot without -w"; }
 diff <(grep -v "^account" "$TEST_DIR/cconf.before") <(grep -v "^account" "$cconf") \
   || fail "renew -a webroot (its own plugin, no flags) changed the stored settings"
+log "--allow-subset-of-names: a name that fails validation is dropped, the rest issued, the flag stored"
+expect_fail acmed_pebble certonly --webroot -w "$D1" -d a.test -d gone.test --cert-name sub
+[ ! -e "$C/live/sub" ] || fail "a failed validation without --allow-subset-of-names made a lineage"
+acmed_pebble certonly --webroot -w "$D1" -d a.test -d gone.test --cert-name sub --allow-subset-of-names \
+  >"$TEST_DIR/sub.out" 2>&1 || { cat "$TEST_DIR/sub.out"; fail "--allow-subset-of-names"; }
+grep -q "allow-subset-of-names: dropping gone.test" "$TEST_DIR/sub.out" || { cat "$TEST_DIR/sub.out"; fail "no note on the dropped name"; }
+san=$(openssl x509 -in "$C/live/sub/cert.pem" -noout -ext subjectAltName)
+echo "$san" | grep -q "DNS:a.test" && ! echo "$san" | grep -q "gone.test" || fail "SAN: $san"
+verify_chain "$C/live/sub/fullchain.pem" "$TEST_DIR/root.pem"
+grep -qx "allow_subset_of_names = True" "$C/renewal/sub.conf" || { cat "$C/renewal/sub.conf"; fail "not stored"; }
+
+log "a renewal with allow_subset_of_names stored drops a name that stopped validating"
+acmed_pebble certonly --webroot -w "$D1" -d a.test -w "$D2" -d b.test --cert-name sub2 \
+  --allow-subset-of-names >/dev/null 2>&1 || fail "sub2 issuance"
+sed -i "s|^b.test = .*|b.test = $UNSERVED|" "$C/renewal/sub2.conf"
+with_new_account acmed_pebble renew --cert-name sub2 --force-renewal >"$TEST_DIR/sub.out" 2>&1 \
+  || { cat "$TEST_DIR/sub.out"; fail "renewal with a dropped name"; }
+san=$(openssl x509 -in "$C/live/sub2/cert.pem" -noout -ext subjectAltName)
+echo "$san" | grep -q "DNS:a.test" && ! echo "$san" | grep -q "b.test" || fail "renewed SAN: $san"
 echo "PASS"

@@ -107,6 +107,9 @@ struct ObtainRequest {
   // Challenge types to answer with, most preferred first (challenge::challenge_order); empty:
   // the authenticator's supported_types().
   std::vector<std::string> challenge_types;
+  // Called, when the order fails validation, with every name whose authorization is invalid
+  // ("*.x" for a wildcard's), before obtain() returns the error. May be null.
+  std::function<void(const std::vector<std::string>& names)> authorizations_failed;
 };
 
 // RFC 5280 section 5.3.1 reason codes (RFC 8555 section 7.6 sends them as "reason"). A CA may

@@ -61,6 +61,7 @@ struct IssueOptions {
   bool expand = false;
   bool duplicate = false;  // --duplicate: a new lineage even when one has the same names
   bool renew_with_new_domains = false;
+  bool allow_subset_of_names = false;  // stored as allow_subset_of_names = True
   std::string pre_hook, post_hook, deploy_hook;
   bool run_deploy_hooks = false;  // --run-deploy-hooks: deploy hooks also in a --dry-run
   bool redirect = false;

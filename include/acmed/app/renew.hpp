@@ -48,6 +48,15 @@ struct RenewEnvironment {
 Result<renew::RunSummary> renew_lineages(const IssueOptions& options, const RenewSettings& settings,
                                          const RenewEnvironment& env);
 
+// `reconfigure --cert-name NAME [plugin, hook and key options]` (certbot 2.3+): the changes are
+// first proven by a dry run of the lineage's renewal (against the staging CA for Let's
+// Encrypt), and written into its renewal conf only if that passed. Errc::usage without
+// --cert-name or without anything to change, Errc::not_found for an unknown lineage; a failed dry
+// run is in the summary (summary_status) and leaves the renewal conf as it was.
+Result<renew::RunSummary> reconfigure_lineage(const IssueOptions& options,
+                                              const RenewSettings& settings,
+                                              const RenewEnvironment& env);
+
 // Ok when the summary is; else Errc::ca_problem when lineages failed (how many), Errc::server
 // when only a hook or the reload did. `details` says where the log is.
 Status summary_status(const renew::RunSummary& summary, const std::string& details);

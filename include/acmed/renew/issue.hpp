@@ -53,7 +53,7 @@ struct IssueRequest {
   std::string preferred_chain;
   std::vector<std::string>
       preferred_challenges;  // parsed --preferred-challenges; stored as pref_challs
-  std::string replaces;  // ARI certificate id of the certificate this one replaces (RFC 9773)
+  std::string replaces;      // ARI certificate id of the certificate this one replaces (RFC 9773)
   // Called when the CA refused `replaces` and the order went through without it. May be null.
   std::function<void(std::string_view why)> replaces_refused;
 
@@ -63,12 +63,14 @@ struct IssueRequest {
 };
 
 struct IssueOutcome {
-  std::string lineage;           // name written (empty for a dry run)
-  int version = 0;               // archive version written (0 for a dry run)
+  std::string lineage;  // name written (empty for a dry run)
+  int version = 0;      // archive version written (0 for a dry run)
   acme::IssuedCertificate certificate;
-  crypto::CertInfo info;         // parsed leaf
+  crypto::CertInfo info;  // parsed leaf
   std::string account_id;
-  std::size_t requests = 0;      // HTTP requests sent to the CA
+  std::size_t requests = 0;  // HTTP requests sent to the CA
+  // Names left out because their validation failed (allow_subset_of_names in params).
+  std::vector<std::string> dropped;
 };
 
 // Obtains a certificate for request.identifiers through `authenticator` and stores it as the
@@ -79,7 +81,7 @@ Result<IssueOutcome> issue(const IssueRequest& request, challenge::Authenticator
 // The stored account `id` for `server`, or (empty id) the first one stored for it; nullopt when
 // there is none. Errc::config / Errc::crypto when a stored account is damaged.
 Result<std::optional<store::Account>> stored_account(const store::Paths& paths,
-                                                    std::string_view server, std::string_view id);
+                                                     std::string_view server, std::string_view id);
 
 // The crypto::Identifiers of an order from validated command-line identifiers.
 crypto::Identifiers to_order_identifiers(const std::vector<util::Identifier>& ids);
