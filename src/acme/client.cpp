@@ -699,11 +699,9 @@ struct Client::State {
   }
 
   // RFC 8555 section 7.4: finalize with a CSR, then wait while the order is "processing".
-  Result<Order> finalize(Order order, const crypto::PrivateKey& cert_key,
-                         const crypto::Identifiers& ids) {
+  Result<Order> finalize(Order order, const std::string& der) {
     std::optional<seconds> wait;
     if (order.status == "ready") {
-      ACMED_TRY(std::string der, crypto::make_csr_der(cert_key, ids));
       HttpResponse response;
       ACMED_TRY(json doc, exchange_json(signed_post(order.finalize,
                                                     json{{"csr", crypto::base64url_encode(der)}},
@@ -979,6 +977,16 @@ Status Client::change_account_key(std::shared_ptr<const crypto::PrivateKey> new_
 Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
                                          const crypto::PrivateKey& cert_key,
                                          challenge::Authenticator& authenticator) {
+  ACMED_TRY(std::string der, crypto::make_csr_der(cert_key, request.identifiers));
+  return obtain(
+      request,
+      crypto::CertificateRequest{std::move(der), request.identifiers, cert_key.public_key_der()},
+      authenticator);
+}
+
+Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
+                                         const crypto::CertificateRequest& csr,
+                                         challenge::Authenticator& authenticator) {
   if (!m->account_key || m->account_url.empty())
     return Error(Errc::internal, "obtain() was called before choosing an account");
   if (request.identifiers.dns.empty() && request.identifiers.ip.empty())
@@ -1047,9 +1055,9 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
   if (order.status == "invalid") return m->explain_invalid_order(order);
 
   ACMED_TRY(Order authorized, m->authorize(order, authenticator, request.challenge_types));
-  ACMED_TRY(Order done, m->finalize(std::move(authorized), cert_key, request.identifiers));
+  ACMED_TRY(Order done, m->finalize(std::move(authorized), csr.der));
   ACMED_TRY(State::Chain chain, m->choose_chain(done.certificate, request.preferred_chain));
-  if (!crypto::certificate_matches_key(chain.pems.front(), cert_key))
+  if (!crypto::certificate_has_public_key(chain.pems.front(), csr.public_key_der))
     return Error(Errc::protocol,
                  "the certificate from " + chain.url + " is not for the key in the request",
                  "this is a CA bug; report it");

@@ -7,8 +7,15 @@
 #include "acmed/store/lock.hpp"
 #include "acmed/util/domain.hpp"
 
+#include "acmed/sys/fs.hpp"
+
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 
 namespace acmed::app {
@@ -331,20 +338,174 @@ bool lifetime_due(const store::Lineage& lineage, sys::TimePoint now) {
   return now >= renew::lifetime_due_time(lineage.cert, before);
 }
 
+namespace {
+
+// A new account needs an e-mail unless --register-unsafely-without-email.
+Status check_contact(const renew::IssueRequest& req, const IssueOptions& o) {
+  if (!req.account.emails.empty() || o.no_email) return {};
+  ACMED_TRY(auto stored, renew::stored_account(req.paths, req.server, ""));
+  if (stored) return {};
+  return Error(Errc::usage, "no contact e-mail for the new account",
+               "pass -m you@example.com, or --register-unsafely-without-email");
+}
+
+// `given` (certbot: an explicit path is created, never replaced), else the first free NNNN_`base`
+// in the current directory. Either way its directory must exist: the CA is not asked for a
+// certificate that could not be saved.
+Result<std::filesystem::path> output_path(const std::string& given, std::string_view base) {
+  std::filesystem::path path;
+  if (given.empty()) {
+    ACMED_TRY(path, first_free_path(".", base));
+  } else {
+    path = given;
+    std::error_code ec;
+    if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found)
+      return Error(Errc::conflict, given + " exists; acmed never overwrites it",
+                   "choose another path or move the file away");
+  }
+  std::error_code ec;
+  auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  if (!std::filesystem::is_directory(dir, ec))
+    return Error(Errc::usage,
+                 "cannot write " + path.string() + ": " + dir.string() + " is not a directory",
+                 "create the directory first or choose another path");
+  return path;
+}
+
+// Writes `data` to `path` atomically and only if `path` does not exist (link(2) refuses to
+// replace), so a file that appeared meanwhile is never overwritten.
+Status write_new_file(const std::filesystem::path& path, std::string_view data) {
+  auto temp = path;
+  temp.replace_filename("." + path.filename().string() + ".acmed-new");
+  ACMED_CHECK(sys::write_file_atomic(temp, data, 0644));
+  int linked = ::link(temp.c_str(), path.c_str());
+  int err = errno;
+  (void)sys::remove_file(temp);
+  if (linked != 0)
+    return Error(Errc::io, "cannot create " + path.string() + ": " + std::strerror(err),
+                 err == EEXIST ? "acmed never overwrites a file; move it away" : "");
+  return {};
+}
+
+// The -d names given with --csr, each of which must be one of the CSR's (certbot's rule).
+Status check_names_in_csr(const IssueOptions& o, const std::vector<util::Identifier>& csr_names) {
+  if (o.domains.empty()) return {};
+  ACMED_TRY(auto given, parsed_identifiers(o));
+  auto in_csr = names_of(csr_names);
+  for (const auto& id : given) {
+    if (in_csr.count(id.value)) continue;
+    std::string list;
+    for (const auto& name : in_csr) list += (list.empty() ? "" : ", ") + name;
+    return Error(Errc::usage,
+                 "-d " + id.value + " is not in the CSR " + o.csr_path + " (" + list + ")",
+                 "leave out -d (the CSR's names are used) or make a CSR with that name");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::filesystem::path> first_free_path(const std::filesystem::path& dir,
+                                              std::string_view base) {
+  for (int n = 0; n <= 9999; ++n) {
+    char prefix[8];
+    std::snprintf(prefix, sizeof prefix, "%04d_", n);
+    auto path = dir / (prefix + std::string(base));
+    std::error_code ec;
+    if (std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::not_found)
+      return path;
+  }
+  return Error(Errc::conflict,
+               "0000_" + std::string(base) + " to 9999_" + std::string(base) + " all exist in " +
+                   dir.string(),
+               "pass the path explicitly");
+}
+
+Result<Obtained> obtain_for_csr(const IssueOptions& o, const ObtainContext& ctx,
+                                challenge::Authenticator& auth) {
+  auto text = sys::read_file_limited(o.csr_path, 1 << 20);
+  if (!text) {  // the message names the file
+    auto error = std::move(text).error();
+    error.code = Errc::invalid_input;
+    return error;
+  }
+  auto csr = crypto::parse_csr(*text);
+  if (!csr) {
+    auto error = std::move(csr).error();
+    error.message = o.csr_path + ": " + error.message;
+    return error;
+  }
+  IssueOptions with_names = o;
+  with_names.domains = csr->identifiers.dns;
+  with_names.domains.insert(with_names.domains.end(), csr->identifiers.ip.begin(),
+                            csr->identifiers.ip.end());
+  auto req = issue_request(with_names, ctx.paths, ctx.client);
+  if (!req) {
+    auto error = std::move(req).error();
+    error.message = o.csr_path + ": " + error.message;
+    return error;
+  }
+  ACMED_CHECK(check_names_in_csr(o, req->identifiers));
+  req->params.authenticator = auth.name();
+  req->csr = std::move(*csr);
+  req->target = o.dry_run ? renew::Target::dry_run : renew::Target::new_lineage;
+  ACMED_CHECK(check_contact(*req, o));
+  if (ctx.log && !(o.pre_hook.empty() && o.post_hook.empty() && o.deploy_hook.empty()))
+    ctx.log(renew::LogLevel::warning,
+            "hooks do not run with --csr (as certbot): no lineage to deploy, nothing to stop");
+  Obtained result;
+  std::filesystem::path cert, chain, fullchain;
+  if (!o.dry_run) {
+    ACMED_TRY(cert, output_path(o.cert_path, "cert.pem"));
+    ACMED_TRY(chain, output_path(o.chain_path, "chain.pem"));
+    ACMED_TRY(fullchain, output_path(o.fullchain_path, "fullchain.pem"));
+    if (cert == chain || cert == fullchain || chain == fullchain)
+      return Error(Errc::usage, "--cert-path, --chain-path and --fullchain-path must differ");
+  }
+  // The store lock: an account may be registered and saved.
+  ACMED_TRY(auto lock, store::StoreLock::acquire(ctx.paths));
+  if (ctx.log) {
+    ctx.log(renew::LogLevel::info, std::string(o.dry_run ? "Simulating" : "Requesting") +
+                                       " a certificate for the CSR " + o.csr_path + " from " +
+                                       req->server);
+  }
+  ACMED_TRY(auto outcome, renew::issue(*req, auth));
+  if (!o.dry_run) {
+    // All three or none: a file that cannot be created takes back the ones written before it.
+    std::vector<std::pair<std::filesystem::path, const std::string*>> files = {
+        {cert, &outcome.certificate.cert_pem},
+        {chain, &outcome.certificate.chain_pem},
+        {fullchain, &outcome.certificate.fullchain_pem}};
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      Status written = write_new_file(files[i].first, *files[i].second);
+      if (!written) {
+        for (std::size_t j = 0; j < i; ++j) (void)sys::remove_file(files[j].first);
+        return std::move(written).error();
+      }
+    }
+    // Reported as certbot does: absolute (as given if that fails).
+    auto shown = [](const std::filesystem::path& path) {
+      std::error_code ec;
+      auto abs = std::filesystem::absolute(path, ec);
+      return (ec ? path : abs.lexically_normal()).string();
+    };
+    result.cert_path = shown(cert);
+    result.chain_path = shown(chain);
+    result.fullchain_path = shown(fullchain);
+  }
+  result.outcome = std::move(outcome);
+  return result;
+}
+
 Result<Obtained> obtain(const IssueOptions& o, const ObtainContext& ctx,
                         challenge::Authenticator& auth) {
+  if (!o.csr_path.empty()) return obtain_for_csr(o, ctx, auth);
   auto log = [&](renew::LogLevel level, const std::string& text) {
     if (ctx.log) ctx.log(level, text);
   };
   ACMED_TRY(auto req, issue_request(o, ctx.paths, ctx.client));
   req.params.authenticator = auth.name();
-  if (req.account.emails.empty() && !o.no_email) {
-    ACMED_TRY(auto stored, renew::stored_account(req.paths, req.server, ""));
-    if (!stored) {
-      return Error(Errc::usage, "no contact e-mail for the new account",
-                   "pass -m you@example.com, or --register-unsafely-without-email");
-    }
-  }
+  ACMED_CHECK(check_contact(req, o));
   // A wildcard the authenticator cannot prove is refused before anything is touched (not even
   // the store's lock file); renew::issue() checks it again on every issuance.
   ACMED_TRY(auto types, challenge::challenge_order(auth, req.preferred_challenges));

@@ -25,6 +25,15 @@ Status run_certonly(const GlobalOptions& globals, IssueFlags& f) {
     spdlog::info("The dry run was successful: the CA issued a test certificate (not saved).");
     return app::hook_status(obtained.hook_failures);
   }
+  if (!f.csr_path.empty()) {
+    spdlog::info("Successfully received certificate.");
+    spdlog::info("Certificate is saved at: {}", obtained.cert_path);
+    spdlog::info("Chain is saved at:       {}", obtained.chain_path);
+    spdlog::info("Full chain is saved at:  {}", obtained.fullchain_path);
+    spdlog::info("This certificate expires on {}.",
+                 sys::format_rfc3339(obtained.outcome->info.not_after));
+    return {};
+  }
   auto live = ctx.paths.live_dir(obtained.lineage);
   spdlog::info("Successfully received certificate.");
   spdlog::info("Certificate is saved at: {}", (live / "fullchain.pem").string());

@@ -78,6 +78,14 @@ void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_fl
                   "install nothing. Takes the issuance options of `acmed --help`.");
   certonly->fallthrough();
   certonly->alias("auth");  // certbot's old name
+  certonly->add_option("--csr", issue_flags.csr_path,
+                       "Issue for this CSR (PEM or DER) as it is; no key, no lineage");
+  certonly->add_option("--cert-path", issue_flags.cert_path,
+                       "With --csr: where to write the certificate (default ./NNNN_cert.pem)");
+  certonly->add_option("--chain-path", issue_flags.chain_path,
+                       "With --csr: where to write the chain (default ./NNNN_chain.pem)");
+  certonly->add_option("--fullchain-path", issue_flags.fullchain_path,
+                       "With --csr: where to write the full chain (default ./NNNN_fullchain.pem)");
   set_body(certonly, [&] { return run_certonly(globals, issue_flags); });
   auto* run = app.add_subcommand("run", "Obtain a certificate and install it (the default)");
   run->fallthrough();

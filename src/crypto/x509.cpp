@@ -383,10 +383,14 @@ Result<CertificateRequest> parse_csr(std::string_view pem_or_der) {
       out.identifiers.ip.push_back(std::move(ip));
     }
   }
-  if (out.identifiers.dns.empty() && out.identifiers.ip.empty()) {
-    std::string cn = common_name(X509_REQ_get_subject_name(req.get()));
-    if (!cn.empty()) out.identifiers.dns.push_back(util::ascii_lower(cn));
-  }
+  // The CN is one of the names too (CAs check it against the order's identifiers, and certbot
+  // counts it): first, unless a subjectAltName already holds it.
+  std::string cn = util::ascii_lower(common_name(X509_REQ_get_subject_name(req.get())));
+  auto& dns = out.identifiers.dns;
+  const auto& ip = out.identifiers.ip;
+  if (!cn.empty() && std::find(dns.begin(), dns.end(), cn) == dns.end() &&
+      std::find(ip.begin(), ip.end(), cn) == ip.end())
+    dns.insert(dns.begin(), cn);
   drain_openssl_errors();
   if (out.identifiers.dns.empty() && out.identifiers.ip.empty()) {
     return Error(Errc::invalid_input, "the CSR names nothing (no subjectAltName and no CN)",
@@ -501,6 +505,19 @@ bool certificate_matches_key(std::string_view cert_pem, const PrivateKey& key) {
   X509Ptr cert = parse_x509_der(ders->front());
   EVP_PKEY* pub = cert ? X509_get0_pubkey(cert.get()) : nullptr;
   bool match = pub != nullptr && key.native() != nullptr && EVP_PKEY_eq(pub, key.native()) == 1;
+  drain_openssl_errors();
+  return match;
+}
+
+bool certificate_has_public_key(std::string_view cert_pem, std::string_view spki_der) {
+  auto ders = chain_ders(cert_pem);
+  if (!ders) return false;
+  X509Ptr cert = parse_x509_der(ders->front());
+  unsigned char* spki = nullptr;
+  int len = cert ? i2d_PUBKEY(X509_get0_pubkey(cert.get()), &spki) : 0;
+  bool match = len > 0 && std::string_view(reinterpret_cast<const char*>(spki),
+                                           static_cast<std::size_t>(len)) == spki_der;
+  OPENSSL_free(spki);
   drain_openssl_errors();
   return match;
 }

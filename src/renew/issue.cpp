@@ -134,7 +134,11 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   ACMED_TRY(auto client, acme::Client::connect(req.server, req.transport, req.client));
   IssueOutcome outcome;
   ACMED_TRY(outcome.account_id, ensure_account(req, client));
-  ACMED_TRY(auto cert_key, certificate_key(req));
+  std::optional<crypto::PrivateKey> cert_key;  // none with a user's CSR
+  if (!req.csr) {
+    ACMED_TRY(auto key, certificate_key(req));
+    cert_key.emplace(std::move(key));
+  }
 
   acme::ObtainRequest order;
   order.identifiers = to_order_identifiers(req.identifiers);
@@ -149,9 +153,15 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   order.authorizations_failed = [&failed](const std::vector<std::string>& invalid) {
     failed = invalid;
   };
-  auto obtained = client.obtain(order, cert_key, authenticator);
+  auto obtain = [&] {
+    return req.csr ? client.obtain(order, *req.csr, authenticator)
+                   : client.obtain(order, *cert_key, authenticator);
+  };
+  auto obtained = obtain();
   std::vector<util::Identifier> kept = req.identifiers;
-  if (!obtained && !failed.empty() && req.params.allow_subset_of_names.value_or(false)) {
+  // (Not with a user's CSR: the order's names must be the CSR's.)
+  if (!obtained && !failed.empty() && !req.csr &&
+      req.params.allow_subset_of_names.value_or(false)) {
     // certbot's --allow-subset-of-names: drop the names that failed validation, order the rest.
     std::erase_if(kept, [&](const util::Identifier& id) {
       return std::any_of(failed.begin(), failed.end(), [&](const std::string& f) {
@@ -169,7 +179,7 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
       outcome.dropped = failed;
       order.identifiers = to_order_identifiers(kept);
       order.authorizations_failed = nullptr;
-      obtained = client.obtain(order, cert_key, authenticator);
+      obtained = obtain();
     }
   }
   ACMED_TRY(outcome.certificate, std::move(obtained));
@@ -187,10 +197,10 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   }
   ACMED_TRY(outcome.info, crypto::parse_certificate(outcome.certificate.cert_pem));
   outcome.requests = client.stats().requests;
-  if (req.target == Target::dry_run) return outcome;
+  if (req.target == Target::dry_run || req.csr) return outcome;
 
   store::CertFiles files{outcome.certificate.cert_pem, outcome.certificate.chain_pem,
-                         outcome.certificate.fullchain_pem, cert_key.to_pem()};
+                         outcome.certificate.fullchain_pem, cert_key->to_pem()};
   store::RenewalConf conf;
   if (req.target == Target::existing_lineage) {
     ACMED_TRY(conf, store::read_renewal_conf(req.paths, req.cert_name));

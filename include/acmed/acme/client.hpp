@@ -192,6 +192,11 @@ class Client {
   //   it yet) with backoff, within poll.timeout.
   Result<IssuedCertificate> obtain(const ObtainRequest& request, const crypto::PrivateKey& cert_key,
                                    challenge::Authenticator& authenticator);
+  // The same with a CSR the user made (certbot's --csr), sent as it is; the certificate must
+  // carry the CSR's public key. request.identifiers must be the CSR's names.
+  Result<IssuedCertificate> obtain(const ObtainRequest& request,
+                                   const crypto::CertificateRequest& csr,
+                                   challenge::Authenticator& authenticator);
 
   // revokeCert (RFC 8555 section 7.6) for the first certificate in `cert_pem`, signed by the
   // account (needs an account). Errc::invalid_input when the PEM is not a certificate; the CA's

@@ -9,6 +9,7 @@
 #include "acmed/store/lineage.hpp"
 #include "plugins/registry.hpp"
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -64,6 +65,9 @@ struct IssueOptions {
   bool allow_subset_of_names = false;  // stored as allow_subset_of_names = True
   std::string pre_hook, post_hook, deploy_hook;
   bool run_deploy_hooks = false;  // --run-deploy-hooks: deploy hooks also in a --dry-run
+  // certonly --csr FILE: issue for the user's CSR and write the files below (certbot's meaning;
+  // empty paths: ./NNNN_cert.pem, ./NNNN_chain.pem, ./NNNN_fullchain.pem, first free NNNN).
+  std::string csr_path, cert_path, chain_path, fullchain_path;
   bool redirect = false;
   bool no_redirect = false;
   bool hsts = false;
@@ -152,6 +156,7 @@ struct Obtained {
   std::string lineage;  // the lineage concerned (empty for a dry run of a new lineage)
   std::optional<renew::IssueOutcome> outcome;     // nullopt: the matching lineage is not due
   std::vector<renew::HookFailure> hook_failures;  // hooks that failed (the outcome stands)
+  std::string cert_path, chain_path, fullchain_path;  // --csr: the files written
 };
 
 // certonly/run: holds the store lock, decides which lineage the options mean (dropped-names rule
@@ -163,6 +168,18 @@ struct Obtained {
 // Obtained::hook_failures (see hook_status) and never undoes the issuance.
 Result<Obtained> obtain(const IssueOptions& options, const ObtainContext& ctx,
                         challenge::Authenticator& auth);
+
+// certonly --csr (obtain() hands over to it), as certbot: the CSR's names are the order's (each
+// -d, if given, must be one of them: Errc::usage), no key is generated, no lineage is touched and
+// no hook runs; cert, chain and fullchain are written as new files (never over an existing one;
+// all three or none), or nothing in a dry run. A bad CSR is Errc::invalid_input naming the file;
+// the CSR and the output paths are checked before the CA is asked.
+Result<Obtained> obtain_for_csr(const IssueOptions& options, const ObtainContext& ctx,
+                                challenge::Authenticator& auth);
+
+// certbot's default --csr output path: `dir`/NNNN_`base` with the first NNNN (0000..9999) free.
+Result<std::filesystem::path> first_free_path(const std::filesystem::path& dir,
+                                              std::string_view base);
 
 // Ok without hook failures; else Errc::server naming the hooks that failed.
 Status hook_status(const std::vector<renew::HookFailure>& failures);

@@ -29,14 +29,15 @@ Result<std::string> make_csr_der(const PrivateKey& key, const Identifiers& ids);
 // A CSR the user brought (certbot's --csr), checked before anything is sent to the CA.
 struct CertificateRequest {
   std::string der;             // the CSR as DER, sent to the CA as it is
-  Identifiers identifiers;     // subjectAltName dNSName / iPAddress entries; the CN without SAN
+  Identifiers identifiers;     // subjectAltName dNSName / iPAddress entries and the CN
   std::string public_key_der;  // its SubjectPublicKeyInfo
 };
 
 // Reads a PKCS#10 CSR in PEM ("CERTIFICATE REQUEST") or DER. Errc::invalid_input, one line, when
 // it does not parse (or has trailing bytes), its signature does not verify with its own key, its
 // key is not one acmed accepts (RSA 2048..8192 bits, EC P-256/P-384/P-521), or it names nothing
-// (no subjectAltName DNS/IP entry and no CN). DNS names are returned lower-cased.
+// (no subjectAltName DNS/IP entry and no CN). DNS names are returned lower-cased, the CN first
+// when no subjectAltName holds it (as certbot reads a CSR's names).
 Result<CertificateRequest> parse_csr(std::string_view pem_or_der);
 
 struct CertInfo {
@@ -86,6 +87,10 @@ Result<std::string> ari_cert_id(const CertInfo& cert);
 // True if the public key of the (first) certificate in `cert_pem` is the public half of `key`;
 // false also when the PEM does not parse.
 bool certificate_matches_key(std::string_view cert_pem, const PrivateKey& key);
+
+// True if the (first) certificate in `cert_pem` carries the SubjectPublicKeyInfo `spki_der`;
+// false also when the PEM does not parse.
+bool certificate_has_public_key(std::string_view cert_pem, std::string_view spki_der);
 
 // Checks a chain the CA issued for `requested` before it is stored (RFC 8555 section 7.4.2 leaves
 // this to the client): the leaf's subjectAltNames equal the requested identifiers exactly (DNS

@@ -7,6 +7,7 @@
 #include "acmed/acme/client.hpp"
 #include "acmed/challenge/authenticator.hpp"
 #include "acmed/crypto/key.hpp"
+#include "acmed/crypto/x509.hpp"
 #include "acmed/store/account.hpp"
 #include "acmed/store/lineage.hpp"
 #include "acmed/store/paths.hpp"
@@ -53,7 +54,10 @@ struct IssueRequest {
   std::string preferred_chain;
   std::vector<std::string>
       preferred_challenges;  // parsed --preferred-challenges; stored as pref_challs
-  std::string replaces;      // ARI certificate id of the certificate this one replaces (RFC 9773)
+  // certbot's --csr: the order is finalized with this CSR as it is (identifiers are its names),
+  // no key is generated and nothing is stored, whatever `target` says: the caller writes the files.
+  std::optional<crypto::CertificateRequest> csr;
+  std::string replaces;  // ARI certificate id of the certificate this one replaces (RFC 9773)
   // Called when the CA refused `replaces` and the order went through without it. May be null.
   std::function<void(std::string_view why)> replaces_refused;
 

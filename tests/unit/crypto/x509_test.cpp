@@ -387,6 +387,15 @@ TEST_CASE("certificate_matches_key tells the certificate's own key from any othe
   CHECK_FALSE(certificate_matches_key("", pki.leaf_key));
 }
 
+TEST_CASE("certificate_has_public_key tells the certificate's own public key from any other") {
+  Pki pki;
+  CHECK(certificate_has_public_key(pki.leaf, pki.leaf_key.public_key_der()));
+  CHECK(certificate_has_public_key(pki.leaf + pki.intermediate, pki.leaf_key.public_key_der()));
+  CHECK_FALSE(certificate_has_public_key(pki.leaf, pki.int_key.public_key_der()));
+  CHECK_FALSE(certificate_has_public_key(pki.leaf, ""));
+  CHECK_FALSE(certificate_has_public_key("garbage", pki.leaf_key.public_key_der()));
+}
+
 TEST_CASE("verify_chain accepts a complete chain to a given root, without needing serverAuth") {
   Pki pki;  // the leaf has no extendedKeyUsage at all
   CHECK(verify_chain(pki.leaf + pki.intermediate, pki.root));
@@ -473,12 +482,14 @@ std::string openssl_csr(const std::string& newkey, const std::string& subj,
 
 }  // namespace
 
-TEST_CASE("parse_csr takes a CSR's SAN names (PEM or DER), lower-cased, and its public key") {
-  std::string pem =
-      openssl_csr("rsa:2048", "/CN=ignored.test", "DNS:A.example.test,DNS:b.example.test,IP:::1");
+TEST_CASE(
+    "parse_csr takes a CSR's SAN names and CN (PEM or DER), lower-cased, and its public key") {
+  std::string pem = openssl_csr("rsa:2048", "/CN=Cn.example.test",
+                                "DNS:A.example.test,DNS:b.example.test,IP:::1");
   auto csr = parse_csr(pem);
   REQUIRE_MESSAGE(csr, csr.error().message);
-  CHECK(csr->identifiers.dns == std::vector<std::string>{"a.example.test", "b.example.test"});
+  CHECK(csr->identifiers.dns ==
+        std::vector<std::string>{"cn.example.test", "a.example.test", "b.example.test"});
   CHECK(csr->identifiers.ip == std::vector<std::string>{"::1"});
   auto again = parse_csr(csr->der);  // the DER form
   REQUIRE(again);
@@ -492,6 +503,13 @@ TEST_CASE("parse_csr takes a CSR's SAN names (PEM or DER), lower-cased, and its 
   REQUIRE(own);
   CHECK(own->der == *der);
   CHECK(own->public_key_der == key.public_key_der());
+}
+
+TEST_CASE("parse_csr counts a CN that a subjectAltName also holds once") {
+  auto csr = parse_csr(
+      openssl_csr("rsa:2048", "/CN=B.example.test", "DNS:a.example.test,DNS:b.example.test"));
+  REQUIRE_MESSAGE(csr, csr.error().message);
+  CHECK(csr->identifiers.dns == std::vector<std::string>{"a.example.test", "b.example.test"});
 }
 
 TEST_CASE("parse_csr uses the CN when the CSR has no subjectAltName") {
