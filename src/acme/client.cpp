@@ -559,6 +559,55 @@ struct Client::State {
     return Authorization::from_json(doc, url);
   }
 
+  // RFC 8555 section 7.5.2: asks the CA to deactivate the authorization at `url`. Errc::protocol
+  // when the CA answers with another status. Idempotent on the CA's side.
+  Status deactivate_authorization(const std::string& url) {
+    ACMED_TRY(json doc, exchange_json(signed_post(url, json{{"status", "deactivated"}},
+                                                  "deactivating the authorization " + url)));
+    ACMED_TRY(Authorization authz, Authorization::from_json(doc, url));
+    if (authz.status != "deactivated")
+      return Error(Errc::protocol, "the CA did not deactivate the authorization " +
+                                       util::printable(url, 256) + " (status " +
+                                       util::printable(authz.status, 64) + ")");
+    return ok_status();
+  }
+
+  // The valid authorizations of `order` (reused from an earlier order, or validated by this one).
+  // One that cannot be fetched is a warning and left out. Looks at no more authorizations than
+  // the order has identifiers (RFC 8555 section 7.1.4: one each): the list comes from the CA.
+  std::vector<Authorization> valid_authorizations(const Order& order) {
+    std::vector<Authorization> valid;
+    const std::size_t n = std::min(order.authorizations.size(), order.identifiers.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      auto authz = fetch_authorization(order.authorizations[i]);
+      if (!authz)
+        log(LogLevel::warning, "could not check the authorization " +
+                                   util::printable(order.authorizations[i], 256) + ": " +
+                                   authz.error().describe());
+      else if (authz->status == "valid")
+        valid.push_back(std::move(*authz));
+    }
+    return valid;
+  }
+
+  // Deactivates every valid authorization of `order` (AuthorizationReuse::fresh); a failure is
+  // a warning. Returns the names whose authorization was deactivated.
+  std::vector<std::string> deactivate_valid(const Order& order) {
+    std::vector<std::string> names;
+    for (const Authorization& authz : valid_authorizations(order)) {
+      const std::string name = util::printable(authz.identifier.value, 256);
+      if (Status done = deactivate_authorization(authz.url); !done) {
+        log(LogLevel::warning,
+            "could not deactivate the authorization for " + name +
+                "; the CA may reuse it for a later dry run: " + done.error().describe());
+        continue;
+      }
+      log(LogLevel::debug, "deactivated the authorization for " + name);
+      names.push_back(name);
+    }
+    return names;
+  }
+
   // After an order went "invalid": which names failed and why (RFC 8555 section 7.1.4,
   // challenge "error"). Falls back to the order's own error.
   Error explain_invalid_order(const Order& order) {
@@ -1047,12 +1096,43 @@ Result<IssuedCertificate> Client::obtain(const ObtainRequest& request,
     created = m->exchange_json(signed_post(d.new_order, payload, ordering), &response);
   }
   if (!created) return std::move(created).error();
-  ACMED_TRY(std::string order_url, m->location(response, d.new_order));
-  ACMED_TRY(Order order, Order::from_json(*created, order_url));
-  ACMED_CHECK(check_order_identifiers(order, request.identifiers));
+  // The order the CA created, checked to be for exactly the requested names.
+  auto accept_order = [&](const json& doc) -> Result<Order> {
+    ACMED_TRY(std::string url, m->location(response, d.new_order));
+    ACMED_TRY(Order placed, Order::from_json(doc, url));
+    ACMED_CHECK(check_order_identifiers(placed, request.identifiers));
+    return placed;
+  };
+  ACMED_TRY(Order order, accept_order(*created));
   m->on_invalid_names = request.authorizations_failed;
   ScopeExit forget([this] { m->on_invalid_names = nullptr; });
+  // A dry run answers every challenge: authorizations the CA reused are deactivated and the
+  // order is placed once more (once: a CA that reuses even deactivated ones gets a warning).
+  const bool fresh = request.authorization_reuse == AuthorizationReuse::fresh;
+  if (fresh && order.status != "invalid") {
+    const std::vector<std::string> reused = m->deactivate_valid(order);
+    if (!reused.empty()) {
+      m->log(LogLevel::info, "the CA reused valid authorizations from an earlier order for " +
+                                 join(reused, ", ") +
+                                 "; deactivated them and ordering again so the challenges run");
+      ACMED_TRY(json again,
+                m->exchange_json(signed_post(d.new_order, payload, ordering), &response));
+      ACMED_TRY(order, accept_order(again));
+      std::vector<std::string> still;
+      for (const Authorization& authz : m->valid_authorizations(order))
+        still.push_back(util::printable(authz.identifier.value, 256));
+      if (!still.empty())
+        m->log(LogLevel::warning, "the CA reused valid authorizations again for " +
+                                      join(still, ", ") +
+                                      "; this dry run does not answer their challenges");
+    }
+  }
+  // Whatever happens from here, a fresh order leaves no valid authorization behind.
+  ScopeExit deactivate([&] {
+    if (fresh) m->deactivate_valid(order);
+  });
   if (order.status == "invalid") return m->explain_invalid_order(order);
+  const std::string order_url = order.url;
 
   ACMED_TRY(Order authorized, m->authorize(order, authenticator, request.challenge_types));
   ACMED_TRY(Order done, m->finalize(std::move(authorized), csr.der));

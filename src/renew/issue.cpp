@@ -149,6 +149,8 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
   order.replaces_refused = req.replaces_refused;
   order.preferred_chain = req.preferred_chain;
   order.challenge_types = types;
+  // A dry run rehearses the challenges: it never rides on an authorization from an earlier run.
+  if (req.target == Target::dry_run) order.authorization_reuse = acme::AuthorizationReuse::fresh;
   std::vector<std::string> failed;
   order.authorizations_failed = [&failed](const std::vector<std::string>& invalid) {
     failed = invalid;

@@ -95,6 +95,17 @@ enum class ProfileMode {
   required,   // fail with Errc::invalid_input
 };
 
+// Whether an order may use authorizations that are valid from earlier orders (RFC 8555 section
+// 7.1.4 lets a CA hand them out again).
+enum class AuthorizationReuse {
+  allow,  // answer only what the CA asks (real issuance)
+  // Dry runs: an order that comes back with valid authorizations has them deactivated and is
+  // placed once more, and the order's valid authorizations are deactivated afterwards, whether
+  // it succeeded or not (RFC 8555 section 7.5.2), so every run answers its challenges.
+  // Deactivations that fail are warnings.
+  fresh,
+};
+
 struct ObtainRequest {
   crypto::Identifiers identifiers;  // dns (may include "*.x" wildcards) and ip (RFC 8738)
   std::string profile;              // empty: the CA's default
@@ -110,6 +121,7 @@ struct ObtainRequest {
   // Called, when the order fails validation, with every name whose authorization is invalid
   // ("*.x" for a wildcard's), before obtain() returns the error. May be null.
   std::function<void(const std::vector<std::string>& names)> authorizations_failed;
+  AuthorizationReuse authorization_reuse = AuthorizationReuse::allow;
 };
 
 // RFC 5280 section 5.3.1 reason codes (RFC 8555 section 7.6 sends them as "reason"). A CA may
