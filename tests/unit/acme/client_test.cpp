@@ -384,6 +384,140 @@ TEST_CASE("valid authorizations are skipped and nothing is published for them") 
   CHECK(fresh.transport->count(HttpMethod::post, fresh.chall_url) == 0);
 }
 
+namespace {
+
+acme::ObtainRequest fresh_request() {
+  acme::ObtainRequest r = example_request();
+  r.authorization_reuse = acme::AuthorizationReuse::fresh;
+  return r;
+}
+
+// RFC 8555 section 7.5.2: deactivation requests the client sent to the authorization.
+std::size_t deactivations(const FakeCa& ca) {
+  std::size_t n = 0;
+  for (const auto& s : ca.transport->sent)
+    n += s.method == HttpMethod::post && s.url == ca.authz_url &&
+         s.payload_json() == json{{"status", "deactivated"}};
+  return n;
+}
+
+// The authorization's answers, in order (after script()'s first "pending"; the last repeats).
+void authz_answers(FakeCa& ca, std::initializer_list<const char*> statuses) {
+  for (const char* s : statuses)
+    ca.transport->on_post(ca.authz_url, json_response(200, ca.authz(s)));
+}
+
+}  // namespace
+
+TEST_CASE("a fresh obtain deactivates the authorization it validated once it has the cert") {
+  FakeCa ca;
+  ca.script();
+  // before ordering again, while answering, after issuance, the deactivation's answer
+  authz_answers(ca, {"pending", "valid", "deactivated"});
+  ca.poll_answers({"ready", "valid"});
+  auto client = ca.account_client();
+  FakeAuthenticator auth;
+  auto issued = client.obtain(fresh_request(), FakeCa::cert_key(), auth);
+  REQUIRE_MESSAGE(issued.ok(), issued.error().describe());
+  CHECK(auth.perform_calls == 1);
+  CHECK(deactivations(ca) == 1);
+  CHECK(ca.transport->count(HttpMethod::post, k_ca + "/order") == 1);
+  CHECK(ca.transport->last(HttpMethod::post, ca.authz_url).protected_header["kid"] ==
+        ca.account_url);
+  CHECK(ca.warnings.empty());
+}
+
+TEST_CASE("a fresh obtain that fails after validating still deactivates the authorization") {
+  FakeCa ca;
+  ca.transport->on_post(ca.order_url + "/finalize",
+                        problem_response(400, "badCSR", "the CSR is not acceptable"));
+  ca.script();
+  authz_answers(ca, {"pending", "valid", "deactivated"});
+  ca.poll_answers({"ready"});
+  auto client = ca.account_client();
+  FakeAuthenticator auth;
+  auto issued = client.obtain(fresh_request(), FakeCa::cert_key(), auth);
+  REQUIRE_FALSE(issued.ok());
+  CHECK_MESSAGE(contains(issued.error().message, "not acceptable"), issued.error().describe());
+  CHECK(auth.perform_calls == 1);
+  CHECK(deactivations(ca) == 1);
+}
+
+TEST_CASE("a fresh order that arrives with a valid authorization is deactivated and re-ordered") {
+  FakeCa ca;
+  // Queued before script(): the first order is "ready" on a reused authorization.
+  ca.transport->on_post(k_ca + "/order",
+                        json_response(201, ca.order("ready"), {{"Location", ca.order_url}}));
+  authz_answers(ca, {"valid", "deactivated"});
+  ca.script();  // then the second order is "pending" and its authorization "pending"
+  authz_answers(ca, {"pending", "valid", "deactivated"});
+  ca.poll_answers({"ready", "valid"});
+  auto client = ca.account_client();
+  FakeAuthenticator auth;
+  auto issued = client.obtain(fresh_request(), FakeCa::cert_key(), auth);
+  REQUIRE_MESSAGE(issued.ok(), issued.error().describe());
+  CHECK(ca.transport->count(HttpMethod::post, k_ca + "/order") == 2);
+  CHECK(auth.perform_calls == 1);  // the challenge ran
+  CHECK(ca.transport->count(HttpMethod::post, ca.chall_url) == 1);
+  CHECK(deactivations(ca) == 2);  // the reused one, and the one this run validated
+  CHECK(ca.warnings.empty());
+}
+
+TEST_CASE("a CA that reuses authorizations on the second order too gets no third order") {
+  FakeCa ca;
+  for (int i = 0; i < 2; ++i)  // both orders "ready" on reused authorizations
+    ca.transport->on_post(k_ca + "/order",
+                          json_response(201, ca.order("ready"), {{"Location", ca.order_url}}));
+  // first check, its deactivation, second check, after issuance, its deactivation
+  authz_answers(ca, {"valid", "deactivated", "valid", "valid", "deactivated"});
+  ca.script();
+  ca.poll_answers({"valid"});
+  auto client = ca.account_client();
+  FakeAuthenticator auth;
+  auto issued = client.obtain(fresh_request(), FakeCa::cert_key(), auth);
+  REQUIRE_MESSAGE(issued.ok(), issued.error().describe());
+  CHECK(ca.transport->count(HttpMethod::post, k_ca + "/order") == 2);
+  CHECK(auth.perform_calls == 0);
+  REQUIRE(ca.warnings.size() == 1);
+  CHECK(contains(ca.warnings[0], "reused valid authorizations again for example.com"));
+  CHECK(contains(ca.warnings[0], "does not answer their challenges"));
+  CHECK(deactivations(ca) == 2);  // after each order
+}
+
+TEST_CASE("an obtain that allows reuse deactivates nothing and orders once") {
+  FakeCa ca;
+  ca.transport->on_post(ca.authz_url, json_response(200, ca.authz("valid")));
+  ca.script();
+  ca.poll_answers({"ready", "valid"});
+  auto client = ca.account_client();
+  FakeAuthenticator auth;
+  REQUIRE(client.obtain(example_request(), FakeCa::cert_key(), auth).ok());
+  CHECK(deactivations(ca) == 0);
+  CHECK(ca.transport->count(HttpMethod::post, k_ca + "/order") == 1);
+  CHECK(ca.transport->count(HttpMethod::post, ca.authz_url) == 1);  // authorize() only
+}
+
+TEST_CASE("a deactivation the CA refuses or ignores is a warning, not a failure") {
+  for (bool refuse : {true, false}) {
+    CAPTURE(refuse);
+    FakeCa ca;
+    ca.script();
+    authz_answers(ca, {"pending", "valid"});
+    if (refuse)
+      ca.transport->on_post(ca.authz_url, problem_response(403, "unauthorized", "not yours"));
+    // else: the CA answers the deactivation with the authorization still "valid"
+    ca.poll_answers({"ready", "valid"});
+    auto client = ca.account_client();
+    FakeAuthenticator auth;
+    auto issued = client.obtain(fresh_request(), FakeCa::cert_key(), auth);
+    REQUIRE_MESSAGE(issued.ok(), issued.error().describe());
+    CHECK(deactivations(ca) == 1);
+    REQUIRE(ca.warnings.size() == 1);
+    CHECK(contains(ca.warnings[0], "could not deactivate the authorization for example.com"));
+    CHECK(contains(ca.warnings[0], refuse ? "not yours" : "status valid"));
+  }
+}
+
 TEST_CASE("a warm issuance needs nine requests and returns the split chain") {
   FakeCa ca;
   ca.script();
