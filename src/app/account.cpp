@@ -9,6 +9,22 @@
 
 namespace acmed::app {
 
+namespace {
+
+// --account ID, or the first account stored for `server`; Errc::not_found saying how to make one.
+Result<store::Account> stored_or_chosen(const IssueOptions& o, const store::Paths& paths,
+                                        const std::string& server) {
+  if (!o.account.empty()) return store::load_account(paths, server, o.account);
+  ACMED_TRY(auto stored, renew::stored_account(paths, server, ""));
+  if (!stored) {
+    return Error(Errc::not_found, "no account stored for " + server,
+                 "create one with 'acmed register -m you@example.com --agree-tos'");
+  }
+  return std::move(*stored);
+}
+
+}  // namespace
+
 Result<RegisteredAccount> register_account(const IssueOptions& o, const store::Paths& paths,
                                            const acme::ClientOptions& base) {
   ACMED_CHECK(check_flag_conflicts(o));
@@ -49,31 +65,22 @@ Result<RegisteredAccount> register_account(const IssueOptions& o, const store::P
 Result<AccountDetails> show_account(const IssueOptions& o, const store::Paths& paths,
                                     const acme::ClientOptions& base) {
   std::string server = chosen_server(o);
-  ACMED_TRY(auto stored, renew::stored_account(paths, server, ""));
-  if (!stored) {
-    return Error(Errc::not_found, "no account stored for " + server,
-                 "create one with 'acmed register -m you@example.com --agree-tos'");
-  }
+  ACMED_TRY(auto stored, stored_or_chosen(o, paths, server));
   ACMED_TRY(auto client,
             acme::Client::connect(server, transport_options(o), client_options(o, base)));
-  auto key = std::make_shared<const crypto::PrivateKey>(std::move(stored->key));
+  auto key = std::make_shared<const crypto::PrivateKey>(std::move(stored.key));
   acme::AccountOptions options;
   options.mode = acme::AccountMode::find_only;
   ACMED_TRY(auto account, client.find_or_create_account(key, options));
-  return AccountDetails{server, stored->id, std::move(account)};
+  return AccountDetails{server, stored.id, std::move(account)};
 }
 
 namespace {
 
-// The account stored for the options' server, or Errc::not_found saying how to make one.
+// The account stored for the options' server (or --account), Errc::not_found saying how to
+// make one.
 Result<store::Account> required_account(const IssueOptions& o, const store::Paths& paths) {
-  std::string server = chosen_server(o);
-  ACMED_TRY(auto stored, renew::stored_account(paths, server, ""));
-  if (!stored) {
-    return Error(Errc::not_found, "no account stored for " + server,
-                 "create one with 'acmed register -m you@example.com --agree-tos'");
-  }
-  return std::move(*stored);
+  return stored_or_chosen(o, paths, chosen_server(o));
 }
 
 // A client signing as `account` (its stored URL; nothing is asked of the CA yet). Takes the key

@@ -262,6 +262,7 @@ Result<renew::IssueRequest> issue_request(const IssueOptions& o, const store::Pa
   req.preferred_profile = o.preferred_profile;
   req.required_profile = o.required_profile;
   req.account.emails = o.emails;
+  req.account.account_id = o.account;
   req.account.tos = o.agree_tos ? acme::TosAgreement::agreed : acme::TosAgreement::not_agreed;
   if (!o.eab_kid.empty()) req.account.eab = acme::ExternalAccountBinding{o.eab_kid, o.eab_hmac_key};
   if (const plugins::Plugin* plugin = chosen_plugin(o)) {
@@ -342,7 +343,8 @@ namespace {
 
 // A new account needs an e-mail unless --register-unsafely-without-email.
 Status check_contact(const renew::IssueRequest& req, const IssueOptions& o) {
-  if (!req.account.emails.empty() || o.no_email) return {};
+  // With --account the stored account is used (or the issuance fails naming the id).
+  if (!req.account.emails.empty() || o.no_email || !o.account.empty()) return {};
   ACMED_TRY(auto stored, renew::stored_account(req.paths, req.server, ""));
   if (stored) return {};
   return Error(Errc::usage, "no contact e-mail for the new account",

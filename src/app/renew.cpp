@@ -13,6 +13,12 @@ Status check_renew_options(const IssueOptions& o) {
     return Error(Errc::usage, "`renew` renews existing lineages and takes no -d",
                  "pick one with --cert-name NAME, or use `acmed certonly -d ...` for new names");
   }
+  if (!o.account.empty()) {
+    return Error(Errc::usage,
+                 "`renew` uses the account stored with each certificate; it takes no --account",
+                 "to move one to another account: acmed certonly --cert-name NAME --account ID "
+                 "--force-renewal");
+  }
   return check_flag_conflicts(o);
 }
 

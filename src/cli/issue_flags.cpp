@@ -125,6 +125,10 @@ void add_issue_flags(CLI::App& app, IssueFlags& f) {
                "Do not verify the CA's TLS certificate; only with a loopback --server (a test CA)")
       ->group(g_ca);
   app.add_option("--user-agent", f.user_agent, "User-Agent sent to the CA")->group(g_ca);
+  app.add_option("--account", f.account,
+                 "The stored account to use (its id: the directory name under accounts/)")
+      ->group(g_ca)
+      ->type_name("ID");
   app.add_option("--eab-kid", f.eab_kid, "External Account Binding key id")->group(g_ca);
   app.add_option("--eab-hmac-key", f.eab_hmac_key, "External Account Binding HMAC key (base64url)")
       ->group(g_ca);

@@ -41,7 +41,8 @@ Result<std::string> ensure_account(const IssueRequest& req, acme::Client& client
     return Error(Errc::not_found,
                  "account " + req.account.account_id + " for " + req.server + " is not stored in " +
                      req.paths.accounts_dir().string(),
-                 "register a new account with 'acmed register' and run again");
+                 "an account id is a directory name under that dir (the renewal conf's account, or "
+                 "--account); register a new account with 'acmed register' if it is gone");
   }
   ACMED_TRY(auto directory, client.directory());
   if (!directory.meta.terms_of_service.empty() && req.account.tos != acme::TosAgreement::agreed) {

@@ -3,7 +3,7 @@
 # update_account -m and --register-unsafely-without-email; `account rollover` (the new key works
 # afterwards, a copy of the old one is refused, the account URL and id stay) including both
 # states an interrupted rollover can leave; unregister refused while a lineage uses the account
-# (one line, nothing changed), then --force: deactivated at Pebble, removed locally.
+# (one line, nothing changed), then --force: deactivated at Pebble, removed locally; --account ID.
 . "$(dirname "$0")/lib.sh"
 
 start_pebble
@@ -45,6 +45,31 @@ grep -q "no account" <<<"$LAST_ERR" || grep -qi "does not exist" <<<"$LAST_ERR" 
 acmed_pebble certonly --standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 \
   -d used.test >/dev/null 2>&1 || fail "issuing with the rolled-over key"
 [ "$(find "$C/accounts" -name private_key.json | wc -l)" = 1 ] || fail "certonly registered another account"
+
+log "--account ID uses that stored account (certonly, show_account); unknown ids are refused"
+"$ACMED_BIN" --config-dir "$TEST_DIR/etc2" --work-dir "$TEST_DIR/work2" --logs-dir "$TEST_DIR/logs2" \
+  register -m two@example.com --agree-tos --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+  >/dev/null 2>&1 || fail "registering the second account"
+second=$(dirname "$(find "$TEST_DIR/etc2/accounts" -name private_key.json)")
+sub=${second#"$TEST_DIR/etc2/accounts/"}
+id2=${second##*/}
+mkdir -p "$C/accounts/${sub%/*}" && cp -a "$second" "$C/accounts/$sub"
+acmed_pebble certonly --standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 \
+  -d acct2.test --account "$id2" >"$TEST_DIR/out" 2>&1 || { cat "$TEST_DIR/out"; fail "certonly --account"; }
+grep -qx "account = $id2" "$C/renewal/acct2.test.conf" || fail "the lineage does not name --account's id"
+pb show_account --account "$id2" | grep -q "Email contact: mailto:two@example.com" || fail "show_account --account"
+store_digest() { for d in accounts live archive renewal; do tree_digest "$C/$d"; done; }
+before=$(store_digest)
+expect_fail acmed_pebble certonly --standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 \
+  -d acct3.test --account nosuchaccount
+grep -q "nosuchaccount" <<<"$LAST_ERR" && [ "$(grep -v '^hint:' <<<"$LAST_ERR" | grep -vc '^Requesting')" = 1 ] \
+  || fail "unknown --account: $LAST_ERR"
+expect_fail pb show_account --account ../etc
+expect_fail pb renew --account "$id2"
+[ "$LAST_RC" = 2 ] || fail "renew --account exited $LAST_RC"
+[ "$(store_digest)" = "$before" ] || fail "a refused --account changed the store"
+pb delete --cert-name acct2.test >/dev/null 2>&1 || fail "deleting acct2.test"
+rm -rf "${C:?}/accounts/$sub"
 
 log "interrupted rollover, CA had taken the key: the next run commits it"
 mkdir -p "$TEST_DIR/k2"; cp "$dir/private_key.json" "$TEST_DIR/k2/"

@@ -37,6 +37,7 @@ struct IssueOptions {
   std::vector<std::string> emails;
   bool agree_tos = false;
   bool no_email = false;  // --register-unsafely-without-email
+  std::string account;    // --account ID: the stored account to use (default: the server's first)
   std::string eab_kid;
   std::string eab_hmac_key;
   std::string key_type = "ecdsa";
