@@ -1,12 +1,19 @@
 #include "acmed/app/install.hpp"
 
 #include "acmed/app/plugins.hpp"
+#include "acmed/crypto/key.hpp"
+#include "acmed/crypto/x509.hpp"
 #include "acmed/install/transaction.hpp"
 #include "acmed/local/environment.hpp"
 #include "acmed/local/leaf.hpp"
 #include "acmed/local/lineage.hpp"
 #include "acmed/local/local_ca.hpp"
 #include "acmed/store/lock.hpp"
+#include "acmed/sys/fs.hpp"
+#include "acmed/util/strings.hpp"
+
+#include <algorithm>
+#include <optional>
 
 namespace acmed::app {
 
@@ -64,16 +71,163 @@ Status apply_plan(const install::Plan& plan, install::Installer& installer,
   return {};
 }
 
+// What `install` deploys: a lineage's files, or with certbot's path flags the user's own.
+struct InstallFiles {
+  std::string lineage;  // "" for files that are not a lineage's
+  std::vector<std::string> names;
+  fs::path fullchain, key;
+};
+
+bool given_paths(const IssueOptions& o) {
+  return !o.cert_path.empty() || !o.key_path.empty() || !o.fullchain_path.empty() ||
+         !o.chain_path.empty();
+}
+
+// True if the certificate's subjectAltNames cover `id` (a wildcard covers one leftmost label).
+bool covers(const crypto::CertInfo& cert, const util::Identifier& id) {
+  if (id.kind == util::IdentifierKind::ip) {
+    return std::find(cert.ips.begin(), cert.ips.end(), id.value) != cert.ips.end();
+  }
+  const auto dot = id.value.find('.');
+  return std::any_of(cert.dns_names.begin(), cert.dns_names.end(), [&](const std::string& san) {
+    const std::string s = util::ascii_lower(san);
+    return s == id.value || (!id.is_wildcard() && s.rfind("*.", 0) == 0 && dot != 0 &&
+                             dot != std::string::npos && s.substr(1) == id.value.substr(dot));
+  });
+}
+
+Result<std::string> read_pem(const fs::path& path, const char* what) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return Error(Errc::invalid_input, std::string(what) + " " + path.string() + " is not a file");
+  }
+  return sys::read_file_limited(path, 1 << 20);
+}
+
+// The files of `install --cert-path/--key-path/--fullchain-path [--cert-name]`, checked before
+// anything is edited: the served file is a certificate chain that is valid now, the key belongs
+// to its leaf, and the leaf covers every name. certbot fills paths not given from --cert-name's
+// lineage; nginx and apache need the leaf and its chain in one file.
+Result<InstallFiles> user_files(const IssueOptions& o, const InstallEnvironment& env) {
+  InstallFiles out;
+  fs::path cert = o.cert_path, chain = o.chain_path, fullchain = o.fullchain_path, key = o.key_path;
+  std::optional<store::Lineage> lineage;
+  if (!o.cert_name.empty()) {
+    ACMED_TRY(lineage, store::load_lineage(env.paths, o.cert_name));
+    const auto live = env.paths.live_dir(lineage->name);
+    if (key.empty()) key = live / "privkey.pem";
+    if (fullchain.empty() && cert.empty()) fullchain = live / "fullchain.pem";
+    out.lineage = lineage->name;
+  }
+  if (key.empty()) {
+    return Error(Errc::usage, "install --cert-path needs --key-path",
+                 "or install a stored certificate with --cert-name NAME");
+  }
+  if (fullchain.empty()) {
+    if (cert.empty()) {
+      return Error(Errc::usage, "install --key-path needs --fullchain-path (or --cert-path)");
+    }
+    if (!chain.empty()) {
+      return Error(Errc::usage,
+                   "nginx and apache serve the certificate and its chain from one file",
+                   "give that file with --fullchain-path " + cert.parent_path().string() +
+                       "/fullchain.pem (certbot's nginx plugin asks for the same)");
+    }
+    fullchain = cert;
+  }
+  fullchain = fs::absolute(fullchain);
+  key = fs::absolute(key);
+  ACMED_TRY(auto fullchain_pem, read_pem(fullchain, "the certificate"));
+  auto blocks = crypto::split_pem_chain(fullchain_pem);
+  if (!blocks) {
+    return Error(Errc::invalid_input,
+                 fullchain.string() + " is not a PEM certificate chain: " + blocks.error().message);
+  }
+  ACMED_TRY(auto leaf, crypto::parse_certificate(fullchain_pem));
+  if (!cert.empty() && fs::absolute(cert) != fullchain) {
+    ACMED_TRY(auto cert_pem, read_pem(cert, "the certificate"));
+    auto cert_leaf = crypto::parse_certificate(cert_pem);
+    if (!cert_leaf || cert_leaf->sha256_fingerprint != leaf.sha256_fingerprint) {
+      return Error(Errc::invalid_input, "--cert-path " + cert.string() +
+                                            " is not the first certificate of --fullchain-path " +
+                                            fullchain.string());
+    }
+  }
+  ACMED_TRY(auto key_pem, read_pem(key, "the key"));
+  auto private_key = crypto::PrivateKey::from_pem(key_pem);
+  if (!private_key) {
+    return Error(Errc::invalid_input, key.string() + " is not a PEM private key");
+  }
+  if (!crypto::certificate_matches_key(fullchain_pem, *private_key)) {
+    return Error(
+        Errc::invalid_input,
+        "the key " + key.string() + " does not belong to the certificate " + fullchain.string(),
+        "give the certificate's own private key with --key-path");
+  }
+  const auto now = std::chrono::system_clock::now();
+  if (leaf.not_after <= now || leaf.not_before > now) {
+    return Error(Errc::invalid_input, "the certificate " + fullchain.string() +
+                                          " is not valid now; serving it would break the site");
+  }
+  if (blocks->size() == 1 && leaf.issuer_cn != leaf.subject_cn) {
+    say(env, renew::LogLevel::warning,
+        fullchain.string() +
+            " holds no intermediate certificate; clients that lack it cannot "
+            "verify the site (give the full chain with --fullchain-path)");
+  }
+  std::vector<util::Identifier> wanted;
+  if (!o.domains.empty()) {
+    ACMED_TRY(wanted, parsed_identifiers(o));
+  } else if (lineage) {
+    for (const auto& n : lineage->names) {
+      std::string ip;
+      wanted.push_back(util::Identifier{
+          util::parse_ip(n, ip) ? util::IdentifierKind::ip : util::IdentifierKind::dns, n});
+    }
+  } else {
+    for (const auto& n : leaf.dns_names) {
+      wanted.push_back(util::Identifier{util::IdentifierKind::dns, util::ascii_lower(n)});
+    }
+  }
+  for (const auto& id : wanted) {
+    if (!covers(leaf, id)) {
+      return Error(Errc::invalid_input,
+                   "the certificate " + fullchain.string() + " does not cover " + id.value);
+    }
+    out.names.push_back(id.value);
+  }
+  out.names = dns_names(out.names);
+  if (out.names.empty()) {
+    return Error(Errc::invalid_input,
+                 "the certificate " + fullchain.string() + " names no DNS name to install for",
+                 "name the sites with -d NAME");
+  }
+  out.fullchain = std::move(fullchain);
+  out.key = std::move(key);
+  return out;
+}
+
+// Deploys `files` into `installer` (the caller holds the store lock).
+Status deploy_files(const IssueOptions& o, install::Installer& installer, const InstallFiles& files,
+                    const InstallEnvironment& env) {
+  const std::string what = files.lineage.empty() ? files.fullchain.string() : files.lineage;
+  install::DeployRequest request{files.lineage.empty() ? files.names.front() : files.lineage,
+                                 files.names, files.fullchain, files.key, enhancements(o, true)};
+  ACMED_TRY(auto plan, installer.plan_deploy(request));
+  return apply_plan(plan, installer, env, o.dry_run, "serves " + what + " over HTTPS",
+                    [&] { return installer.check_deployed(request); });
+}
+
 // Deploys lineage `name` (loaded under the store lock) into `installer`.
 Status deploy_lineage(const IssueOptions& o, install::Installer& installer, const std::string& name,
                       const InstallEnvironment& env) {
   ACMED_TRY(auto lock, store::StoreLock::acquire(env.paths));
   ACMED_TRY(auto lineage, store::load_lineage(env.paths, name));
-  auto request =
-      deploy_request(env.paths, lineage.name, dns_names(lineage.names), enhancements(o, true));
-  ACMED_TRY(auto plan, installer.plan_deploy(request));
-  return apply_plan(plan, installer, env, o.dry_run, "serves " + lineage.name + " over HTTPS",
-                    [&] { return installer.check_deployed(request); });
+  const auto live = env.paths.live_dir(lineage.name);
+  return deploy_files(o, installer,
+                      InstallFiles{lineage.name, dns_names(lineage.names), live / "fullchain.pem",
+                                   live / "privkey.pem"},
+                      env);
 }
 
 // --local: a certificate from the local development CA, stored as a lineage that `acmed renew`
@@ -126,19 +280,25 @@ Status record_installer(const store::Paths& paths, const std::string& lineage,
 
 Status install_lineage(const IssueOptions& o, const InstallEnvironment& env) {
   ACMED_CHECK(check_flag_conflicts(o));
-  if (o.cert_name.empty()) {
-    return Error(Errc::usage, "install needs --cert-name NAME",
+  if (o.cert_name.empty() && !given_paths(o)) {
+    return Error(Errc::usage, "install needs --cert-name NAME (or --fullchain-path and --key-path)",
                  "see the names with 'acmed certificates'");
   }
   ACMED_TRY(auto installer, make_installer(o, env.plugins));
   {
     ACMED_TRY(auto lock, store::StoreLock::acquire(env.paths));
-    ACMED_CHECK(store::load_lineage(env.paths, o.cert_name));
-    ACMED_CHECK(installer->config_test());
-    ACMED_CHECK(deploy_lineage(o, *installer, o.cert_name, env));
+    if (given_paths(o)) {
+      ACMED_TRY(auto files, user_files(o, env));
+      ACMED_CHECK(installer->config_test());
+      ACMED_CHECK(deploy_files(o, *installer, files, env));
+    } else {
+      ACMED_CHECK(store::load_lineage(env.paths, o.cert_name));
+      ACMED_CHECK(installer->config_test());
+      ACMED_CHECK(deploy_lineage(o, *installer, o.cert_name, env));
+    }
   }
   // Renewals reload this server with these settings (--https-port, --nginx-ctl ...) from now on.
-  if (o.dry_run) return {};
+  if (o.dry_run || o.cert_name.empty()) return {};
   return record_installer(env.paths, o.cert_name, o);
 }
 

@@ -40,9 +40,18 @@ Status run_install_flow(const GlobalOptions& g, IssueFlags& f) {
 
 void add_install_commands(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags) {
   auto* install = app.add_subcommand(
-      "install", "Install an existing certificate (--cert-name) into nginx or apache;\n"
-                 "--dry-run prints the diff instead");
+      "install",
+      "Install an existing certificate (--cert-name, or files with --fullchain-path\n"
+      "and --key-path) into nginx or apache; --dry-run prints the diff instead");
   install->fallthrough();
+  install->add_option("--fullchain-path", flags.fullchain_path,
+                      "Serve this certificate + chain file (instead of a lineage's)");
+  install->add_option("--key-path", flags.key_path, "... with this private key");
+  install->add_option("--cert-path", flags.cert_path,
+                      "The certificate alone: served when it holds its chain, or checked\n"
+                      "against --fullchain-path");
+  install->add_option("--chain-path", flags.chain_path,
+                      "Accepted as certbot's; nginx and apache need --fullchain-path with it");
   set_body(install, [&globals, &flags] { return app::install_lineage(flags, install_environment(globals)); });
 
   auto* enhance = app.add_subcommand(

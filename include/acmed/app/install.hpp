@@ -30,7 +30,12 @@ std::vector<std::string> dns_names(const std::vector<std::string>& names);
 Status record_installer(const store::Paths& paths, const std::string& lineage,
                         const IssueOptions& options);
 
-// `install --cert-name NAME`: deploys the lineage into the chosen installer.
+// `install --cert-name NAME`: deploys the lineage into the chosen installer, and records the
+// installer in its renewal conf. `install --cert-path|--fullchain-path F --key-path K [-d NAME]`
+// (certbot's meaning): deploys files that are not a lineage's, for -d's names or else every DNS
+// name of the certificate; nothing is recorded. With --cert-name, given paths replace the
+// lineage's own files. The files are checked first (a certificate chain, a key that belongs to
+// it, not expired, covering every name): Errc::invalid_input naming the file, nothing changed.
 Status install_lineage(const IssueOptions& options, const InstallEnvironment& env);
 
 // `enhance`: adds --redirect/--hsts/--uir for --cert-name's names (or -d).

@@ -68,7 +68,9 @@ struct IssueOptions {
   bool run_deploy_hooks = false;  // --run-deploy-hooks: deploy hooks also in a --dry-run
   // certonly --csr FILE: issue for the user's CSR and write the files below (certbot's meaning;
   // empty paths: ./NNNN_cert.pem, ./NNNN_chain.pem, ./NNNN_fullchain.pem, first free NNNN).
-  std::string csr_path, cert_path, chain_path, fullchain_path;
+  // install: the files to deploy instead of (or, with --cert-name, in place of some of) a
+  // lineage's own; key_path is install's only.
+  std::string csr_path, cert_path, chain_path, fullchain_path, key_path;
   bool redirect = false;
   bool no_redirect = false;
   bool hsts = false;
