@@ -11,16 +11,20 @@ bash scripts/deps.sh
 jobs=$(nproc)
 status=0
 # libFuzzer targets under ASan + UBSan (clang), each for a bounded time (about 75 s in all).
-echo "=== fuzz ==="
+echo "=== fuzz (at ${SECONDS} s) ==="
 bash scripts/fuzz.sh || status=1
 
 configure() {  # configure VARIANT: the build dir build-test-VARIANT
-  local extra=()
+  # The optimised build as shipped (-O2) but with line tables only (-g1: backtraces keep their
+  # lines, the build takes 45% less time than with -g), and the tests' own code at -O0.
+  local extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+    -DACMED_TEST_CODE_FLAGS=-O0)
   [ "$1" = asan ] && extra=(-DACMED_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
   cmake -S . -B "build-test-$1" -G Ninja "${extra[@]}" >/dev/null
 }
 configure release
 configure asan
+echo "=== release build (at ${SECONDS} s) ==="
 cmake --build build-test-release -j "$jobs"
 # Most of an integration test is waiting for Pebble, nginx or BIND: the ASan build runs at the
 # lowest CPU priority while the release tests run, so it takes only what they leave idle.
@@ -39,7 +43,7 @@ for variant in release asan; do
       exit 1
     fi
   fi
-  echo "=== tests: $variant build ==="
+  echo "=== tests: $variant build (at ${SECONDS} s) ==="
   # Tests run two at a time. Those that use ports 80/443 or the system trust store hold one
   # RESOURCE_LOCK (exclusive_system_resources in tests/integration/lib.sh), so they never overlap.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -50,4 +54,5 @@ for variant in release asan; do
     status=1
   fi
 done
+echo "=== done in ${SECONDS} s (status $status) ==="
 exit "$status"
