@@ -15,7 +15,7 @@
 # BIND_PID, and BIND_CREDS (a certbot dns-rfc2136 credentials file for acmed-key, mode 600).
 
 # bind_ip_free IP: true when nothing listens on IP:53.
-bind_ip_free() { ! ss -Hlnu "src $1:53" | grep -q . && ! ss -Hlnt "src $1:53" | grep -q .; }
+bind_ip_free() { ! ss -Hlnu "src $1:53" | seen . && ! ss -Hlnt "src $1:53" | seen .; }
 
 start_bind() {
   command -v named >/dev/null || { echo "named (bind9) is not installed" >&2; exit 77; }
@@ -102,11 +102,11 @@ CONF
   start_bg named named -g -4 -n 1 -c "$d/named.conf"
   BIND_PID=$BG_PID
   for _ in $(seq 1 100); do
-    dig +time=1 +tries=1 +short @"$BIND_IP" example.test SOA 2>/dev/null | grep -q ns1 && break
+    dig +time=1 +tries=1 +short @"$BIND_IP" example.test SOA 2>/dev/null | seen ns1 && break
     kill -0 "$BIND_PID" 2>/dev/null || { cat "$TEST_DIR/named.log" >&2; fail "named exited"; }
     sleep 0.1
   done
-  dig +time=1 +tries=1 +short @"$BIND_IP2" example.test SOA | grep -q ns1 || fail "named does not answer"
+  dig +time=1 +tries=1 +short @"$BIND_IP2" example.test SOA | seen ns1 || fail "named does not answer"
   BIND_CREDS="$TEST_DIR/rfc2136.ini"
   write_creds "$BIND_CREDS" "$BIND_SECRET" HMAC-SHA256 acmed-key
   export BIND_IP BIND_IP2 BIND_DEAD_IP BIND_SECRET BIND_OTHER_SECRET BIND_PID BIND_CREDS

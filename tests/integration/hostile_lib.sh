@@ -131,7 +131,7 @@ hostile_refused() {
   [ "$mode" != timer ] || counted="^  failed: a\.test: .*($pattern)"
   [ "$(grep -cE -- "$counted" "$H/run.err")" -eq 1 ] || fail "$scenario: /$counted/ not on exactly one line"
   [ "$(grep -c '^hint:' "$H/run.err")" -le 1 ] || fail "$scenario: more than one hint line"
-  [ "$(_outside_digest)" = "$OUTSIDE_DIGEST" ] || { find "$H" -newer "$H/scenario" -not -path "$H/etc/*" -not -path "$H/logs/*" -not -path "$H/work/*" | head; fail "$scenario: something was written outside the acmed dirs"; }
+  [ "$(_outside_digest)" = "$OUTSIDE_DIGEST" ] || { find "$H" -newer "$H/scenario" -not -path "$H/etc/*" -not -path "$H/logs/*" -not -path "$H/work/*" | sed -n 1,10p; fail "$scenario: something was written outside the acmed dirs"; }
   [ -z "$(ls -A "$OUTSIDE")" ] || fail "$scenario: files appeared in $OUTSIDE: $(ls -A "$OUTSIDE")"
   [ "$(_lineage_digest)" = "$LINEAGE_DIGEST" ] || fail "$scenario: the lineage a.test changed"
   for d in live archive; do

@@ -38,6 +38,15 @@ _cleanup() {
 trap _cleanup EXIT
 trap 'exit 130' INT TERM
 
+# `cmd | seen PATTERN` is `cmd | grep -q PATTERN` that reads all of its input first. Under
+# pipefail, `cmd | grep -q` fails at random: grep exits on the first match, and when cmd (even
+# bash's echo, which writes a line at a time) writes again it dies of SIGPIPE (exit 141).
+seen() {
+  local input
+  input=$(cat)
+  grep -q "$@" <<<"$input"
+}
+
 # on_exit CMD: run CMD (a string) at exit, before processes are killed; last registered runs first.
 on_exit() { _CLEANUPS+=("$1"); }
 
@@ -87,7 +96,7 @@ free_port() {
   for _ in $(seq 1 200); do
     port=$((20000 + RANDOM % 12768))
     grep -q "^$port " "$_PORTS_FILE" && continue
-    if ! ss -Htanu "sport = :$port" | grep -q .; then
+    if ! ss -Htanu "sport = :$port" | seen .; then
       echo "$port $$" >>"$_PORTS_FILE"
       exec 8>&-
       echo "$port"

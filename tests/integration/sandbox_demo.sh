@@ -5,7 +5,7 @@
 
 NAME=demo.acmed.test
 for port in 80 443; do
-  if ss -Hltn "sport = :$port" | grep -q .; then
+  if ss -Hltn "sport = :$port" | seen .; then
     fail "port $port is in use; the sandbox needs ports 80 and 443 on 127.0.0.1"
   fi
 done

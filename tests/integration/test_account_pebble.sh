@@ -17,7 +17,7 @@ show() {
 account_dir() { dirname "$(find "$C/accounts" -name private_key.json | head -1)"; }
 
 pb register -m first@example.com --agree-tos >/dev/null 2>&1 || fail "register"
-show "$C" | grep -q "Email contact: mailto:first@example.com" || fail "contact not registered"
+show "$C" | seen "Email contact: mailto:first@example.com" || fail "contact not registered"
 url=$(show "$C" | sed -n 's/.*Account URL: //p')
 
 log "update_account -m: Pebble has the new address"
@@ -26,11 +26,11 @@ show "$C" >"$TEST_DIR/show1" || fail "show_account after update"
 grep -q "Email contact: mailto:second@example.com" "$TEST_DIR/show1" || fail "update not at Pebble: $(cat "$TEST_DIR/show1")"
 log "update_account --register-unsafely-without-email clears the contacts"
 pb update_account --register-unsafely-without-email
-show "$C" | grep -q "Email contact: none" || fail "contacts not cleared at Pebble"
+show "$C" | seen "Email contact: none" || fail "contacts not cleared at Pebble"
 expect_fail pb update_account
 grep -q "needs the new contact" <<<"$LAST_ERR" || fail "update_account without -m: $LAST_ERR"
 expect_fail pb update_account -m "not an address"
-show "$C" | grep -q "Email contact: none" || fail "a bad address changed the account"
+show "$C" | seen "Email contact: none" || fail "a bad address changed the account"
 
 log "account rollover: the new key is the account's, the old one is refused"
 dir=$(account_dir)
@@ -39,9 +39,9 @@ old_key=$(sha256sum <"$dir/private_key.json")
 pb account rollover
 [ "$(sha256sum <"$dir/private_key.json")" != "$old_key" ] || fail "the stored key did not change"
 [ ! -e "$dir/rollover_key.json" ] || fail "the staged key was left behind"
-show "$C" | grep -q "Account URL: $url" || fail "the new key does not find the same account"
+show "$C" | seen "Account URL: $url" || fail "the new key does not find the same account"
 expect_fail show "$TEST_DIR/old"
-grep -q "no account" <<<"$LAST_ERR" || grep -qi "does not exist" <<<"$LAST_ERR" || fail "old key not refused: $LAST_ERR"
+grep -q "no account" <<<"$LAST_ERR" || seen -i "does not exist" <<<"$LAST_ERR" || fail "old key not refused: $LAST_ERR"
 acmed_pebble certonly --standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 \
   -d used.test >/dev/null 2>&1 || fail "issuing with the rolled-over key"
 [ "$(find "$C/accounts" -name private_key.json | wc -l)" = 1 ] || fail "certonly registered another account"
@@ -57,7 +57,7 @@ mkdir -p "$C/accounts/${sub%/*}" && cp -a "$second" "$C/accounts/$sub"
 acmed_pebble certonly --standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 \
   -d acct2.test --account "$id2" >"$TEST_DIR/out" 2>&1 || { cat "$TEST_DIR/out"; fail "certonly --account"; }
 grep -qx "account = $id2" "$C/renewal/acct2.test.conf" || fail "the lineage does not name --account's id"
-pb show_account --account "$id2" | grep -q "Email contact: mailto:two@example.com" || fail "show_account --account"
+pb show_account --account "$id2" | seen "Email contact: mailto:two@example.com" || fail "show_account --account"
 store_digest() { for d in accounts live archive renewal; do tree_digest "$C/$d"; done; }
 before=$(store_digest)
 expect_fail acmed_pebble certonly --standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 \
@@ -79,7 +79,7 @@ k3=$(sha256sum <"$dir/rollover_key.json")
 pb account rollover 2>"$TEST_DIR/resume.err" || { cat "$TEST_DIR/resume.err"; fail "resume"; }
 grep -q "interrupted rollover" "$TEST_DIR/resume.err" || fail "resume not reported: $(cat "$TEST_DIR/resume.err")"
 [ "$(sha256sum <"$dir/private_key.json")" = "$k3" ] || fail "the accepted staged key was not committed"
-show "$C" | grep -q "Account URL: $url" || fail "account unusable after the resumed rollover"
+show "$C" | seen "Account URL: $url" || fail "account unusable after the resumed rollover"
 log "interrupted rollover, CA never saw the key: discarded, a fresh rollover made"
 # a valid private JWK that Pebble has never seen, staged as if a run had died before sending it
 python3 - "$dir/rollover_key.json" <<'PY'
@@ -97,7 +97,7 @@ pb account rollover
 new=$(sha256sum <"$dir/private_key.json")
 [ "$new" != "$k3" ] && [ "$new" != "$k4" ] || fail "no fresh key after discarding the unsent one"
 [ ! -e "$dir/rollover_key.json" ] || fail "the unsent staged key was left behind"
-show "$C" | grep -q "Account URL: $url" || fail "account unusable after discarding the staged key"
+show "$C" | seen "Account URL: $url" || fail "account unusable after discarding the staged key"
 
 log "unregister with a lineage using the account: refused, one line, nothing changed"
 cp -a "$C/accounts/." "$TEST_DIR/old/accounts/"  # the current key, to read the account back later
@@ -105,7 +105,7 @@ before=$(tree_digest "$C/accounts")
 expect_fail pb unregister
 [ "$(wc -l <<<"$LAST_ERR")" -le 2 ] && grep -q "used.test" <<<"$LAST_ERR" || fail "unregister refusal: $LAST_ERR"
 [ "$(tree_digest "$C/accounts")" = "$before" ] || fail "a refused unregister changed the accounts"
-show "$C" | grep -q "Status: valid" || fail "a refused unregister changed the account at Pebble"
+show "$C" | seen "Status: valid" || fail "a refused unregister changed the account at Pebble"
 
 log "unregister --force: deactivated at Pebble, removed here"
 pb unregister --force 2>"$TEST_DIR/unreg.err" || { cat "$TEST_DIR/unreg.err"; fail "unregister --force"; }

@@ -140,7 +140,7 @@ curl -sf --max-time 5 -X POST -d '{"host":"example.test.","addresses":["127.0.0.
   "$CHALL_MGMT/add-a" >/dev/null || fail "cannot change challtestsrv's answer"
 LIVE_BEFORE=$(tree_digest "$ACMED_CONFIG_DIR/live")
 with_new_account expect_fail acmed_apache certonly -d example.test --force-renewal
-echo "$LAST_ERR" | grep -q "example.test" || fail "the validation error does not name example.test"
+echo "$LAST_ERR" | seen "example.test" || fail "the validation error does not name example.test"
 [ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "a rejected validation left changes in $ROOT"
 [ ! -e "$ROOT/conf-enabled/acmed-http01.conf" ] || fail "http-01 snippet left behind after a rejection"
 [ "$(tree_digest "$ACMED_CONFIG_DIR/live")" = "$LIVE_BEFORE" ] || fail "a rejected validation changed live/"

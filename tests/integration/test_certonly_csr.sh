@@ -126,7 +126,7 @@ refused() {
   local errs
   errs=$(echo "$LAST_ERR" | grep -v '^hint:' || true)
   [ "$(echo "$errs" | grep -c .)" = 1 ] || fail "not a one-line error: $errs"
-  echo "$errs" | grep -qF -- "$WANT" || fail "error does not say '$WANT': $errs"
+  echo "$errs" | seen -F -- "$WANT" || fail "error does not say '$WANT': $errs"
   [ "$(state)" = "$s" ] || { ls -la "$W" "$E"; fail "a refused --csr changed files"; }
   no_lineage
 }

@@ -27,8 +27,8 @@ log "issue a.test + www.a.test"
 standalone -d a.test -d www.a.test >"$TEST_DIR/issue1.out" 2>&1 || { cat "$TEST_DIR/issue1.out"; fail "certonly"; }
 verify_chain "$C/live/a.test/fullchain.pem" "$TEST_DIR/root.pem"
 san=$(openssl x509 -in "$C/live/a.test/cert.pem" -noout -ext subjectAltName)
-echo "$san" | grep -q "DNS:a.test" || fail "a.test missing in SAN: $san"
-echo "$san" | grep -q "DNS:www.a.test" || fail "www.a.test missing in SAN: $san"
+echo "$san" | seen "DNS:a.test" || fail "a.test missing in SAN: $san"
+echo "$san" | seen "DNS:www.a.test" || fail "www.a.test missing in SAN: $san"
 
 log "layout: relative live links into archive, modes"
 for f in cert chain fullchain privkey; do
@@ -52,7 +52,7 @@ grep -qx "server = $PEBBLE_URL" "$conf" || fail "renewal conf lacks server"
 grep -Eq '^account = [0-9a-f]+$' "$conf" || fail "renewal conf lacks account"
 account=$(sed -n 's/^account = //p' "$conf")
 [ -n "$(find "$C/accounts" -type d -name "$account")" ] || fail "account $account not stored under accounts/"
-openssl pkey -in "$C/live/a.test/privkey.pem" -noout -text 2>/dev/null | grep -q "prime256v1\|P-256" \
+openssl pkey -in "$C/live/a.test/privkey.pem" -noout -text 2>/dev/null | seen "prime256v1\|P-256" \
   || fail "default key is not ECDSA P-256"
 
 log "certificates --json lists the lineage with both domains"
@@ -68,7 +68,7 @@ PY
 log "an identical second run is not due and changes nothing"
 before=$(dir_digest "$C")
 out=$(standalone -d a.test -d www.a.test 2>&1) || { echo "$out"; fail "second run failed"; }
-echo "$out" | grep -qi "not yet due" || { echo "$out"; fail "second run did not say not due"; }
+echo "$out" | seen -i "not yet due" || { echo "$out"; fail "second run did not say not due"; }
 [ "$(dir_digest "$C")" = "$before" ] || fail "not-due run changed the config dir"
 
 log "--force-renewal creates version 2"
@@ -90,15 +90,15 @@ standalone -d a.test -d www.a.test --force-renewal --reuse-key >/dev/null 2>&1 |
 
 log "--key-type rsa --rsa-key-size 3072"
 standalone -d rsa.test --key-type rsa --rsa-key-size 3072 >/dev/null 2>&1 || fail "rsa issuance"
-openssl pkey -in "$C/live/rsa.test/privkey.pem" -noout -text 2>/dev/null | head -1 \
-  | grep -q "3072 bit" || fail "rsa.test key is not RSA 3072"
-openssl x509 -in "$C/live/rsa.test/cert.pem" -noout -text | grep -q "rsaEncryption" || fail "rsa cert key"
+openssl pkey -in "$C/live/rsa.test/privkey.pem" -noout -text 2>/dev/null | sed -n 1p \
+  | seen "3072 bit" || fail "rsa.test key is not RSA 3072"
+openssl x509 -in "$C/live/rsa.test/cert.pem" -noout -text | seen "rsaEncryption" || fail "rsa cert key"
 grep -qx "key_type = rsa" "$C/renewal/rsa.test.conf" || fail "rsa key_type not stored"
 verify_chain "$C/live/rsa.test/fullchain.pem" "$TEST_DIR/root.pem"
 
 log "--elliptic-curve secp384r1"
 standalone -d p384.test --elliptic-curve secp384r1 >/dev/null 2>&1 || fail "p384 issuance"
-openssl pkey -in "$C/live/p384.test/privkey.pem" -noout -text 2>/dev/null | grep -q "secp384r1\|P-384" \
+openssl pkey -in "$C/live/p384.test/privkey.pem" -noout -text 2>/dev/null | seen "secp384r1\|P-384" \
   || fail "p384.test key is not P-384"
 grep -qx "elliptic_curve = secp384r1" "$C/renewal/p384.test.conf" || fail "curve not stored"
 
@@ -111,15 +111,15 @@ standalone -d named.test --cert-name custom >/dev/null 2>&1 || fail "cert-name i
 log "--cert-name with more names updates the lineage now"
 standalone -d named.test -d more.named.test --cert-name custom >/dev/null 2>&1 || fail "adding a name"
 [ "$(version_of custom)" = 2 ] || fail "adding a name did not write version 2"
-openssl x509 -in "$C/live/custom/cert.pem" -noout -ext subjectAltName | grep -q "DNS:more.named.test" \
+openssl x509 -in "$C/live/custom/cert.pem" -noout -ext subjectAltName | seen "DNS:more.named.test" \
   || fail "custom lacks the added name"
 
 log "--cert-name dropping a name needs --renew-with-new-domains (also in a dry run)"
 before=$(dir_digest "$C")
 expect_fail standalone -d more.named.test --cert-name custom
 [ "$LAST_RC" = 2 ] || fail "dropping a name: exit $LAST_RC, expected 2"
-echo "$LAST_ERR" | grep -q "covers named.test" || fail "the error does not name the dropped name"
-echo "$LAST_ERR" | grep -q -- "--renew-with-new-domains" || fail "the error does not say what to do"
+echo "$LAST_ERR" | seen "covers named.test" || fail "the error does not name the dropped name"
+echo "$LAST_ERR" | seen -- "--renew-with-new-domains" || fail "the error does not say what to do"
 expect_fail standalone -d more.named.test --cert-name custom --dry-run
 [ "$LAST_RC" = 2 ] || fail "dropping a name in a dry run: exit $LAST_RC, expected 2"
 [ "$(dir_digest "$C")" = "$before" ] || fail "a refused request changed the config dir"
@@ -127,15 +127,15 @@ standalone -d more.named.test --cert-name custom --renew-with-new-domains >/dev/
   || fail "--renew-with-new-domains"
 [ "$(version_of custom)" = 3 ] || fail "--renew-with-new-domains did not write version 3"
 san=$(openssl x509 -in "$C/live/custom/cert.pem" -noout -ext subjectAltName)
-echo "$san" | grep -q "DNS:named.test" && fail "the dropped name is still in the certificate: $san"
-echo "$san" | grep -q "DNS:more.named.test" || fail "custom lacks more.named.test: $san"
+echo "$san" | seen "DNS:named.test" && fail "the dropped name is still in the certificate: $san"
+echo "$san" | seen "DNS:more.named.test" || fail "custom lacks more.named.test: $san"
 
 log "a second lineage with the same first name gets -0001"
 standalone -d a.test -d other.a.test >/dev/null 2>&1 || fail "clashing lineage"
 [ -L "$C/live/a.test-0001/cert.pem" ] || fail "no live/a.test-0001"
 san=$(openssl x509 -in "$C/live/a.test-0001/cert.pem" -noout -ext subjectAltName)
-echo "$san" | grep -q "DNS:other.a.test" || fail "a.test-0001 lacks other.a.test"
-echo "$san" | grep -q "DNS:www.a.test" && fail "a.test-0001 has www.a.test"
+echo "$san" | seen "DNS:other.a.test" || fail "a.test-0001 lacks other.a.test"
+echo "$san" | seen "DNS:www.a.test" && fail "a.test-0001 has www.a.test"
 [ "$(version_of a.test)" = 3 ] || fail "the original a.test lineage changed"
 
 log "certificates lists every lineage"

@@ -33,7 +33,7 @@ acmed_pebble certonly --webroot -w "$D1" -d a.test -w "$D2" -d b.test >"$TEST_DI
   || { cat "$TEST_DIR/ok.out"; fail "webroot issuance"; }
 verify_chain "$C/live/a.test/fullchain.pem" "$TEST_DIR/root.pem"
 san=$(openssl x509 -in "$C/live/a.test/cert.pem" -noout -ext subjectAltName)
-echo "$san" | grep -q "DNS:a.test" && echo "$san" | grep -q "DNS:b.test" || fail "SAN: $san"
+echo "$san" | seen "DNS:a.test" && echo "$san" | seen "DNS:b.test" || fail "SAN: $san"
 grep -q "GET /.well-known/acme-challenge/" "$NG/access.log" || fail "nginx never served a challenge"
 
 log "challenge files and the dirs acmed created are gone"
@@ -47,8 +47,8 @@ conf="$C/renewal/a.test.conf"
 grep -qx "authenticator = webroot" "$conf" || fail "authenticator not webroot"
 grep -qx "\[\[webroot_map\]\]" "$conf" || { cat "$conf"; fail "no [[webroot_map]]"; }
 map=$(sed -n '/^\[\[webroot_map\]\]/,/^\[/p' "$conf")
-echo "$map" | grep -q "^a.test = $D1\$" || { cat "$conf"; fail "webroot_map lacks a.test = $D1"; }
-echo "$map" | grep -q "^b.test = $D2\$" || { cat "$conf"; fail "webroot_map lacks b.test = $D2"; }
+echo "$map" | seen "^a.test = $D1\$" || { cat "$conf"; fail "webroot_map lacks a.test = $D1"; }
+echo "$map" | seen "^b.test = $D2\$" || { cat "$conf"; fail "webroot_map lacks b.test = $D2"; }
 
 log "a pre-existing .well-known dir is kept (only acmed's files go)"
 mkdir -p "$D2/.well-known/acme-challenge"
@@ -63,7 +63,7 @@ with_new_account expect_fail acmed_pebble certonly --webroot -w "$UNSERVED" -d a
 [ "$LAST_RC" != 2 ] || fail "a CA-side failure exited 2 (usage)"
 errs=$(echo "$LAST_ERR" | grep -v '^hint:' | grep -v '^Requesting a certificate' || true)
 [ "$(echo "$errs" | grep -c .)" = 1 ] || fail "not a one-line error: $errs"
-echo "$errs" | grep -q "a.test" || fail "error does not name a.test"
+echo "$errs" | seen "a.test" || fail "error does not name a.test"
 [ -z "$(find "$UNSERVED" -type f)" ] || { find "$UNSERVED"; fail "challenge files left after the failure"; }
 [ ! -e "$UNSERVED/.well-known" ] || fail "acmed left .well-known in the unserved webroot after the failure"
 [ ! -e "$C/live/fails" ] && [ ! -e "$C/archive/fails" ] && [ ! -e "$C/renewal/fails.conf" ] \
@@ -104,7 +104,7 @@ acmed_pebble certonly --webroot -w "$D1" -d a.test -d gone.test --cert-name sub 
   >"$TEST_DIR/sub.out" 2>&1 || { cat "$TEST_DIR/sub.out"; fail "--allow-subset-of-names"; }
 grep -q "allow-subset-of-names: dropping gone.test" "$TEST_DIR/sub.out" || { cat "$TEST_DIR/sub.out"; fail "no note on the dropped name"; }
 san=$(openssl x509 -in "$C/live/sub/cert.pem" -noout -ext subjectAltName)
-echo "$san" | grep -q "DNS:a.test" && ! echo "$san" | grep -q "gone.test" || fail "SAN: $san"
+echo "$san" | seen "DNS:a.test" && ! echo "$san" | seen "gone.test" || fail "SAN: $san"
 verify_chain "$C/live/sub/fullchain.pem" "$TEST_DIR/root.pem"
 grep -qx "allow_subset_of_names = True" "$C/renewal/sub.conf" || { cat "$C/renewal/sub.conf"; fail "not stored"; }
 
@@ -115,5 +115,5 @@ sed -i "s|^b.test = .*|b.test = $UNSERVED|" "$C/renewal/sub2.conf"
 with_new_account acmed_pebble renew --cert-name sub2 --force-renewal >"$TEST_DIR/sub.out" 2>&1 \
   || { cat "$TEST_DIR/sub.out"; fail "renewal with a dropped name"; }
 san=$(openssl x509 -in "$C/live/sub2/cert.pem" -noout -ext subjectAltName)
-echo "$san" | grep -q "DNS:a.test" && ! echo "$san" | grep -q "b.test" || fail "renewed SAN: $san"
+echo "$san" | seen "DNS:a.test" && ! echo "$san" | seen "b.test" || fail "renewed SAN: $san"
 echo "PASS"

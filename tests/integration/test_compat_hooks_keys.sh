@@ -53,7 +53,7 @@ post |bad.test" ] || { cat "$H"; fail "hooks after a failed issuance"; }
 
 log "a failing deploy hook: non-zero exit naming it, the certificate stays"
 expect_fail standalone -d f.test --deploy-hook "exit 3"
-echo "$LAST_ERR" | grep -q "deploy-hook 'exit 3' exited with status 3" || fail "failing hook not named"
+echo "$LAST_ERR" | seen "deploy-hook 'exit 3' exited with status 3" || fail "failing hook not named"
 [ -f "$C/live/f.test/fullchain.pem" ] || fail "the certificate of a failing deploy hook was lost"
 
 log "a key made group-readable keeps its group and mode on renewal"

@@ -35,7 +35,7 @@ agent_of() {
   : >"$UA"
   expect_fail acmed "$@" --server "$server" --non-interactive --agree-tos \
     --register-unsafely-without-email 2>/dev/null
-  echo "$LAST_ERR" | grep -q 'not an ACME directory' || fail "unexpected error: $LAST_ERR"
+  echo "$LAST_ERR" | seen 'not an ACME directory' || fail "unexpected error: $LAST_ERR"
   [ "$(wc -l <"$UA")" = 1 ] || fail "expected one request, got: $(cat "$UA")"
   cat "$UA"
 }

@@ -31,7 +31,7 @@ bad() {
   [ "$LAST_RC" != 124 ] || fail "timed out: $*"
   local lines; lines=$(error_lines)
   [ "$(echo "$lines" | grep -c .)" -le 2 ] || fail "more than a one-line error for: $*"
-  echo "$lines" | head -1 | grep -qiF -- "$needle" || fail "first error line does not name '$needle': $*"
+  echo "$lines" | sed -n 1p | seen -iF -- "$needle" || fail "first error line does not name '$needle': $*"
   [ "$(dir_digest "$C")" = "$before" ] || fail "the config dir changed after: $*"
   if [ "$had_live" = 0 ]; then
     [ ! -e "$C/live" ] && [ ! -e "$C/archive" ] || fail "live/ or archive/ created by: $*"
@@ -52,7 +52,7 @@ run_name_cases() {
   certonly_bad "a/b.test" any "${SA[@]}" -d a/b.test
   certonly_bad "*.wild.test" any "${SA[@]}" -d '*.wild.test'
   certonly_bad "bücher.test" any "${SA[@]}" -d bücher.test
-  echo "$LAST_ERR" | grep -qi "punycode" || fail "no punycode hint for bücher.test"
+  echo "$LAST_ERR" | seen -i "punycode" || fail "no punycode hint for bücher.test"
   certonly_bad "a..b.test" any "${SA[@]}" -d ok.test -d a..b.test  # one bad name spoils the order
 }
 
@@ -132,6 +132,6 @@ log "trailing dot and upper case are normalised"
   "${pebble_args[@]}" --register-unsafely-without-email "${SA[@]}" -d FOO.Example.TEST. >"$TEST_DIR/norm.out" 2>&1 \
   || { cat "$TEST_DIR/norm.out"; fail "issuing FOO.Example.TEST."; }
 [ -L "$C/live/foo.example.test/cert.pem" ] || { ls "$C/live"; fail "lineage not named foo.example.test"; }
-openssl x509 -in "$C/live/foo.example.test/cert.pem" -noout -ext subjectAltName | grep -q "DNS:foo.example.test$" \
+openssl x509 -in "$C/live/foo.example.test/cert.pem" -noout -ext subjectAltName | seen "DNS:foo.example.test$" \
   || fail "certificate not for foo.example.test"
 echo "PASS"

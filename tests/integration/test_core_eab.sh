@@ -13,12 +13,12 @@ standalone() {
 
 log "show_account before any account: non-zero, says there is none"
 expect_fail acmed_pebble show_account
-echo "$LAST_ERR" | grep -qi "account" || fail "show_account without an account does not say so"
+echo "$LAST_ERR" | seen -i "account" || fail "show_account without an account does not say so"
 
 log "without --eab-*: non-zero, mentions External Account Binding and a hint"
 expect_fail standalone -d e1.test
-echo "$LAST_ERR" | grep -qi "external account binding" || fail "error does not mention External Account Binding"
-echo "$LAST_ERR" | grep -q -- "--eab-kid" || fail "no hint naming --eab-kid"
+echo "$LAST_ERR" | seen -i "external account binding" || fail "error does not mention External Account Binding"
+echo "$LAST_ERR" | seen -- "--eab-kid" || fail "no hint naming --eab-kid"
 [ ! -e "$C/live" ] && [ ! -e "$C/archive" ] || fail "a failed EAB issuance created live/ or archive/"
 [ -z "$(find "$C/accounts" -type f 2>/dev/null)" ] || fail "an account was stored without EAB"
 
@@ -26,7 +26,7 @@ log "a wrong HMAC key is refused"
 wrong=$(printf 'not-the-right-key-at-all-0123456789' | base64 | tr '+/' '-_' | tr -d '=\n')
 expect_fail standalone -d e1.test --eab-kid "$EAB_KID" --eab-hmac-key "$wrong"
 [ -z "$(find "$C/accounts" -type f 2>/dev/null)" ] || fail "an account was stored with a wrong EAB key"
-echo "$LAST_ERR" | grep -q -- "--eab-hmac-key" || fail "a refused EAB key gets no hint to check --eab-hmac-key"
+echo "$LAST_ERR" | seen -- "--eab-hmac-key" || fail "a refused EAB key gets no hint to check --eab-hmac-key"
 
 log "with --eab-kid/--eab-hmac-key: success"
 standalone -d e1.test --eab-kid "$EAB_KID" --eab-hmac-key "$EAB_HMAC_KEY" >"$TEST_DIR/ok.out" 2>&1 \
@@ -41,20 +41,20 @@ standalone -d e2.test >/dev/null 2>&1 || fail "second issuance with the stored a
 
 log "show_account shows the account"
 out=$(acmed_pebble show_account 2>&1) || { echo "$out"; fail "show_account"; }
-echo "$out" | grep -q "my-account/" || { echo "$out"; fail "show_account shows no account URL"; }
-echo "$out" | grep -qi "valid" || { echo "$out"; fail "show_account shows no status"; }
+echo "$out" | seen "my-account/" || { echo "$out"; fail "show_account shows no account URL"; }
+echo "$out" | seen -i "valid" || { echo "$out"; fail "show_account shows no status"; }
 
 log "register when an account exists: clear error, nothing changed"
 before=$(find "$C/accounts" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum)
 expect_fail acmed_pebble register --eab-kid "$EAB_KID" --eab-hmac-key "$EAB_HMAC_KEY"
-echo "$LAST_ERR" | head -1 | grep -qi "already" || fail "register with an existing account: unclear error"
+echo "$LAST_ERR" | sed -n 1p | seen -i "already" || fail "register with an existing account: unclear error"
 [ "$(find "$C/accounts" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum)" = "$before" ] \
   || fail "register changed the stored account"
 
 log "register in a fresh config dir: without EAB refused, with EAB ok"
 ACMED_CONFIG_DIR="$TEST_DIR/etc2"
 expect_fail acmed_pebble register
-echo "$LAST_ERR" | grep -qi "external account binding" || fail "register without EAB: no mention of EAB"
+echo "$LAST_ERR" | seen -i "external account binding" || fail "register without EAB: no mention of EAB"
 acmed_pebble register --eab-kid "$EAB_KID" --eab-hmac-key "$EAB_HMAC_KEY" >/dev/null 2>&1 || fail "register with EAB"
 acmed_pebble show_account >/dev/null 2>&1 || fail "show_account after register"
 key=$(find "$ACMED_CONFIG_DIR/accounts" -name private_key.json)

@@ -58,7 +58,7 @@ check_store() {
     [ -L "$C/live/$n/cert.pem" ] || fail "renewal/$n.conf exists but live/$n does not"
     check_lineage "$n"
   done
-  if echo "$out" | grep -qi "broken\|invalid\|error"; then echo "$out"; fail "certificates shows a broken lineage"; fi
+  if echo "$out" | seen -i "broken\|invalid\|error"; then echo "$out"; fail "certificates shows a broken lineage"; fi
 }
 
 # lock_free: the next acmed run gets the lock at once (certificates takes no lock, so register does)

@@ -75,7 +75,7 @@ slow_run() {
   [ "$LAST_RC" = 75 ] || fail "exit $LAST_RC, want 75 (temporary)"
   local lines; lines=$(echo "$LAST_ERR" | grep -v '^hint:' | grep -v '^Requesting a certificate' || true)
   [ "$(echo "$lines" | grep -c .)" -le 1 ] || fail "more than a one-line error"
-  head -1 <<<"$lines" | grep -qF -- "$needle" || fail "the error does not say '$needle'"
+  head -1 <<<"$lines" | seen -F -- "$needle" || fail "the error does not say '$needle'"
   [ ! -e "$C/live" ] && [ ! -e "$C/archive" ] && [ ! -e "$C/accounts" ] || fail "something was written"
   ELAPSED=$((SECONDS - start))
   log "ended after ${ELAPSED}s"

@@ -84,8 +84,8 @@ acmed delete --cert-name b.test "${servers[@]}" || fail "delete b.test"
 for p in live/b.test archive/b.test renewal/b.test.conf .acmed-delete/b.test; do
   [ ! -e "$C/$p" ] || fail "$p is still there after delete"
 done
-acmed certificates | grep -q "Certificate Name: a.test" || fail "a.test went too"
-if acmed certificates | grep -q "b.test"; then fail "b.test still listed"; fi
+acmed certificates | seen "Certificate Name: a.test" || fail "a.test went too"
+if acmed certificates | seen "b.test"; then fail "b.test still listed"; fi
 
 log "--force deletes a referenced lineage, warning about each reference"
 acmed delete --cert-name a.test --force "${servers[@]}" >"$TEST_DIR/force.out" 2>&1 \

@@ -52,7 +52,7 @@ log "wildcard + apex through --manual hooks calling nsupdate"
 manual --preferred-challenges dns -d '*.example.test' -d example.test >"$TEST_DIR/wild.out" 2>&1 \
   || { cat "$TEST_DIR/wild.out"; fail "manual dns-01 issuance"; }
 verify_chain "$C/live/example.test/fullchain.pem" "$TEST_DIR/root.pem"
-openssl x509 -in "$C/live/example.test/cert.pem" -noout -ext subjectAltName | grep -q 'DNS:\*.example.test' \
+openssl x509 -in "$C/live/example.test/cert.pem" -noout -ext subjectAltName | seen 'DNS:\*.example.test' \
   || fail "no wildcard in the certificate"
 [ "$(zone_dump example.test)" = "$before" ] || fail "the cleanup hooks left records behind"
 log "the hooks saw certbot's environment"
@@ -60,7 +60,7 @@ log "the hooks saw certbot's environment"
   || { ls "$H/env"; fail "expected two auth and two cleanup runs"; }
 grep -qx "CERTBOT_DOMAIN=example.test" "$H/env/auth.0" || fail "CERTBOT_DOMAIN: $(cat "$H/env/auth.0")"
 grep -qx "CERTBOT_REMAINING_CHALLENGES=1" "$H/env/auth.0" || fail "REMAINING for the first"
-grep -qx "CERTBOT_REMAINING_CHALLENGES=0" "$H/env/auth.2" 2>/dev/null || grep -qx "CERTBOT_REMAINING_CHALLENGES=0" "$H/env/auth.1" \
+grep -qx "CERTBOT_REMAINING_CHALLENGES=0" "$H/env/auth.2" 2>/dev/null || seen -x "CERTBOT_REMAINING_CHALLENGES=0" "$H/env/auth.1" \
   || fail "REMAINING for the last"
 grep -qx "CERTBOT_ALL_DOMAINS=example.test,example.test" "$H/env/auth.0" || fail "ALL_DOMAINS: $(cat "$H/env/auth.0")"
 grep -Eqx "CERTBOT_VALIDATION=[A-Za-z0-9_-]{43}" "$H/env/auth.0" || fail "VALIDATION is not a dns-01 value"
@@ -100,7 +100,7 @@ log "bad hooks: failing, not executable, timing out; -n without a hook"
 bad() {
   local name=$1 pattern=$2; shift 2
   expect_fail "$@"
-  echo "$LAST_ERR" | grep -q -- "$pattern" || fail "error for $name does not say '$pattern': $LAST_ERR"
+  echo "$LAST_ERR" | seen -- "$pattern" || fail "error for $name does not say '$pattern': $LAST_ERR"
   [ ! -e "$C/renewal/$name.conf" ] || fail "a lineage $name was written"
   [ "$(zone_dump example.test)" = "$before" ] || fail "records left behind after: $pattern"
 }

@@ -34,8 +34,8 @@ grep -q "Publishing TXT _acme-challenge.example.test" "$TEST_DIR/wild.out" || fa
 [ -L "$C/live/example.test/cert.pem" ] || fail "lineage of a wildcard-first order is not example.test"
 verify_chain "$C/live/example.test/fullchain.pem" "$TEST_DIR/root.pem"
 san=$(openssl x509 -in "$C/live/example.test/cert.pem" -noout -ext subjectAltName)
-echo "$san" | grep -q 'DNS:\*.example.test' || fail "no wildcard in SAN: $san"
-echo "$san" | grep -q 'DNS:example.test' || fail "no apex in SAN: $san"
+echo "$san" | seen 'DNS:\*.example.test' || fail "no wildcard in SAN: $san"
+echo "$san" | seen 'DNS:example.test' || fail "no apex in SAN: $san"
 zones_unchanged "after the wildcard issuance"
 [ "$(txt_of _acme-challenge.example.test)" = "unrelated-value" ] || fail "the unrelated TXT value was touched"
 conf="$C/renewal/example.test.conf"
@@ -51,7 +51,7 @@ grep -q "Publishing TXT cname.delegated.test (zone delegated.test)" "$TEST_DIR/c
 verify_chain "$C/live/cname.example.test/fullchain.pem" "$TEST_DIR/root.pem"
 zones_unchanged "after the CNAME issuance"
 grep -qx "dns_resolver = $BIND_IP:53," "$C/renewal/cname.example.test.conf" \
-  || grep -qx "dns_resolver = $BIND_IP:53" "$C/renewal/cname.example.test.conf" || fail "dns_resolver not stored"
+  || seen -x "dns_resolver = $BIND_IP:53" "$C/renewal/cname.example.test.conf" || fail "dns_resolver not stored"
 grep -qx "dns_propagation_seconds = 20" "$C/renewal/cname.example.test.conf" || fail "propagation seconds not stored"
 
 log "acmed renew renews the dns-rfc2136 lineages"
@@ -66,7 +66,7 @@ zones_unchanged "after renew"
 bad() {  # bad NAME PATTERN ARGS...: the command fails, says PATTERN, writes no lineage NAME
   local name=$1 pattern=$2; shift 2
   expect_fail "$@"
-  echo "$LAST_ERR" | grep -q -- "$pattern" || fail "error for $name does not say '$pattern': $LAST_ERR"
+  echo "$LAST_ERR" | seen -- "$pattern" || fail "error for $name does not say '$pattern': $LAST_ERR"
   one_line
   no_lineage "$name" "$pattern"
   zones_unchanged "$name"

@@ -22,7 +22,7 @@ get -d a.test --duplicate >"$TEST_DIR/3.out" 2>&1 || { cat "$TEST_DIR/3.out"; fa
 [ ! -e "$C/archive/a.test/cert2.pem" ] || fail "--duplicate renewed a.test"
 n=$(acmed certificates --json | grep -c '"name": "a.test')
 [ "$n" = 2 ] || fail "certificates lists $n a.test lineages, not 2"
-if acmed certificates --json | grep -q '"error"'; then fail "a lineage does not load"; fi
+if acmed certificates --json | seen '"error"'; then fail "a lineage does not load"; fi
 
 log "--duplicate --cert-name of an existing lineage: refused, nothing changed"
 before=$(echo "$(tree_digest "$C/live") $(tree_digest "$C/archive") $(tree_digest "$C/renewal")")

@@ -38,7 +38,7 @@ ORIGINAL=$(tree_digest "$ROOT")
 refused() {  # refused PATTERN ARGS...: install ARGS fails with one line matching PATTERN, no change
   local pattern=$1; shift
   expect_fail acmed install "${NGINX[@]}" "$@"
-  echo "$LAST_ERR" | grep -q -- "$pattern" || fail "install $*: no '$pattern' in: $LAST_ERR"
+  echo "$LAST_ERR" | seen -- "$pattern" || fail "install $*: no '$pattern' in: $LAST_ERR"
   [ "$(echo "$LAST_ERR" | grep -vc "^hint:")" = 1 ] || fail "install $*: not one line: $LAST_ERR"
   [ "$(tree_digest "$ROOT")" = "$ORIGINAL" ] || fail "install $* changed the nginx tree"
 }

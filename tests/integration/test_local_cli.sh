@@ -19,7 +19,7 @@ cd "$OUT"
 expect_one_line_error() {
   local pattern=$1; shift
   expect_fail "$@"
-  head -1 "$TEST_DIR/last.err" | grep -q -- "$pattern" \
+  head -1 "$TEST_DIR/last.err" | seen -- "$pattern" \
     || fail "first error line of '$*' does not say '$pattern'"
   [ -z "$(ls -A "$OUT")" ] || fail "'$*' left files: $(ls -A "$OUT")"
 }
@@ -50,11 +50,11 @@ log "default: ECDSA P-256, mkcert names, serverAuth"
 "$ACMED_BIN" local cert localhost 127.0.0.1 ::1 2>/dev/null
 [ -f localhost+2.pem ] && [ -f localhost+2-key.pem ] || fail "localhost+2.pem / localhost+2-key.pem"
 [ "$(stat -c %a localhost+2-key.pem)" = 600 ] || fail "key not 0600"
-openssl pkey -in localhost+2-key.pem -noout -text | grep -q "NIST CURVE: P-256" || fail "not P-256"
+openssl pkey -in localhost+2-key.pem -noout -text | seen "NIST CURVE: P-256" || fail "not P-256"
 openssl verify -purpose sslserver -CAfile "$ROOT" -verify_ip ::1 localhost+2.pem >/dev/null || fail "verify ::1"
 openssl verify -purpose sslserver -CAfile "$ROOT" -verify_ip 127.0.0.1 localhost+2.pem >/dev/null || fail "verify v4"
-openssl x509 -noout -ext extendedKeyUsage -in localhost+2.pem | grep -q "TLS Web Server Authentication" || fail "EKU"
-if openssl x509 -noout -ext extendedKeyUsage -in localhost+2.pem | grep -q "Client"; then fail "clientAuth without --client"; fi
+openssl x509 -noout -ext extendedKeyUsage -in localhost+2.pem | seen "TLS Web Server Authentication" || fail "EKU"
+if openssl x509 -noout -ext extendedKeyUsage -in localhost+2.pem | seen "Client"; then fail "clientAuth without --client"; fi
 days=$(( ($(date -d "$(openssl x509 -noout -enddate -in localhost+2.pem | cut -d= -f2)" +%s) - $(date +%s)) / 86400 ))
 [ "$days" -ge 395 ] && [ "$days" -le 397 ] || fail "validity $days days, expected about 397"
 rm -f ./*.pem
@@ -62,7 +62,7 @@ rm -f ./*.pem
 log "wildcard, RSA, --client, explicit paths"
 "$ACMED_BIN" local cert --key-type rsa --client '*.app.test' 2>/dev/null
 [ -f _wildcard.app.test-client.pem ] && [ -f _wildcard.app.test-client-key.pem ] || fail "wildcard/client names"
-openssl pkey -in _wildcard.app.test-client-key.pem -noout -text | grep -q "Private-Key: (2048 bit" || fail "not RSA 2048"
+openssl pkey -in _wildcard.app.test-client-key.pem -noout -text | seen "Private-Key: (2048 bit" || fail "not RSA 2048"
 openssl verify -purpose sslclient -CAfile "$ROOT" _wildcard.app.test-client.pem >/dev/null || fail "clientAuth"
 openssl verify -purpose sslserver -CAfile "$ROOT" -verify_hostname x.app.test _wildcard.app.test-client.pem >/dev/null \
   || fail "wildcard does not match x.app.test"
@@ -73,7 +73,7 @@ rm -f ./*.pem
 log "--pkcs12"
 "$ACMED_BIN" local cert --pkcs12 localhost 2>/dev/null
 [ "$(ls -A)" = localhost.p12 ] || fail "--pkcs12 wrote: $(ls -A)"
-openssl pkcs12 -in localhost.p12 -passin pass:changeit -nokeys 2>/dev/null | grep -q "BEGIN CERTIFICATE" \
+openssl pkcs12 -in localhost.p12 -passin pass:changeit -nokeys 2>/dev/null | seen "BEGIN CERTIFICATE" \
   || fail "p12 does not open with password changeit"
 rm -f localhost.p12
 expect_one_line_error "--key-file cannot be used with --pkcs12" "$ACMED_BIN" local cert --pkcs12 --key-file k.pem localhost

@@ -8,7 +8,7 @@ export HOME="$TEST_DIR/home" ACMED_LOCAL_CAROOT="$TEST_DIR/caroot"
 export ACMED_LOCAL_SYSTEM_ROOT="$TEST_DIR/sysroot"  # never the real system store
 mkdir -p "$HOME" "$ACMED_LOCAL_SYSTEM_ROOT/usr/local/share/ca-certificates"
 for port in 80 443; do
-  ss -Hltn "sport = :$port" | grep -q . && fail "port $port is in use"
+  ss -Hltn "sport = :$port" | seen . && fail "port $port is in use"
 done
 
 NGX="$TEST_DIR/nginx"
@@ -27,7 +27,7 @@ wait_for_port 80
 log "without a local CA: a clear error, nothing changed"
 BEFORE=$(tree_digest "$NGX/sites-enabled")
 expect_fail acmed --nginx --nginx-server-root "$NGX" --local -d myapp.test
-echo "$LAST_ERR" | grep -q "acmed local install" || fail "no hint to run 'acmed local install'"
+echo "$LAST_ERR" | seen "acmed local install" || fail "no hint to run 'acmed local install'"
 [ "$(tree_digest "$NGX/sites-enabled")" = "$BEFORE" ] || fail "the site changed without a CA"
 
 acmed local install >/dev/null 2>&1 || true
@@ -36,7 +36,7 @@ acmed local install >/dev/null 2>&1 || true
 log "acmed --nginx --local -d myapp.test"
 acmed --nginx --nginx-server-root "$NGX" --local -d myapp.test || fail "--nginx --local failed"
 curl -sS --max-time 10 --cacert "$ACMED_LOCAL_CAROOT/rootCA.pem" --resolve myapp.test:443:127.0.0.1 \
-  https://myapp.test/ | grep -q "hello from myapp" || fail "the site does not answer over HTTPS"
+  https://myapp.test/ | seen "hello from myapp" || fail "the site does not answer over HTTPS"
 code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --resolve myapp.test:80:127.0.0.1 http://myapp.test/)
 [ "$code" = 301 ] || fail "port 80 answers $code, not 301"
 grep -q "^authenticator = local" "$ACMED_CONFIG_DIR/renewal/myapp.test.conf" \

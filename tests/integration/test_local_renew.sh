@@ -11,7 +11,7 @@ mkdir -p "$HOME" "$ACMED_LOCAL_SYSTEM_ROOT/usr/local/share/ca-certificates"
 acmed local install >/dev/null 2>&1 || true   # stores may be skipped; the CA must exist after
 [ -f "$ACMED_LOCAL_CAROOT/rootCA.pem" ] || fail "local install did not create the CA"
 (cd "$TEST_DIR" && acmed local cert --save app.test localhost) || fail "local cert --save failed"
-acmed certificates --json | grep -q '"app.test"' || fail "the saved local certificate is not a lineage"
+acmed certificates --json | seen '"app.test"' || fail "the saved local certificate is not a lineage"
 
 log "not due: renew leaves it alone"
 acmed renew --cert-name app.test || fail "renew of a local lineage that is not due failed"
@@ -25,5 +25,5 @@ acmed renew --cert-name app.test --force-renewal || fail "forced renewal of a lo
 openssl verify -CAfile "$ACMED_LOCAL_CAROOT/rootCA.pem" "$ACMED_CONFIG_DIR/live/app.test/cert.pem" \
   >/dev/null || fail "the renewed certificate is not signed by the local root"
 openssl x509 -in "$ACMED_CONFIG_DIR/live/app.test/cert.pem" -noout -ext subjectAltName \
-  | grep -q "DNS:app.test" || fail "the renewed certificate lost its names"
+  | seen "DNS:app.test" || fail "the renewed certificate lost its names"
 echo "local renew ok"

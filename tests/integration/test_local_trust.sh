@@ -70,7 +70,7 @@ if [ "$AS_ROOT" = 1 ]; then
   grep -q "added to system store" "$TEST_DIR/install.out" || fail "system store not reported"
 fi
 [ "$(stat -c %a "$CAROOT/rootCA-key.pem")" = 600 ] || fail "CA key is not 0600"
-openssl x509 -noout -subject -in "$CAROOT/rootCA.pem" | grep -q "CN = acmed development CA $(id -un)@" \
+openssl x509 -noout -subject -in "$CAROOT/rootCA.pem" | seen "CN = acmed development CA $(id -un)@" \
   || fail "CA subject is not 'acmed development CA user@host'"
 
 log "certutil -L shows the CA in the NSS db"
@@ -94,7 +94,7 @@ grep -q "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1" "$TEST
 
 PORT=$(free_port)
 IPV6_LISTEN=""
-if ip -6 addr show dev lo 2>/dev/null | grep -q "::1/128"; then
+if ip -6 addr show dev lo 2>/dev/null | seen "::1/128"; then
   IPV6_LISTEN="listen [::1]:$PORT ssl;"
 fi
 mkdir -p "$TEST_DIR/nginx/logs"
@@ -146,10 +146,10 @@ chromium_fetch() {
 URL="https://localhost:$PORT/"
 if [ "$AS_ROOT" = 1 ]; then
   log "curl $URL without --cacert (system store)"
-  curl -sS --max-time 10 "$URL" | grep -q "$TOKEN" || fail "curl does not trust the local certificate"
-  curl -sS --max-time 10 "https://127.0.0.1:$PORT/" | grep -q "$TOKEN" || fail "curl https://127.0.0.1"
+  curl -sS --max-time 10 "$URL" | seen "$TOKEN" || fail "curl does not trust the local certificate"
+  curl -sS --max-time 10 "https://127.0.0.1:$PORT/" | seen "$TOKEN" || fail "curl https://127.0.0.1"
   if [ -n "$IPV6_LISTEN" ]; then
-    curl -sS --max-time 10 "https://[::1]:$PORT/" | grep -q "$TOKEN" || fail "curl https://[::1]"
+    curl -sS --max-time 10 "https://[::1]:$PORT/" | seen "$TOKEN" || fail "curl https://[::1]"
   fi
 fi
 

@@ -53,7 +53,7 @@ sed -i "s/^http01_port = .*/http01_port = $(free_port)/" "$conf"
 grep -q "^http01_port = $HTTP01_PORT" "$conf" && fail "the conf edit did not take"
 store_before=$(tree_digest "$C/live")
 expect_fail migrate
-echo "$LAST_ERR" | grep -q "1 lineage(s) would not renew under acmed: migrated.test" || fail "error: $LAST_ERR"
+echo "$LAST_ERR" | seen "1 lineage(s) would not renew under acmed: migrated.test" || fail "error: $LAST_ERR"
 [ "$(tree_digest "$ROOT")" = "$original" ] || fail "a failed check changed the system"
 [ "$(tree_digest "$C/live")" = "$store_before" ] || fail "the dry runs changed the lineage"
 [ ! -e "$TEST_DIR/work/acmed/migrate.json" ] || fail "a record was written"
@@ -80,7 +80,7 @@ migrate --undo >"$TEST_DIR/undo.out" 2>&1 || { cat "$TEST_DIR/undo.out"; fail "m
 [ "$(tree_digest "$ROOT")" = "$original" ] || fail "--undo did not restore the system"
 [ ! -e "$TEST_DIR/work/acmed/migrate.json" ] || fail "the record outlived --undo"
 expect_fail migrate --undo
-echo "$LAST_ERR" | grep -q "no migration to undo" || fail "second undo: $LAST_ERR"
+echo "$LAST_ERR" | seen "no migration to undo" || fail "second undo: $LAST_ERR"
 
 log "bad input: an unsupported source, acmed.timer missing"
 expect_fail migrate --from lego
@@ -90,6 +90,6 @@ expect_fail migrate --from nothing
 rm "$ROOT/lib/systemd/system/acmed.timer"
 original=$(tree_digest "$ROOT")
 expect_fail migrate
-echo "$LAST_ERR" | grep -q "acmed.timer is not installed" || fail "no timer: $LAST_ERR"
+echo "$LAST_ERR" | seen "acmed.timer is not installed" || fail "no timer: $LAST_ERR"
 [ "$(tree_digest "$ROOT")" = "$original" ] || fail "changed the system without acmed.timer"
 echo "PASS"

@@ -129,7 +129,7 @@ acmed enhance "${NGINX_FLAGS[@]}" --cert-name example.test --redirect || fail "e
 [ "$(http_get example.test /)" = "301 https://example.test/" ] || fail "enhance added no redirect"
 acmed enhance "${NGINX_FLAGS[@]}" --cert-name example.test --redirect || fail "second enhance failed"
 expect_fail acmed enhance "${NGINX_FLAGS[@]}" --cert-name example.test
-echo "$LAST_ERR" | grep -q -- "--redirect" || fail "enhance without an enhancement gives no usage hint"
+echo "$LAST_ERR" | seen -- "--redirect" || fail "enhance without an enhancement gives no usage hint"
 acmed rollback || fail "rollback of enhance failed"
 [ "$(tree_digest "$ROOT")" = "$NO_REDIRECT" ] || fail "rollback did not undo the enhancement"
 acmed rollback || fail "rollback failed"

@@ -105,7 +105,7 @@ recover 2>"$TEST_DIR/done.err" || { cat "$TEST_DIR/done.err"; fail "final resume
 
 log "a clean run in one go: step 3 before step 4"
 recover 2>"$TEST_DIR/one.err" || { cat "$TEST_DIR/one.err"; fail "one-go recovery"; }
-grep -n "3/4\|4/4" "$TEST_DIR/one.err" | head -2 | grep -q "^[0-9]*:.*3/4" || fail "step order: $(cat "$TEST_DIR/one.err")"
+grep -n "3/4\|4/4" "$TEST_DIR/one.err" | sed -n 1,2p | seen "^[0-9]*:.*3/4" || fail "step order: $(cat "$TEST_DIR/one.err")"
 [ "$(status_of "$NEW")" = "Revoked 1" ] || fail "second recovery did not revoke: $(status_of "$NEW")"
 [ "$(served)" = "$(serial_of "$C/live/kc.test/cert.pem")" ] || fail "nginx does not serve the newest certificate"
 [ "$(wc -l <"$C/compromised-keys")" = 2 ] || fail "the second compromised key is not recorded"

@@ -11,7 +11,7 @@ exclusive_system_resources
 
 [ "$(id -u)" = 0 ] || skip "installs a package: needs root (CI runs as root)"
 need cpack lintian dpkg-deb apt-get man systemd-analyze zsh certbot
-if dpkg-query -W -f='${Status}' acmed 2>/dev/null | grep -q "install ok installed"; then
+if dpkg-query -W -f='${Status}' acmed 2>/dev/null | seen "install ok installed"; then
   fail "a package called acmed is installed already; this test installs and removes its own"
 fi
 BUILD=$(cd "$(dirname "$ACMED_BIN")/.." && pwd)
@@ -46,7 +46,7 @@ version=$("$ACMED_BIN" --version | awk '{print $2}')
 [ "$(basename "$DEB")" = "acmed_${version}_$(dpkg --print-architecture).deb" ] || fail "file name $(basename "$DEB")"
 depends=$(dpkg-deb -f "$DEB" Depends)
 for lib in libc6 libcurl4 libssl3 libldns3 libstdc++6; do
-  echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib: $depends"
+  echo "$depends" | seen "$lib" || fail "Depends lacks $lib: $depends"
 done
 
 log "lintian: no error, no warning"

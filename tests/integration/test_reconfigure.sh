@@ -32,8 +32,8 @@ live_before=$(tree_digest "$C/live") archive_before=$(tree_digest "$C/archive")
 with_new_account expect_fail acmed_pebble reconfigure --cert-name r.test -w "$UNSERVED" \
   --deploy-hook "echo deploy >>$HOOKS"
 [ "$LAST_RC" != 0 ] && [ "$LAST_RC" != 2 ] || fail "a failed dry run exited $LAST_RC"
-echo "$LAST_ERR" | grep -q "the renewal conf of r.test is unchanged" || fail "no unchanged note"
-echo "$LAST_ERR" | grep -q "r.test" || fail "the error does not name r.test"
+echo "$LAST_ERR" | seen "the renewal conf of r.test is unchanged" || fail "no unchanged note"
+echo "$LAST_ERR" | seen "r.test" || fail "the error does not name r.test"
 cmp "$conf" "$TEST_DIR/conf.before" || fail "a failed reconfigure changed the renewal conf"
 [ "$(tree_digest "$C/live")" = "$live_before" ] && [ "$(tree_digest "$C/archive")" = "$archive_before" ] \
   || fail "a failed reconfigure changed the lineage"
@@ -63,8 +63,8 @@ for args in "-w $D" "--cert-name nope.test -w $D" "--cert-name r.test" "--cert-n
   expect_fail acmed_pebble reconfigure $args
   [ "$(echo "$LAST_ERR" | grep -vc '^hint:')" = 1 ] || fail "not one line: $LAST_ERR"
   case $args in
-    *nope.test*) echo "$LAST_ERR" | grep -q "no certificate named nope.test" || fail "unknown lineage" ;;
-    *" -d "*) echo "$LAST_ERR" | grep -q "reconfigure .* takes no -d" || fail "reconfigure -d: $LAST_ERR" ;;
+    *nope.test*) echo "$LAST_ERR" | seen "no certificate named nope.test" || fail "unknown lineage" ;;
+    *" -d "*) echo "$LAST_ERR" | seen "reconfigure .* takes no -d" || fail "reconfigure -d: $LAST_ERR" ;;
     *) [ "$LAST_RC" = 2 ] || fail "reconfigure $args exited $LAST_RC" ;;
   esac
 done

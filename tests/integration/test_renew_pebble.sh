@@ -35,7 +35,7 @@ standalone -d sb.test -d www.sb.test >/dev/null 2>&1 || fail "certonly sb.test"
 
 log "nothing is due right after issuance"
 out=$(renew 2>&1) || { echo "$out"; fail "renew with nothing due failed"; }
-echo "$out" | grep -q "checked 2, renewed 0, not due 2, failed 0" || { echo "$out"; fail "summary"; }
+echo "$out" | seen "checked 2, renewed 0, not due 2, failed 0" || { echo "$out"; fail "summary"; }
 [ "$(version_of sa.test)" = 1 ] || fail "sa.test renewed although not due"
 status="$TEST_DIR/work/acmed/status/sa.test.json"
 [ -f "$status" ] || fail "no status file for sa.test"
@@ -46,17 +46,17 @@ log "a second run with nothing due sends nothing and rewrites nothing"
 before=$(sha256sum "$status")
 requests_before=$(grep -c -- '-> calling handler()' "$TEST_DIR/pebble.log" || true)
 out=$(renew 2>&1) || { echo "$out"; fail "second renew with nothing due failed"; }
-echo "$out" | grep -q "checked 2, renewed 0, not due 2, failed 0" || { echo "$out"; fail "summary"; }
+echo "$out" | seen "checked 2, renewed 0, not due 2, failed 0" || { echo "$out"; fail "summary"; }
 requests_after=$(grep -c -- '-> calling handler()' "$TEST_DIR/pebble.log" || true)
 [ "$requests_after" = "$requests_before" ] || fail "a run with nothing due sent $((requests_after - requests_before)) requests to Pebble"
 [ "$(sha256sum "$status")" = "$before" ] || fail "a run that changed nothing rewrote the status file"
 grep -q '"sa.test"' "$TEST_DIR/work/acmed/checked.json" || fail "checked.json does not list sa.test"
-acmed certificates --cert-name sa.test | grep -q "Last Renewal Check" || fail "certificates lacks the check time"
+acmed certificates --cert-name sa.test | seen "Last Renewal Check" || fail "certificates lacks the check time"
 
 log "renew_before_expiry makes it due"
 set_rbe sa.test "36500 days"
 out=$(renew 2>&1) || { echo "$out"; fail "renew of a due lineage failed"; }
-echo "$out" | grep -q "checked 2, renewed 1, not due 1, failed 0" || { echo "$out"; fail "summary"; }
+echo "$out" | seen "checked 2, renewed 1, not due 1, failed 0" || { echo "$out"; fail "summary"; }
 [ "$(version_of sa.test)" = 2 ] || fail "sa.test was not renewed"
 [ "$(version_of sb.test)" = 1 ] || fail "sb.test renewed although not due"
 verify_chain "$ACMED_CONFIG_DIR/live/sa.test/fullchain.pem" "$TEST_DIR/root.pem"
@@ -68,9 +68,9 @@ renew --force-renewal --cert-name sb.test >/dev/null 2>&1 || fail "forced renewa
 [ "$(version_of sb.test)" = 2 ] || fail "sb.test not renewed by --force-renewal"
 [ "$(version_of sa.test)" = 2 ] || fail "--cert-name sb.test touched sa.test"
 openssl x509 -in "$ACMED_CONFIG_DIR/live/sb.test/cert.pem" -noout -ext subjectAltName \
-  | grep -q "www.sb.test" || fail "renewed sb.test lost a name"
+  | seen "www.sb.test" || fail "renewed sb.test lost a name"
 expect_fail renew --cert-name nope.test
-echo "$LAST_ERR" | grep -q "nope.test" || fail "unknown --cert-name not named"
+echo "$LAST_ERR" | seen "nope.test" || fail "unknown --cert-name not named"
 
 log "hooks: pre once, deploy per lineage with its environment, post once; directory hooks"
 mkdir -p "$ACMED_CONFIG_DIR/renewal-hooks/deploy" "$ACMED_CONFIG_DIR/renewal-hooks/post"
@@ -106,8 +106,8 @@ rm -f "$ACMED_CONFIG_DIR/renewal-hooks/deploy/10-log" "$ACMED_CONFIG_DIR/renewal
 log "a failing deploy hook is reported and the renewal still stands"
 before=$(version_of sa.test)
 expect_fail renew --force-renewal --cert-name sa.test --deploy-hook "echo hook-broke >&2; exit 3"
-echo "$LAST_ERR" | grep -q "hook failed: deploy-hook" || fail "failing hook not in the summary"
-echo "$LAST_ERR" | grep -q "hook-broke" || fail "the hook's stderr is not reported"
+echo "$LAST_ERR" | seen "hook failed: deploy-hook" || fail "failing hook not in the summary"
+echo "$LAST_ERR" | seen "hook-broke" || fail "the hook's stderr is not reported"
 [ "$(version_of sa.test)" = $((before + 1)) ] || fail "the renewal was lost with the failing hook"
 # put back a harmless stored deploy hook
 renew --force-renewal --cert-name sa.test --deploy-hook "true" >/dev/null 2>&1 || fail "reset hook"
@@ -118,7 +118,7 @@ conf_before=$(dir_digest "$ACMED_CONFIG_DIR")
 work_before=$(dir_digest "$TEST_DIR/work")
 out=$(renew --dry-run --pre-hook "echo pre >> $HOOKS" --post-hook "echo post >> $HOOKS" \
   --deploy-hook "echo deploy >> $HOOKS" 2>&1) || { echo "$out"; fail "dry run failed"; }
-echo "$out" | grep -q "dry run: checked 2, simulated 2" || { echo "$out"; fail "dry-run summary"; }
+echo "$out" | seen "dry run: checked 2, simulated 2" || { echo "$out"; fail "dry-run summary"; }
 [ "$(dir_digest "$ACMED_CONFIG_DIR")" = "$conf_before" ] || fail "--dry-run changed the config dir"
 [ "$(dir_digest "$TEST_DIR/work")" = "$work_before" ] || fail "--dry-run changed the work dir"
 [ "$(cat "$HOOKS")" = "pre
@@ -138,7 +138,7 @@ for _ in $(seq 1 100); do [ -f "$TEST_DIR/started" ] && break; sleep 0.1; done
 [ -f "$TEST_DIR/started" ] || fail "the first renew never started"
 expect_fail renew
 [ "$LAST_RC" = 76 ] || fail "second renew exited $LAST_RC, not 76 (locked)"
-echo "$LAST_ERR" | grep -q "another acmed process" || fail "lock message"
+echo "$LAST_ERR" | seen "another acmed process" || fail "lock message"
 wait "$first" || { cat "$TEST_DIR/first.log"; fail "the first renew failed"; }
 
 log "webroot lineages (served by nginx), --jobs 4, and a failing lineage among good ones"
@@ -170,8 +170,8 @@ sed -i "s|$TEST_DIR/www|$TEST_DIR/no-such-webroot|" "$(conf broken.test)"
 start=$(date +%s%N)
 with_new_account expect_fail renew --force-renewal --jobs 4
 took=$(( ($(date +%s%N) - start) / 1000000 ))
-echo "$LAST_ERR" | grep -q "checked 6, renewed 5, not due 0, failed 1" || fail "summary with a broken lineage"
-echo "$LAST_ERR" | grep -q "failed: broken.test: " || fail "the failure is not explained"
+echo "$LAST_ERR" | seen "checked 6, renewed 5, not due 0, failed 1" || fail "summary with a broken lineage"
+echo "$LAST_ERR" | seen "failed: broken.test: " || fail "the failure is not explained"
 for i in 1 2 3 4 5; do
   [ "$(version_of "w$i.test")" = 2 ] || fail "w$i.test not renewed next to a broken lineage"
   verify_chain "$ACMED_CONFIG_DIR/live/w$i.test/fullchain.pem" "$TEST_DIR/root.pem"
@@ -180,7 +180,7 @@ done
 want=$(openssl x509 -in "$ACMED_CONFIG_DIR/live/w1.test/cert.pem" -noout -serial)
 for _ in $(seq 1 50); do [ "$(served_serial)" = "$want" ] && break; sleep 0.1; done
 [ "$(served_serial)" = "$want" ] || fail "nginx was not reloaded: it still serves the old w1.test certificate"
-echo "$LAST_ERR" | grep -q "reloaded nginx" || fail "no reload reported"
+echo "$LAST_ERR" | seen "reloaded nginx" || fail "no reload reported"
 grep -q '"failure_count": *1' "$TEST_DIR/work/acmed/status/broken.test.json" || fail "failure not recorded"
 [ -z "$(ls -A "$TEST_DIR/www/.well-known/acme-challenge" 2>/dev/null)" ] || fail "challenge files left behind"
 log "5 webroot renewals with --jobs 4 took ${took} ms"

@@ -12,8 +12,8 @@ ACMED_BIN="$alone/acmed"
 
 log "libcurl is linked normally, and nothing points back at the build tree"
 dyn=$(readelf -d "$ACMED_BIN") || fail "readelf failed"
-echo "$dyn" | grep -q 'NEEDED.*\[libcurl' || { echo "$dyn"; fail "libcurl is not a NEEDED library"; }
-if echo "$dyn" | grep -Eq 'RPATH|RUNPATH'; then echo "$dyn"; fail "the binary carries an RPATH"; fi
+echo "$dyn" | seen 'NEEDED.*\[libcurl' || { echo "$dyn"; fail "libcurl is not a NEEDED library"; }
+if echo "$dyn" | seen -E 'RPATH|RUNPATH'; then echo "$dyn"; fail "the binary carries an RPATH"; fi
 if grep -aq 'acmed-http\.so' "$ACMED_BIN"; then fail "the binary still mentions the HTTP module"; fi
 
 start_pebble
@@ -25,5 +25,5 @@ log "the lone copy issues a certificate"
   || { cat "$TEST_DIR/issue.out"; fail "certonly with the copied binary failed"; }
 verify_chain "$ACMED_CONFIG_DIR/live/alone.test/fullchain.pem" "$TEST_DIR/root.pem"
 openssl x509 -in "$ACMED_CONFIG_DIR/live/alone.test/cert.pem" -noout -ext subjectAltName \
-  | grep -q "DNS:alone.test" || fail "the certificate is not for alone.test"
+  | seen "DNS:alone.test" || fail "the certificate is not for alone.test"
 echo "PASS"

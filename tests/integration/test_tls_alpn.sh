@@ -17,7 +17,7 @@ alpn -v -d alpn.test -d www.alpn.test >"$TEST_DIR/alpn.out" 2>&1 || { cat "$TEST
 verify_chain "$C/live/alpn.test/fullchain.pem" "$TEST_DIR/root.pem"
 grep -q "answering tls-alpn-01 for alpn.test" "$TEST_DIR/alpn.out" || fail "tls-alpn-01 was not the challenge used"
 grep -q "answering http-01" "$TEST_DIR/alpn.out" && fail "http-01 was used"
-ss -Hltn "sport = :$TLSALPN01_PORT" | grep -q . && fail "the tls-alpn-01 listener still runs"
+ss -Hltn "sport = :$TLSALPN01_PORT" | seen . && fail "the tls-alpn-01 listener still runs"
 conf="$C/renewal/alpn.test.conf"
 grep -qx "authenticator = tls-alpn-01" "$conf" || fail "authenticator not stored: $(grep authenticator "$conf")"
 grep -qx "tls_alpn_01_port = $TLSALPN01_PORT" "$conf" || fail "tls_alpn_01_port not stored"
@@ -45,14 +45,14 @@ grep -q "answering http-01 for pref2.test" "$TEST_DIR/pref2.out" || fail "http-0
 log "bad input: port taken, a type the authenticator cannot answer, an unknown type"
 start_bg holder python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $TLSALPN01_PORT)); s.listen(); time.sleep(120)"
 holder=$BG_PID
-for _ in $(seq 1 50); do ss -Hltn "sport = :$TLSALPN01_PORT" | grep -q . && break; sleep 0.1; done
+for _ in $(seq 1 50); do ss -Hltn "sport = :$TLSALPN01_PORT" | seen . && break; sleep 0.1; done
 expect_fail alpn -d taken.test
-echo "$LAST_ERR" | grep -q "127.0.0.1:$TLSALPN01_PORT: the port is already in use" || fail "port taken: $LAST_ERR"
+echo "$LAST_ERR" | seen "127.0.0.1:$TLSALPN01_PORT: the port is already in use" || fail "port taken: $LAST_ERR"
 [ ! -e "$C/renewal/taken.test.conf" ] || fail "a lineage was written after the port error"
 stop_pid "$holder"
 expect_fail acmed_pebble certonly --standalone --preferred-challenges dns -d nodns.test
 [ "$LAST_RC" = 2 ] || fail "dns-01 with standalone: exit $LAST_RC"
-echo "$LAST_ERR" | grep -q "standalone authenticator answers http-01, tls-alpn-01, none of the preferred" \
+echo "$LAST_ERR" | seen "standalone authenticator answers http-01, tls-alpn-01, none of the preferred" \
   || fail "dns-01 with standalone: $LAST_ERR"
 expect_fail acmed_pebble certonly --standalone --preferred-challenges smtp -d x.test
 [ "$LAST_RC" = 2 ] || fail "unknown type: exit $LAST_RC"
