@@ -18,6 +18,8 @@ packages=(
   bind9 bind9-dnsutils certbot python3-certbot-dns-rfc2136
   # the .deb (cpack runs dpkg-shlibdeps and file) and its test: lintian, man, the shells
   dpkg-dev file lintian man-db bash-completion zsh
+  # monitoring: promtool checks the metrics file and the example alert rules
+  prometheus
 )
 
 missing=()
@@ -42,9 +44,10 @@ if [ "$(id -u)" -eq 0 ] && ! grep -q -- '--sysroot' "$(command -v update-ca-cert
   apt-get install -y -qq --no-install-recommends --only-upgrade ca-certificates >/dev/null
 fi
 
-# The distribution's own nginx/apache must not hold ports 80/443 during the tests.
+# The distribution's own services must not hold ports during the tests (nginx/apache 80 and 443,
+# named 53, prometheus 9090: only its promtool is used).
 if [ "$(id -u)" -eq 0 ]; then
-  for svc in nginx apache2 named; do
+  for svc in nginx apache2 named prometheus; do
     service "$svc" stop >/dev/null 2>&1 || true
   done
 fi

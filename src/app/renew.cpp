@@ -1,8 +1,10 @@
 #include "acmed/app/renew.hpp"
 
 #include "acmed/app/plugins.hpp"
+#include "acmed/renew/metrics.hpp"
 #include "acmed/renew/reissue.hpp"
 #include "acmed/store/lock.hpp"
+#include "acmed/sys/fs.hpp"
 
 #include <algorithm>
 
@@ -120,6 +122,20 @@ Result<renew::RunSummary> renew_lineages(const IssueOptions& o, const RenewSetti
   if (!env.clock || !env.plugins.runner) {
     return Error(Errc::internal, "renew_lineages needs a clock and a process runner");
   }
+  std::filesystem::path metrics = rs.metrics_file.empty() ? renew::default_metrics_file(env.paths)
+                                                          : std::filesystem::path(rs.metrics_file);
+  if (!rs.metrics_file.empty()) {
+    std::error_code ec;
+    std::filesystem::path dir = metrics.parent_path().empty() ? "." : metrics.parent_path();
+    if (metrics.filename().empty() || std::filesystem::is_directory(metrics, ec)) {
+      return Error(Errc::usage, "--metrics-file " + rs.metrics_file + " is not a file name",
+                   "name the file, e.g. /var/lib/prometheus/node-exporter/acmed.prom");
+    }
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return Error(Errc::usage, "--metrics-file: the directory " + dir.string() + " does not exist",
+                   "create it, or point --metrics-file at node_exporter's textfile directory");
+    }
+  }
   // The whole run is one critical section: due decisions and writes belong together.
   ACMED_TRY(auto lock, store::StoreLock::acquire(env.paths));
 
@@ -135,6 +151,7 @@ Result<renew::RunSummary> renew_lineages(const IssueOptions& o, const RenewSetti
   options.directory_hooks =
       rs.no_directory_hooks ? renew::DirectoryHooks::skip : renew::DirectoryHooks::run;
   options.critical_within = *critical;
+  options.failed_hook = rs.failed_hook;
   ACMED_TRY(options.edit_params, renew_param_overrides(o));
 
   renew::ReissueSettings settings;
@@ -167,7 +184,16 @@ Result<renew::RunSummary> renew_lineages(const IssueOptions& o, const RenewSetti
     return reload_installers(renewed, plugin_env, log);
   };
   ctx.log = env.log;
-  return renew::run_renewals(options, ctx);
+  ACMED_TRY(renew::RunSummary summary, renew::run_renewals(options, ctx));
+  if (options.dry_run == renew::DryRun::no) {
+    Status written =
+        rs.metrics_file.empty() ? sys::make_dirs(env.paths.work_dir / "acmed", 0700) : Status{};
+    if (written) written = renew::write_metrics_file(metrics, env.paths, summary);
+    if (!written) {
+      summary.metrics_error = metrics.string() + ": " + written.error().describe();
+    }
+  }
+  return summary;
 }
 
 Result<renew::RunSummary> reconfigure_lineage(const IssueOptions& o, const RenewSettings& rs,
@@ -223,6 +249,10 @@ Status summary_status(const renew::RunSummary& summary, const std::string& detai
                  std::to_string(failed) + " of " + std::to_string(summary.lineages.size()) +
                      " certificates could not be renewed",
                  "the lines above say why; details are in " + details);
+  }
+  if (summary.hook_failures.empty() && summary.reload_error.empty()) {
+    return Error(Errc::io, "the renewal run went well, but its metrics file was not written",
+                 "the line above says why; fix it or pass --metrics-file");
   }
   return Error(Errc::server, "the certificates were renewed, but a hook or the reload failed",
                "the lines above say which; details are in " + details);

@@ -71,6 +71,13 @@ void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& 
                   "A failing certificate with less than this left is reported as critical "
                   "(days, or \"N hours\")")
       ->capture_default_str();
+  sub->add_option("--failed-hook", rf->failed_hook,
+                  "Command run (by /bin/sh) once after a run in which a certificate failed to\n"
+                  "renew or went stale, with FAILED_LINEAGES, FAILED_DOMAINS and ACMED_FAILURES\n"
+                  "(JSON) in its environment; renewal-hooks/failed/ runs too");
+  sub->add_option("--metrics-file", rf->metrics_file,
+                  "Where to write the Prometheus textfile-collector metrics after each run\n"
+                  "(default: <work-dir>/acmed/acmed.prom)");
   set_body(sub, [&globals, &flags, rf] { return run_renew(globals, flags, *rf); });
 }
 

@@ -15,6 +15,8 @@ const char* dir_name(HookKind kind) {
     case HookKind::pre: return "pre";
     case HookKind::deploy: return "deploy";
     case HookKind::post: return "post";
+    case HookKind::failed:
+      return "failed";
   }
   return "?";
 }
@@ -39,6 +41,8 @@ const char* to_string(HookKind kind) {
     case HookKind::pre: return "pre-hook";
     case HookKind::deploy: return "deploy-hook";
     case HookKind::post: return "post-hook";
+    case HookKind::failed:
+      return "failed-hook";
   }
   return "?";
 }
@@ -139,6 +143,18 @@ void HookRunner::run_post(const std::vector<std::string>& renewed_domains,
     run_one(HookKind::post, {"/bin/sh", "-c", command}, command, env);
   }
   run_dir(HookKind::post, env);
+}
+
+void HookRunner::run_failed(std::string_view command, const std::vector<std::string>& lineages,
+                            const std::vector<std::string>& domains,
+                            const std::string& failures_json) {
+  std::map<std::string, std::string> env{{"FAILED_LINEAGES", joined(lineages)},
+                                         {"FAILED_DOMAINS", joined(domains)},
+                                         {"ACMED_FAILURES", failures_json}};
+  if (!command.empty()) {
+    run_one(HookKind::failed, {"/bin/sh", "-c", std::string(command)}, std::string(command), env);
+  }
+  run_dir(HookKind::failed, env);
 }
 
 }  // namespace acmed::renew

@@ -4,8 +4,11 @@
 #include "acmed/store/status.hpp"
 #include "acmed/sys/fs.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <random>
@@ -35,32 +38,15 @@ std::string urgency_text(Urgency u, const crypto::CertInfo& cert, sys::TimePoint
   return when;
 }
 
-// What deciding needs of a lineage: its renewal conf and current certificate. Cheaper than
-// store::load_lineage (no private key parsing, no link checks), which matters for a run over
-// a thousand lineages that are not due; the full load happens before a renewal. The certificate
-// is parsed only when its file differs from the one `cache` describes (then `cache` is updated).
-Result<store::Lineage> load_for_check(const store::Paths& paths, const std::string& name,
-                                      std::optional<store::CertCache>& cache) {
-  store::Lineage lin;
-  lin.name = name;
-  lin.conf_path = paths.renewal_conf(name);
-  ACMED_TRY(lin.conf, store::read_renewal_conf(paths, name));
-  std::filesystem::path cert_path = paths.live_dir(name) / "cert.pem";
-  auto stamp = sys::stamp_file(cert_path);
-  if (!stamp) return std::move(stamp).error().with_context("while reading lineage " + name);
-  if (cache && cache->file == *stamp) {
-    lin.cert = cache->info;
-  } else {
-    auto pem = sys::read_file(cert_path);
-    if (!pem) return std::move(pem).error().with_context("while reading lineage " + name);
-    auto cert = crypto::parse_certificate(*pem);
-    if (!cert) return std::move(cert).error().with_context("while reading " + cert_path.string());
-    lin.cert = std::move(*cert);
-    cache = store::CertCache{*stamp, lin.cert};
+// See LineageReport::stale.
+bool goes_stale(const crypto::CertInfo& cert, Outcome outcome,
+                const std::optional<sys::TimePoint>& next_due, sys::TimePoint now) {
+  auto lifetime = cert.not_after - cert.not_before;
+  if (lifetime <= sys::TimePoint::duration::zero() || cert.not_after - now >= lifetime / 3) {
+    return false;
   }
-  lin.names = lin.cert.dns_names;
-  lin.names.insert(lin.names.end(), lin.cert.ips.begin(), lin.cert.ips.end());
-  return lin;
+  if (outcome == Outcome::skipped) return true;
+  return outcome == Outcome::not_due && (!next_due || cert.not_after - *next_due < lifetime / 6);
 }
 
 // Everything the run knows about one lineage.
@@ -101,6 +87,8 @@ class Run {
   void save(Work& w);
   void save_if_changed(Work& w);
   void record_check_failure(Work& w);
+  void note_stale(Work& w);
+  void run_failed_hooks(RunSummary& summary, HookRunner& hooks);
 
   const RenewOptions& m_opt;
   const RenewContext& m_ctx;
@@ -149,6 +137,15 @@ void Run::record_check_failure(Work& w) {
   save(w);
 }
 
+// A lineage that went stale is told to the failed hooks once per certificate (stale_alerted).
+void Run::note_stale(Work& w) {
+  const store::Lineage& lin = *w.lineage;
+  if (!goes_stale(lin.cert, w.report.outcome, w.report.next_due, m_now)) return;
+  if (w.status.stale_alerted == lin.cert.sha256_fingerprint) return;
+  w.report.stale = true;
+  if (!dry()) w.status.stale_alerted = lin.cert.sha256_fingerprint;
+}
+
 void Run::check(Work& w, std::size_t worker) {
   w.report.name = w.name;
   auto status = store::load_status(m_ctx.paths, w.name);
@@ -167,6 +164,8 @@ void Run::check(Work& w, std::size_t worker) {
   }
   w.lineage = std::move(*lineage);
   const store::Lineage& lin = *w.lineage;
+  w.report.names = lin.names;
+  w.report.not_after = lin.cert.not_after;
   if (auto renewable = lin.conf.check_renewable(); !renewable) {
     fail(w, renewable.error(), "cannot be renewed");
     record_check_failure(w);
@@ -185,6 +184,8 @@ void Run::check(Work& w, std::size_t worker) {
   if (lin.conf.params.autorenew == false && !forced() && !dry()) {
     w.report.outcome = Outcome::skipped;
     w.report.reason = "autorenew is False in " + lin.conf_path.string();
+    note_stale(w);
+    save_if_changed(w);
     return;
   }
 
@@ -256,6 +257,7 @@ void Run::check(Work& w, std::size_t worker) {
   w.report.outcome = Outcome::not_due;
   w.report.reason = decision.reason;
   log(LogLevel::debug, w.name + ": " + decision.reason);
+  note_stale(w);
   save_if_changed(w);
 }
 
@@ -294,6 +296,7 @@ void Run::renew(Work& w) {
     serial = std::unique_lock<std::mutex>(*m);
   }
   // (alreadyReplaced is handled by the ACME client: it orders again without `replaces`.)
+  w.status.last_attempt = m_ctx.clock->now();
   auto result = m_ctx.renew(lin, attempt);
   if (serial.owns_lock()) serial.unlock();
   sys::TimePoint now = m_ctx.clock->now();
@@ -317,6 +320,8 @@ void Run::renew(Work& w) {
   }
   w.renewed = std::move(*result);
   w.report.outcome = Outcome::renewed;
+  w.report.names = w.renewed->names;
+  w.report.not_after = w.renewed->cert.not_after;
   sys::TimePoint next = lifetime_due_time(w.renewed->cert, w.renew_before_expiry);
   w.report.next_due = next;
   w.report.reason = dry() ? "dry run: a test certificate was obtained and discarded"
@@ -379,6 +384,7 @@ Result<RunSummary> Run::execute() {
 
   RunSummary summary;
   summary.dry_run = m_opt.dry_run;
+  summary.started = m_now;
   HookRunner hooks(m_ctx.paths.config_dir, *m_ctx.processes,
                    [this](HookLogLevel level, std::string_view text) {
                      log(level == HookLogLevel::warning ? LogLevel::warning : LogLevel::info,
@@ -443,12 +449,61 @@ Result<RunSummary> Run::execute() {
     }
     summary.lineages.push_back(std::move(w.report));
   }
+  if (!dry()) run_failed_hooks(summary, hooks);
   summary.hook_failures = hooks.failures();
   summary.hook_history = hooks.history();
+  summary.finished = m_ctx.clock->now();
   return summary;
 }
 
+void Run::run_failed_hooks(RunSummary& summary, HookRunner& hooks) {
+  for (const auto& l : summary.lineages) {
+    std::string error;
+    if (l.outcome == Outcome::failed) {
+      error = l.reason;
+    } else if (l.outcome == Outcome::renewed && !summary.reload_error.empty()) {
+      error = "renewed, but the web server was not reloaded: " + summary.reload_error;
+    } else if (l.stale) {
+      error = "not renewed with less than a third of its lifetime left: " + l.reason;
+    } else {
+      continue;
+    }
+    summary.alerts.push_back({l.name, l.names, std::move(error), l.not_after, l.next_due});
+  }
+  if (summary.alerts.empty()) return;
+  std::vector<std::string> lineages, domains;
+  for (const auto& a : summary.alerts) {
+    lineages.push_back(a.lineage);
+    domains.insert(domains.end(), a.names.begin(), a.names.end());
+  }
+  hooks.run_failed(m_opt.failed_hook, lineages, domains, failures_json(summary.alerts, m_now));
+}
+
 }  // namespace
+
+Result<store::Lineage> load_for_check(const store::Paths& paths, const std::string& name,
+                                      std::optional<store::CertCache>& cache) {
+  store::Lineage lin;
+  lin.name = name;
+  lin.conf_path = paths.renewal_conf(name);
+  ACMED_TRY(lin.conf, store::read_renewal_conf(paths, name));
+  std::filesystem::path cert_path = paths.live_dir(name) / "cert.pem";
+  auto stamp = sys::stamp_file(cert_path);
+  if (!stamp) return std::move(stamp).error().with_context("while reading lineage " + name);
+  if (cache && cache->file == *stamp) {
+    lin.cert = cache->info;
+  } else {
+    auto pem = sys::read_file(cert_path);
+    if (!pem) return std::move(pem).error().with_context("while reading lineage " + name);
+    auto cert = crypto::parse_certificate(*pem);
+    if (!cert) return std::move(cert).error().with_context("while reading " + cert_path.string());
+    lin.cert = std::move(*cert);
+    cache = store::CertCache{*stamp, lin.cert};
+  }
+  lin.names = lin.cert.dns_names;
+  lin.names.insert(lin.names.end(), lin.cert.ips.begin(), lin.cert.ips.end());
+  return lin;
+}
 
 const char* to_string(Outcome outcome) {
   switch (outcome) {
@@ -471,7 +526,26 @@ std::size_t RunSummary::ari_requests() const {
 }
 
 bool RunSummary::ok() const {
-  return count(Outcome::failed) == 0 && hook_failures.empty() && reload_error.empty();
+  return count(Outcome::failed) == 0 && hook_failures.empty() && reload_error.empty() &&
+         metrics_error.empty();
+}
+
+std::string failures_json(const std::vector<FailureAlert>& alerts, sys::TimePoint now) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& a : alerts) {
+    nlohmann::json j = {{"lineage", a.lineage}, {"domains", a.names}, {"error", a.error}};
+    if (a.not_after) {
+      double days = std::chrono::duration<double>(*a.not_after - now).count() / 86400.0;
+      j["days_left"] = std::round(days * 10.0) / 10.0;
+      j["not_after"] = sys::format_rfc3339(*a.not_after);
+    } else {
+      j["days_left"] = nullptr;
+      j["not_after"] = nullptr;
+    }
+    j["next_retry"] = a.next_retry ? nlohmann::json(sys::format_rfc3339(*a.next_retry)) : nullptr;
+    list.push_back(std::move(j));
+  }
+  return list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::vector<std::string> RunSummary::lines() const {
@@ -496,6 +570,7 @@ std::vector<std::string> RunSummary::lines() const {
                   h.message);
   }
   if (!reload_error.empty()) out.push_back("  reload failed: " + reload_error);
+  if (!metrics_error.empty()) out.push_back("  metrics not written: " + metrics_error);
   return out;
 }
 

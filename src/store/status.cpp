@@ -124,6 +124,7 @@ json status_to_json(const LineageStatus& s) {
   json j = json::object();
   j["format"] = k_format;
   put_time(j, "last_checked", s.last_checked);
+  put_time(j, "last_attempt", s.last_attempt);
   put_time(j, "last_renewed", s.last_renewed);
   put_time(j, "next_due", s.next_due);
   if (!s.last_error.empty()) j["last_error"] = s.last_error;
@@ -139,6 +140,7 @@ json status_to_json(const LineageStatus& s) {
     j["ari"] = std::move(a);
   }
   if (!s.replaces_refused.empty()) j["replaces_refused"] = s.replaces_refused;
+  if (!s.stale_alerted.empty()) j["stale_alerted"] = s.stale_alerted;
   if (s.cert) j["cert"] = cert_to_json(*s.cert);
   return j;
 }
@@ -147,6 +149,7 @@ Result<LineageStatus> status_from_json(const json& j) {
   if (!j.is_object()) return Error(Errc::config, "status is not a JSON object");
   LineageStatus s;
   ACMED_CHECK(get_time(j, "last_checked", s.last_checked));
+  ACMED_CHECK(get_time(j, "last_attempt", s.last_attempt));
   ACMED_CHECK(get_time(j, "last_renewed", s.last_renewed));
   ACMED_CHECK(get_time(j, "next_due", s.next_due));
   ACMED_CHECK(get_string(j, "last_error", s.last_error));
@@ -168,6 +171,7 @@ Result<LineageStatus> status_from_json(const json& j) {
     s.ari = std::move(a);
   }
   ACMED_CHECK(get_string(j, "replaces_refused", s.replaces_refused));
+  ACMED_CHECK(get_string(j, "stale_alerted", s.stale_alerted));
   if (auto it = j.find("cert"); it != j.end() && !it->is_null()) {
     ACMED_TRY(s.cert, cert_from_json(*it));
   }

@@ -17,6 +17,8 @@ struct RenewSettings {
   bool run_deploy_hooks = false;
   bool no_directory_hooks = false;
   std::string critical_within = "7";  // days, or "N hours"
+  std::string failed_hook;            // --failed-hook
+  std::string metrics_file;           // --metrics-file; empty: renew::default_metrics_file
 };
 
 // The issuance flags `renew` accepts (--cert-name, --force-renewal, --dry-run, --server, hooks,
@@ -43,8 +45,10 @@ struct RenewEnvironment {
   const sys::Clock* clock = nullptr;  // required
 };
 
-// Runs the renewal of every lineage (or --cert-name) under the store lock. Errc::usage for bad
-// options; per-lineage failures are in the summary (see summary_status).
+// Runs the renewal of every lineage (or --cert-name) under the store lock, then (not in a dry
+// run) writes the metrics file (renew/metrics.hpp). Errc::usage for bad options, a --metrics-file
+// whose directory does not exist among them; per-lineage failures, and a metrics file that could
+// not be written, are in the summary (see summary_status).
 Result<renew::RunSummary> renew_lineages(const IssueOptions& options, const RenewSettings& settings,
                                          const RenewEnvironment& env);
 

@@ -9,6 +9,10 @@
 //          if any renewal was attempted (each distinct command only once, in first-seen order),
 //          with RENEWED_DOMAINS (names of the lineages renewed) and FAILED_DOMAINS (names of the
 //          lineages that failed), each space separated and possibly empty.
+//   failed --failed-hook and renewal-hooks/failed/*: run once at the end of a run (not a dry run)
+//          in which a lineage failed, a renewed lineage's reload failed, or a certificate went
+//          stale (runner.hpp), with FAILED_LINEAGES (lineage names), FAILED_DOMAINS (their
+//          names) and ACMED_FAILURES (JSON, runner.hpp). acmed's own: certbot has no such hook.
 //
 // A hook command is the user's own text and runs as `/bin/sh -c <text>` (certbot's contract).
 // Nothing that came from the CA or from a certificate is ever put into that text: such data
@@ -31,9 +35,9 @@
 
 namespace acmed::renew {
 
-enum class HookKind { pre, deploy, post };
+enum class HookKind { pre, deploy, post, failed };
 
-// "pre-hook", "deploy-hook", "post-hook".
+// "pre-hook", "deploy-hook", "post-hook", "failed-hook".
 const char* to_string(HookKind kind);
 
 struct HookFailure {
@@ -70,6 +74,11 @@ class HookRunner {
   // RENEWED_DOMAINS / FAILED_DOMAINS. Only once.
   void run_post(const std::vector<std::string>& renewed_domains = {},
                 const std::vector<std::string>& failed_domains = {});
+
+  // Runs `command` (if not empty), then the directory failed hooks, with FAILED_LINEAGES,
+  // FAILED_DOMAINS and ACMED_FAILURES = `failures_json`.
+  void run_failed(std::string_view command, const std::vector<std::string>& lineages,
+                  const std::vector<std::string>& domains, const std::string& failures_json);
 
   const std::vector<HookFailure>& failures() const { return m_failures; }
   // Everything that ran, in order ("pre-hook: <command>"), for tests and the log.

@@ -21,6 +21,7 @@
 #include "acmed/renew/policy.hpp"
 #include "acmed/store/lineage.hpp"
 #include "acmed/store/paths.hpp"
+#include "acmed/store/status.hpp"
 #include "acmed/sys/clock.hpp"
 #include "acmed/sys/process.hpp"
 #include "acmed/util/result.hpp"
@@ -49,6 +50,8 @@ struct RenewOptions {
   std::optional<std::string> pre_hook;
   std::optional<std::string> post_hook;
   std::optional<std::string> deploy_hook;
+  // --failed-hook: with renewal-hooks/failed/*, run once after a run that had failures (hooks.hpp).
+  std::string failed_hook;
   bool run_deploy_hooks = false;  // in a dry run, run deploy hooks anyway
   // Other command-line overrides of a lineage's params (authenticator, installer, key options),
   // applied after the hooks and saved with the lineage on success, as certbot does. May be null.
@@ -113,21 +116,44 @@ struct LineageReport {
   std::string name;
   Outcome outcome = Outcome::not_due;
   std::string reason;  // due rule / error message
+  std::vector<std::string> names;  // of its current certificate (empty if it could not be read)
+  std::optional<sys::TimePoint> not_after;  // of its current (or, renewed, its new) certificate
   std::optional<sys::TimePoint> next_due;
+  // Not renewed, less than a third of its lifetime left and no renewal scheduled before less
+  // than a sixth is left (autorenew off, a short renew_before_expiry): reported to the failed
+  // hooks, once per certificate.
+  bool stale = false;
   Urgency urgency = Urgency::normal;  // for failures
   bool ari_requested = false;         // an ARI request was sent for it in this run
 };
 
+// One entry of ACMED_FAILURES: a lineage the failed hooks are told about.
+struct FailureAlert {
+  std::string lineage;
+  std::vector<std::string> names;
+  std::string error;
+  std::optional<sys::TimePoint> not_after;
+  std::optional<sys::TimePoint> next_retry;
+};
+
+// ACMED_FAILURES: [{"lineage": ..., "domains": [...], "error": ..., "days_left": 12.5,
+// "not_after": "<RFC 3339>", "next_retry": "<RFC 3339>" or null}, ...]
+std::string failures_json(const std::vector<FailureAlert>& alerts, sys::TimePoint now);
+
 struct RunSummary {
   DryRun dry_run = DryRun::no;
+  sys::TimePoint started{};
+  sys::TimePoint finished{};
   std::vector<LineageReport> lineages;  // in name order
   std::vector<HookFailure> hook_failures;
   std::string reload_error;             // empty when the reload worked or was not needed
   std::vector<std::string> hook_history;
+  std::vector<FailureAlert> alerts;  // what the failed hooks were given (none in a dry run)
+  std::string metrics_error;         // the metrics file could not be written (app layer)
 
   std::size_t count(Outcome outcome) const;
   std::size_t ari_requests() const;
-  // No lineage failed, no hook failed, the reload worked.
+  // No lineage failed, no hook failed, the reload worked, the metrics file was written.
   bool ok() const;
   // The closing lines: the counts, then one line per failure with its reason.
   std::vector<std::string> lines() const;
@@ -136,6 +162,13 @@ struct RunSummary {
 // Runs the renewal described above. Errc::not_found when a --cert-name does not exist, Errc::io
 // when the renewal dir cannot be read; every per-lineage problem is in the summary instead.
 Result<RunSummary> run_renewals(const RenewOptions& options, const RenewContext& context);
+
+// What deciding needs of a lineage: its renewal conf and current certificate. Cheaper than
+// store::load_lineage (no private key parsing, no link checks), which matters for a run over
+// a thousand lineages that are not due; the full load happens before a renewal. The certificate
+// is parsed only when its file differs from the one `cache` describes (then `cache` is updated).
+Result<store::Lineage> load_for_check(const store::Paths& paths, const std::string& name,
+                                      std::optional<store::CertCache>& cache);
 
 // The value of `pre/post/deploy` hook for a lineage: the command-line one when given.
 store::RenewalParams apply_overrides(store::RenewalParams params, const RenewOptions& options);

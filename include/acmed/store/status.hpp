@@ -2,11 +2,12 @@
 // <work_dir>/acmed/status/<name>.json:
 //
 //   {"format": 1,
-//    "last_checked": "2026-11-26T22:48:27Z", "last_renewed": "...", "next_due": "...",
+//    "last_checked": "2026-11-26T22:48:27Z", "last_attempt": "...", "last_renewed": "...",
+//    "next_due": "...",
 //    "last_error": "...", "failure_count": 2,
 //    "ari": {"cert_id": "<RFC 9773 id>", "window_start": "...", "window_end": "...",
 //            "retry_after_until": "...", "explanation_url": "https://...", "chosen_time": "..."},
-//    "replaces_refused": "<RFC 9773 id>",
+//    "replaces_refused": "<RFC 9773 id>", "stale_alerted": "<sha256 fingerprint>",
 //    "cert": {"file": {"dev": 2049, "ino": 1234, "size": 1289, "mtime_ns": ..., "ctime_ns": ...},
 //             "not_before": "...", "not_after": "...", "serial": "<base64url>", ...}}
 //
@@ -52,6 +53,7 @@ struct CertCache {
 
 struct LineageStatus {
   std::optional<sys::TimePoint> last_checked;
+  std::optional<sys::TimePoint> last_attempt;  // of a renewal, successful or not
   std::optional<sys::TimePoint> last_renewed;
   std::optional<sys::TimePoint> next_due;
   std::string last_error;  // empty after a success
@@ -59,6 +61,9 @@ struct LineageStatus {
   std::optional<AriState> ari;
   // RFC 9773 id of the certificate whose `replaces` the CA refused: not sent again for it.
   std::string replaces_refused;
+  // Fingerprint of the certificate the failed hooks were told about because it entered the last
+  // part of its lifetime without a renewal being scheduled (told once per certificate).
+  std::string stale_alerted;
   std::optional<CertCache> cert;
   bool operator==(const LineageStatus&) const = default;
 };

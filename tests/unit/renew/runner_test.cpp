@@ -711,3 +711,122 @@ TEST_CASE("the certificate read at the last check is reused only while its file 
   CHECK(s.count(renew::Outcome::not_due) == 1);
   CHECK(g.issuer.calls == std::vector<std::string>{"a"});  // only the first, failed attempt
 }
+
+TEST_CASE("failed hooks run once after a run with failures, with the lineages, names and JSON") {
+  Fixture f;
+  auto a = k_due;
+  a.names = {"a.test", "www.a.test"};
+  test::make_lineage(f.paths, "a", a);
+  test::make_lineage(f.paths, "b", spec_aged("b.test", 70));
+  test::make_lineage(f.paths, "c", spec_aged("c.test", 70));
+  f.issuer.failing = {"a", "c"};
+  f.options.failed_hook =
+      "printf '%s|%s\\n%s\\n' \"$FAILED_LINEAGES\" \"$FAILED_DOMAINS\" \"$ACMED_FAILURES\" >> '" +
+      (f.dir / "hooks.log").string() + "'";
+  auto d = f.dir / "etc" / "renewal-hooks" / "failed";
+  fs::create_directories(d);
+  REQUIRE(sys::write_file_atomic(
+      d / "10-alert",
+      "#!/bin/sh\necho \"dir $FAILED_LINEAGES\" >> '" + (f.dir / "hooks.log").string() + "'\n",
+      0755));
+  auto s = f.run();
+  CHECK(s.count(renew::Outcome::renewed) == 1);
+  REQUIRE(s.alerts.size() == 2);
+  auto log = f.hook_log();
+  auto first = log.substr(0, log.find('\n'));
+  CHECK(first == "a c|a.test www.a.test c.test");
+  auto json_line = log.substr(log.find('\n') + 1);
+  json_line = json_line.substr(0, json_line.find('\n'));
+  auto j = nlohmann::json::parse(json_line);
+  REQUIRE(j.size() == 2);
+  CHECK(j[0]["lineage"] == "a");
+  CHECK(j[0]["domains"] == nlohmann::json{"a.test", "www.a.test"});
+  CHECK(j[0]["error"].get<std::string>().find("the CA refused the order for a.test") !=
+        std::string::npos);
+  CHECK(j[0]["days_left"].get<double>() == doctest::Approx(20.0));
+  CHECK(j[0]["not_after"].is_string());
+  CHECK(j[0]["next_retry"] == sys::format_rfc3339(test::test_now()));
+  CHECK(log.find("dir a c\n") != std::string::npos);
+  CHECK(std::count(s.hook_history.begin(), s.hook_history.end(),
+                   "failed-hook: " + f.options.failed_hook) == 1);
+}
+
+TEST_CASE("failed hooks do not run after a run without failures, nor in a dry run") {
+  Fixture f;
+  test::make_lineage(f.paths, "a", k_due);
+  f.options.failed_hook = f.hook("failed");
+  CHECK(f.run().alerts.empty());
+  CHECK(f.hook_log().empty());
+  test::make_lineage(f.paths, "b", k_due);
+  f.issuer.failing = {"b"};
+  f.options.dry_run = renew::DryRun::yes;
+  auto s = f.run();
+  CHECK(s.count(renew::Outcome::failed) == 1);
+  CHECK(s.alerts.empty());
+  CHECK(f.hook_log().empty());
+}
+
+TEST_CASE("a failing failed hook is reported; the renewals of the run stand") {
+  Fixture f;
+  test::make_lineage(f.paths, "a", k_due);
+  test::make_lineage(f.paths, "b", k_due);
+  f.issuer.failing = {"b"};
+  f.options.failed_hook = "echo nope >&2; exit 4";
+  auto s = f.run();
+  CHECK(s.count(renew::Outcome::renewed) == 1);
+  REQUIRE(s.hook_failures.size() == 1);
+  CHECK(s.hook_failures[0].kind == renew::HookKind::failed);
+  CHECK(s.lines().back() ==
+        "  hook failed: failed-hook 'echo nope >&2; exit 4' exited with status 4: nope");
+  CHECK(f.status("a").last_renewed);
+}
+
+TEST_CASE("a renewed lineage whose reload failed is reported to the failed hooks") {
+  Fixture f;
+  test::make_lineage(f.paths, "a", k_due);
+  f.reload_result = Error(Errc::server, "nginx -t failed");
+  f.options.failed_hook = f.hook("failed", "FAILED_LINEAGES");
+  auto s = f.run();
+  REQUIRE(s.alerts.size() == 1);
+  CHECK(s.alerts[0].error.find("not reloaded: nginx -t failed") != std::string::npos);
+  CHECK(f.hook_log() == "failed a\n");
+}
+
+TEST_CASE("a certificate that goes stale without a renewal scheduled is reported once") {
+  Fixture f;
+  auto manual = spec_aged("manual.test", 70);  // 20 of 90 days left: in the last third
+  manual.autorenew = false;
+  test::make_lineage(f.paths, "manual", manual);
+  auto late = spec_aged("late.test", 70);  // renews 5 days before expiry: under a sixth left
+  late.renew_before_expiry = "5 days";
+  test::make_lineage(f.paths, "late", late);
+  auto soon = spec_aged("soon.test", 70);  // renews 19 days before expiry: not stale
+  soon.renew_before_expiry = "19 days";
+  test::make_lineage(f.paths, "soon", soon);
+  test::make_lineage(f.paths, "young", spec_aged("young.test", 50));  // 40 days left
+  f.options.failed_hook = f.hook("stale", "FAILED_LINEAGES");
+  auto s = f.run();
+  CHECK(f.issuer.calls.empty());
+  CHECK(s.ok());
+  REQUIRE(s.alerts.size() == 2);
+  CHECK(s.alerts[0].lineage == "late");
+  CHECK(s.alerts[0].error.find("less than a third of its lifetime left") != std::string::npos);
+  CHECK(s.alerts[1].lineage == "manual");
+  CHECK(f.hook_log() == "stale late manual\n");
+  f.clock.advance(12h);
+  CHECK(f.run().alerts.empty());
+  CHECK(f.hook_log() == "stale late manual\n");
+}
+
+TEST_CASE("every renewal attempt is recorded with its time, failed or not") {
+  Fixture f;
+  test::make_lineage(f.paths, "a", k_due);
+  test::make_lineage(f.paths, "b", k_due);
+  test::make_lineage(f.paths, "c", k_fresh);
+  f.issuer.failing = {"b"};
+  f.run();
+  CHECK(f.status("a").last_attempt == test::test_now());
+  CHECK(f.status("b").last_attempt == test::test_now());
+  CHECK_FALSE(f.status("b").last_renewed);
+  CHECK_FALSE(f.status("c").last_attempt);
+}

@@ -89,8 +89,10 @@ TEST_CASE("a lineage status survives a save and load, in a private file") {
   LineageStatus s;
   s.last_checked = at("2026-11-26T10:00:00Z");
   s.last_renewed = at("2026-10-01T08:30:00Z");
+  s.last_attempt = at("2026-11-25T09:00:00Z");
   s.next_due = at("2026-12-20T00:00:00Z");
   s.last_error = "urn:ietf:params:acme:error:rateLimited: too many";
+  s.stale_alerted = "AB:CD";
   s.failure_count = 3;
   AriState a;
   a.cert_id = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
