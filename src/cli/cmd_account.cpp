@@ -5,7 +5,10 @@
 #include "cli/issue_flags.hpp"
 #include "cli/logging.hpp"
 
+#include "acmed/util/json.hpp"
+
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -28,8 +31,19 @@ Status register_account(const GlobalOptions& globals, const IssueFlags& f) {
   return {};
 }
 
-Status show_account(const GlobalOptions& globals, const IssueFlags& f) {
+Status show_account(const GlobalOptions& globals, const IssueFlags& f, bool as_json) {
   ACMED_TRY(auto details, app::show_account(f, store_paths(globals), client_options()));
+  if (as_json) {
+    // Schema version 1 (docs/user-guide.md, "JSON output").
+    nlohmann::json j = {{"version", 1},
+                        {"server", details.server},
+                        {"id", details.id},
+                        {"url", details.account.url},
+                        {"status", details.account.status},
+                        {"contact", details.account.contact}};
+    std::printf("%s\n", util::dump_json_lossy(j, 2).c_str());
+    return {};
+  }
   std::printf("Account details for server %s:\n", details.server.c_str());
   std::printf("  Account URL: %s\n", details.account.url.c_str());
   std::printf("  Account ID: %s\n", details.id.c_str());
@@ -86,7 +100,10 @@ void add_account_commands(CLI::App& app, const GlobalOptions& globals, IssueFlag
   set_body(reg, [&globals, &flags] { return register_account(globals, flags); });
   auto* show = app.add_subcommand("show_account", "Show the stored account as the CA knows it");
   show->fallthrough();
-  set_body(show, [&globals, &flags] { return show_account(globals, flags); });
+  auto show_json = std::make_shared<bool>(false);
+  show->add_flag("--json", *show_json, "Print JSON instead of text");
+  set_body(show,
+           [&globals, &flags, show_json] { return show_account(globals, flags, *show_json); });
 
   auto* update = app.add_subcommand(
       "update_account",

@@ -3,20 +3,29 @@
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
 
+#include "acmed/util/json.hpp"
+
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <memory>
 
 namespace acmed::cli {
 
 namespace {
 
-struct RenewFlags : app::RenewSettings {};
+struct RenewFlags : app::RenewSettings {
+  bool json = false;
+};
 
 Status run_renew(const GlobalOptions& g, const IssueFlags& f, const RenewFlags& rf) {
   sys::SystemClock clock;
   const app::RenewEnvironment env = renew_environment(g, clock);
   ACMED_TRY(renew::RunSummary summary, app::renew_lineages(f, rf, env));
+  if (rf.json) {
+    std::printf("%s\n", util::dump_json_lossy(renew::summary_json(summary), 2).c_str());
+    return app::summary_status(summary, g.logs_dir + "/letsencrypt.log");
+  }
   for (const auto& line : summary.lines()) {
     if (summary.ok()) {
       spdlog::info("{}", line);
@@ -75,6 +84,8 @@ void add_renew_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& 
                   "Command run (by /bin/sh) once after a run in which a certificate failed to\n"
                   "renew or went stale, with FAILED_LINEAGES, FAILED_DOMAINS and ACMED_FAILURES\n"
                   "(JSON) in its environment; renewal-hooks/failed/ runs too");
+  sub->add_flag("--json", rf->json,
+                "Print the run's summary as JSON (schema in the user guide) instead of text");
   sub->add_option("--metrics-file", rf->metrics_file,
                   "Where to write the Prometheus textfile-collector metrics after each run\n"
                   "(default: <work-dir>/acmed/acmed.prom)");

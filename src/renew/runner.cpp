@@ -548,6 +548,53 @@ std::string failures_json(const std::vector<FailureAlert>& alerts, sys::TimePoin
   return list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+nlohmann::json time_or_null(const std::optional<sys::TimePoint>& t) {
+  return t ? nlohmann::json(sys::format_rfc3339(*t)) : nlohmann::json(nullptr);
+}
+nlohmann::json text_or_null(const std::string& text) {
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
+const char* outcome_id(Outcome o) {
+  return o == Outcome::not_due ? "not_due" : to_string(o);
+}
+}  // namespace
+
+nlohmann::json summary_json(const RunSummary& s) {
+  nlohmann::json lineages = nlohmann::json::array();
+  for (const auto& l : s.lineages) {
+    const char* urgency = l.urgency == Urgency::critical  ? "critical"
+                          : l.urgency == Urgency::warning ? "warning"
+                                                          : "normal";
+    lineages.push_back({{"name", l.name},
+                        {"outcome", outcome_id(l.outcome)},
+                        {"reason", l.reason},
+                        {"domains", l.names},
+                        {"not_after", time_or_null(l.not_after)},
+                        {"next_due", time_or_null(l.next_due)},
+                        {"urgency", urgency}});
+  }
+  nlohmann::json hooks = nlohmann::json::array();
+  for (const auto& h : s.hook_failures) {
+    hooks.push_back({{"kind", to_string(h.kind)}, {"hook", h.hook}, {"message", h.message}});
+  }
+  nlohmann::json counts = nlohmann::json::object();
+  for (Outcome o : {Outcome::renewed, Outcome::not_due, Outcome::skipped, Outcome::failed}) {
+    counts[outcome_id(o)] = s.count(o);
+  }
+  return {{"version", 1},
+          {"dry_run", s.dry_run == DryRun::yes},
+          {"ok", s.ok()},
+          {"started", sys::format_rfc3339(s.started)},
+          {"finished", sys::format_rfc3339(s.finished)},
+          {"counts", std::move(counts)},
+          {"lineages", std::move(lineages)},
+          {"hook_failures", std::move(hooks)},
+          {"reload_error", text_or_null(s.reload_error)},
+          {"metrics_error", text_or_null(s.metrics_error)},
+          {"alerts", nlohmann::json::parse(failures_json(s.alerts, s.finished))}};
+}
+
 std::vector<std::string> RunSummary::lines() const {
   std::vector<std::string> out;
   std::string prefix = dry_run == DryRun::yes ? "dry run: " : "";

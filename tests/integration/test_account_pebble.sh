@@ -12,13 +12,20 @@ pb() { acmed "$@" --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" --non-i
 # show CONFIG_DIR: show_account against Pebble with the accounts of CONFIG_DIR.
 show() {
   "$ACMED_BIN" --config-dir "$1" --work-dir "$TEST_DIR/work" --logs-dir "$TEST_DIR/logs" \
-    show_account --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE"
+    show_account --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" "${@:2}"
 }
 account_dir() { dirname "$(find "$C/accounts" -name private_key.json | head -1)"; }
 
 pb register -m first@example.com --agree-tos >/dev/null 2>&1 || fail "register"
 show "$C" | seen "Email contact: mailto:first@example.com" || fail "contact not registered"
 url=$(show "$C" | sed -n 's/.*Account URL: //p')
+show "$C" --json >"$TEST_DIR/show.json" || fail "show_account --json"
+python3 - "$TEST_DIR/show.json" "$url" <<'PY' || fail "show_account --json: $(cat "$TEST_DIR/show.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["version"] == 1 and j["url"] == sys.argv[2] and j["status"] == "valid", j
+assert j["contact"] == ["mailto:first@example.com"] and j["id"] and j["server"], j
+PY
 
 log "update_account -m: Pebble has the new address"
 pb update_account -m second@example.com

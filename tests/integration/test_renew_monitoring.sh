@@ -89,9 +89,20 @@ assert e["next_retry"] and e["not_after"], e
 PY
 sed -n 2p "$ALERTS" | seen -x "dir bad.test" || fail "the directory failed hook did not run"
 
-log "the next failure counts two"
-with_new_account expect_fail renew
+log "the next failure counts two; renew --json says what the summary lines say"
+renew_json() { renew --json >"$TEST_DIR/renew.json"; }
+with_new_account expect_fail renew_json
 [ "$(metric acmed_renewal_consecutive_failures bad.test)" = 2 ] || fail "failures do not add up"
+python3 - "$TEST_DIR/renew.json" <<'PY' || fail "renew --json: $(cat "$TEST_DIR/renew.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["version"] == 1 and j["ok"] is False and j["dry_run"] is False, j
+assert j["counts"] == {"renewed": 0, "not_due": 1, "skipped": 0, "failed": 1}, j["counts"]
+by = {l["name"]: l for l in j["lineages"]}
+assert by["bad.test"]["outcome"] == "failed" and "renewal failed" in by["bad.test"]["reason"], by
+assert by["good.test"]["outcome"] == "not_due" and by["good.test"]["next_due"], by
+assert [a["lineage"] for a in j["alerts"]] == ["bad.test"], j["alerts"]
+PY
 
 log "a dry run leaves the metrics file alone and alerts nobody"
 digest=$(sha256sum "$METRICS")

@@ -159,6 +159,15 @@ struct RunSummary {
   std::vector<std::string> lines() const;
 };
 
+// `acmed renew --json`, schema version 1 (docs/user-guide.md, "JSON output"):
+// {"version": 1, "dry_run": false, "ok": true, "started": "<RFC 3339>", "finished": "...",
+//  "counts": {"renewed": 1, "not_due": 3, "skipped": 0, "failed": 0},
+//  "lineages": [{"name", "outcome" ("renewed"|"not_due"|"skipped"|"failed"), "reason",
+//                "domains", "not_after", "next_due", "urgency" ("normal"|"warning"|"critical")}],
+//  "hook_failures": [{"kind": "post-hook", "hook": ..., "message": ...}],
+//  "reload_error": null or text, "metrics_error": null or text, "alerts": <ACMED_FAILURES>}
+nlohmann::json summary_json(const RunSummary& summary);
+
 // Runs the renewal described above. Errc::not_found when a --cert-name does not exist, Errc::io
 // when the renewal dir cannot be read; every per-lineage problem is in the summary instead.
 Result<RunSummary> run_renewals(const RenewOptions& options, const RenewContext& context);

@@ -830,3 +830,31 @@ TEST_CASE("every renewal attempt is recorded with its time, failed or not") {
   CHECK_FALSE(f.status("b").last_renewed);
   CHECK_FALSE(f.status("c").last_attempt);
 }
+
+TEST_CASE("the JSON summary (renew --json, version 1) says what the run did, lineage by lineage") {
+  Fixture f;
+  test::make_lineage(f.paths, "a", k_due);
+  test::make_lineage(f.paths, "b", k_due);
+  test::make_lineage(f.paths, "c", k_fresh);
+  f.issuer.failing = {"b"};
+  f.options.post_hook = "exit 2";
+  auto j = renew::summary_json(f.run());
+  CHECK(j["version"] == 1);
+  CHECK(j["ok"] == false);
+  CHECK(j["dry_run"] == false);
+  CHECK(j["counts"] ==
+        nlohmann::json{{"renewed", 1}, {"not_due", 1}, {"skipped", 0}, {"failed", 1}});
+  REQUIRE(j["lineages"].size() == 3);
+  CHECK(j["lineages"][0]["name"] == "a");
+  CHECK(j["lineages"][0]["outcome"] == "renewed");
+  CHECK(j["lineages"][1]["outcome"] == "failed");
+  CHECK(j["lineages"][1]["reason"].get<std::string>().find("refused") != std::string::npos);
+  CHECK(j["lineages"][1]["domains"] == nlohmann::json{"due.test"});
+  CHECK(j["lineages"][2]["outcome"] == "not_due");
+  CHECK(j["lineages"][2]["next_due"].is_string());
+  REQUIRE(j["hook_failures"].size() == 1);
+  CHECK(j["hook_failures"][0]["kind"] == "post-hook");
+  CHECK(j["reload_error"].is_null());
+  REQUIRE(j["alerts"].size() == 1);
+  CHECK(j["alerts"][0]["lineage"] == "b");
+}
