@@ -157,20 +157,42 @@ Result<std::string> leaf_der_from_pem_file(const std::filesystem::path& path) {
   return to_der(cert.get());
 }
 
-Result<std::string> served_leaf_der(const std::string& address, int port, const std::string& name,
-                                    std::chrono::milliseconds timeout) {
-  std::string where = address + ":" + std::to_string(port) + " (SNI " + name + ")";
+Result<TlsSession> tls_handshake(const TlsProbe& probe) {
+  std::string where = probe.address + ":" + std::to_string(probe.port) + " (SNI " + probe.sni + ")";
   SigpipeBlock no_sigpipe;
-  ACMED_TRY(auto fd, connect_to(address, port, timeout));
+  ACMED_TRY(auto fd, connect_to(probe.address, probe.port, probe.timeout));
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return Error(Errc::crypto, "SSL_CTX_new: " + openssl_reason());
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);  // we compare the bytes ourselves
+  // Verified, never required: the caller reports what was served whatever it is.
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  if (probe.verify) SSL_CTX_set_default_verify_paths(ctx.get());
+  if (probe.verify && !probe.extra_roots.empty() &&
+      SSL_CTX_load_verify_locations(ctx.get(), probe.extra_roots.c_str(), nullptr) != 1) {
+    return Error(Errc::config,
+                 "cannot read roots from " + probe.extra_roots.string() + ": " + openssl_reason());
+  }
+  if (probe.allow_legacy) {
+    SSL_CTX_set_security_level(ctx.get(), 0);
+    SSL_CTX_set_cipher_list(ctx.get(), "DEFAULT:@SECLEVEL=0");
+  }
+  if (probe.min_version != 0) SSL_CTX_set_min_proto_version(ctx.get(), probe.min_version);
+  if (probe.max_version != 0) SSL_CTX_set_max_proto_version(ctx.get(), probe.max_version);
+  if (!probe.alpn.empty()) {
+    std::string wire;
+    for (const auto& p : probe.alpn) {
+      wire += static_cast<char>(p.size());
+      wire += p;
+    }
+    SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(wire.data()),
+                            static_cast<unsigned>(wire.size()));
+  }
   std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
   if (!ssl) return Error(Errc::crypto, "SSL_new: " + openssl_reason());
   SSL_set_fd(ssl.get(), fd->get());
   // SSL_set_tlsext_host_name() is a macro with a C cast; this is its expansion.
   SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-           const_cast<char*>(name.c_str()));
+           const_cast<char*>(probe.sni.c_str()));
+  SSL_set1_host(ssl.get(), probe.sni.c_str());
   errno = 0;
   if (SSL_connect(ssl.get()) != 1) {
     std::string why = ERR_peek_error() != 0 ? openssl_reason()
@@ -179,11 +201,51 @@ Result<std::string> served_leaf_der(const std::string& address, int port, const 
     ERR_clear_error();
     return Error(Errc::network, "TLS handshake with " + where + " failed: " + why);
   }
-  std::unique_ptr<X509, X509Free> cert(SSL_get1_peer_certificate(ssl.get()));
-  if (!cert) return Error(Errc::network, where + " sent no certificate");
-  auto der = to_der(cert.get());
+  TlsSession out;
+  out.protocol = SSL_get_version(ssl.get());
+  const unsigned char* alpn = nullptr;
+  unsigned alpn_len = 0;
+  SSL_get0_alpn_selected(ssl.get(), &alpn, &alpn_len);
+  if (alpn) out.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl.get())) {
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+      ACMED_TRY(std::string der, to_der(sk_X509_value(chain, i)));
+      out.chain_der.push_back(std::move(der));
+    }
+  }
+  if (out.chain_der.empty()) return Error(Errc::network, where + " sent no certificate");
+  long verify = SSL_get_verify_result(ssl.get());
+  out.verified = probe.verify && verify == X509_V_OK;
+  if (probe.verify && !out.verified) out.verify_error = X509_verify_cert_error_string(verify);
+  if (!probe.http_path.empty()) {
+    std::string request = "GET " + probe.http_path + " HTTP/1.1\r\nHost: " + probe.sni +
+                          "\r\nUser-Agent: acmed-doctor\r\nConnection: close\r\n\r\n";
+    if (SSL_write(ssl.get(), request.data(), static_cast<int>(request.size())) <= 0) {
+      ERR_clear_error();
+      return Error(Errc::network, "cannot send the request to " + where);
+    }
+    char buf[16384];
+    while (out.response.size() < (1u << 20)) {
+      int n = SSL_read(ssl.get(), buf, sizeof buf);
+      if (n <= 0) break;
+      out.response.append(buf, static_cast<std::size_t>(n));
+    }
+    ERR_clear_error();
+  }
   SSL_shutdown(ssl.get());
-  return der;
+  return out;
+}
+
+Result<std::string> served_leaf_der(const std::string& address, int port, const std::string& name,
+                                    std::chrono::milliseconds timeout) {
+  TlsProbe probe;
+  probe.address = address;
+  probe.port = port;
+  probe.sni = name;
+  probe.timeout = timeout;
+  probe.verify = false;  // the caller compares the bytes
+  ACMED_TRY(TlsSession session, tls_handshake(probe));
+  return std::move(session.chain_der.front());
 }
 
 std::string der_fingerprint(std::string_view der) {

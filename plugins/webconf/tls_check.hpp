@@ -31,6 +31,36 @@ Result<std::string> served_leaf_der(const std::string& address, int port, const 
 Result<std::string> probe_http(const std::string& address, int port, const std::string& host,
                                const std::string& path, std::chrono::milliseconds timeout);
 
+// One TLS handshake as a diagnosis needs it (acmed doctor): which protocol versions and ALPN
+// protocols to offer, and, optionally, one HTTP/1.1 request over the connection.
+struct TlsProbe {
+  std::string address;  // numeric
+  int port = 443;
+  std::string sni;
+  std::chrono::milliseconds timeout{5000};
+  int min_version = 0;  // TLS1_VERSION ... TLS1_3_VERSION (OpenSSL's numbers); 0: library default
+  int max_version = 0;
+  // Offer old protocols too: TLS 1.0/1.1 need OpenSSL's security level 0 on this client only.
+  bool allow_legacy = false;
+  std::vector<std::string> alpn;      // offered, in order ("h2", "http/1.1"); empty: no ALPN
+  bool verify = true;                 // verify the chain (loading the system's roots costs)
+  std::filesystem::path extra_roots;  // PEM roots trusted besides the system's (may be empty)
+  std::string http_path;              // non-empty: GET it and keep the response
+};
+
+struct TlsSession {
+  std::string protocol;                // "TLSv1.3"
+  std::string alpn;                    // negotiated, or empty
+  std::vector<std::string> chain_der;  // as served: the leaf first
+  bool verified = false;               // the chain verifies to a trusted root and names `sni`
+  std::string verify_error;            // OpenSSL's reason when not verified
+  std::string response;                // raw HTTP response (at most 1 MiB) when http_path was set
+};
+
+// Errc::network when the connection or the handshake fails (a refused protocol version is such
+// a failure); the chain is verified but never required to verify.
+Result<TlsSession> tls_handshake(const TlsProbe& probe);
+
 // Hex SHA-256 of a DER certificate, for messages.
 std::string der_fingerprint(std::string_view der);
 

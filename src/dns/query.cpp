@@ -122,6 +122,17 @@ std::vector<Rr> records_of(const ldns_rr_list* list) {
         if (text) r.data = text.get();
         break;
       }
+      case LDNS_RR_TYPE_CAA: {
+        // RFC 8659 section 4.1: flags, tag, value (the value's raw bytes, not quoted).
+        if (ldns_rr_rd_count(rr) < 3) break;
+        CharPtr flags(ldns_rdf2str(ldns_rr_rdf(rr, 0)));
+        CharPtr tag(ldns_rdf2str(ldns_rr_rdf(rr, 1)));
+        const ldns_rdf* value = ldns_rr_rdf(rr, 2);
+        r.data =
+            std::string(flags ? flags.get() : "0") + " " + (tag ? tag.get() : "") + " " +
+            std::string(reinterpret_cast<const char*>(ldns_rdf_data(value)), ldns_rdf_size(value));
+        break;
+      }
       default:
         break;
     }

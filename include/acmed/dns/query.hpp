@@ -29,8 +29,10 @@ Result<std::vector<Server>> system_servers();
 
 struct Rr {
   std::string owner;  // lower case, no trailing dot
-  std::string type;   // "TXT", "CNAME", "SOA", "NS", "A", "AAAA"
-  std::string data;   // TXT: the strings joined; names: lower case without trailing dot; A: text
+  std::string type;   // "TXT", "CNAME", "SOA", "NS", "A", "AAAA", "CAA"
+  // TXT: the strings joined; names: lower case without trailing dot; A: text; CAA: "FLAGS TAG
+  // VALUE" with the value as sent (RFC 8659: `0 issue letsencrypt.org; validationmethods=dns-01`)
+  std::string data;
 };
 
 struct Answer {
