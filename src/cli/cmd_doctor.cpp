@@ -1,5 +1,6 @@
 // `acmed doctor [-d NAME ... | --cert-name NAME] [--json] [--resolver IP[:PORT]]
 // [--connect-to IP]`: flags -> doctor::run_doctor() -> one line per finding, or JSON.
+#include "acmed/app/plugins.hpp"
 #include "acmed/doctor/doctor.hpp"
 #include "acmed/util/json.hpp"
 #include "cli/context.hpp"
@@ -61,6 +62,9 @@ Status run_doctor_command(const GlobalOptions& g, const IssueFlags& f, const Doc
   o.jobs = df.jobs;
   o.clock = &clock;
   o.processes = &process_runner();
+  o.authenticator = [env = plugin_environment(g)](const store::Lineage& l) {
+    return app::lineage_authenticator(l, l.conf.params, env);
+  };
   ACMED_TRY(auto findings, doctor::run_doctor(o));
   bool failed = false;
   for (const auto& x : findings) failed = failed || x.status == doctor::Level::fail;

@@ -12,6 +12,7 @@
 #include "acmed/util/strings.hpp"
 #include "plugins/webconf/tls_check.hpp"
 
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include <arpa/inet.h>
@@ -136,6 +137,8 @@ class Doctor {
   void check_tls(const Target& t, const std::string& address, std::vector<Finding>& out);
   void check_lineage(const store::Lineage& l, std::vector<Finding>& out);
   void check_timer(std::vector<Finding>& out);
+  void check_challenge_path(const store::Lineage& l, std::vector<Finding>& out);
+  std::string address_of(const Target& t);
   void check_clock(const std::string& server, std::vector<Finding>& out);
   webconf::TlsProbe probe(const Target& t, const std::string& address) const {
     webconf::TlsProbe p;
@@ -663,6 +666,118 @@ void Doctor::check_clock(const std::string& server, std::vector<Finding>& out) {
       s == Level::ok ? "" : "synchronise the clock: timedatectl set-ntp true");
 }
 
+// Where the HTTP and TLS checks of `t` connect: --connect-to, else its first address (looked up
+// again here for the serial challenge-path pass; "" when it has none).
+std::string Doctor::address_of(const Target& t) {
+  if (!m_opt.connect_to.empty()) return m_opt.connect_to;
+  auto server = resolver();
+  if (!server) return "";
+  for (const char* type : {"A", "AAAA"}) {
+    auto a = dns::query(*server, t.name, type, dns::Recursion::desired, m_opt.timeout);
+    if (!a) continue;
+    for (const auto& rr : a->answer) {
+      if (rr.type == type && !rr.data.empty()) return rr.data;
+    }
+  }
+  return "";
+}
+
+// http.challenge_path: the lineage's own authenticator publishes a probe response for each of
+// its names being checked, each is fetched as a CA would (port 80, following a redirect to
+// https), and everything is removed again. One lineage at a time: nginx and apache
+// authenticators edit and reload a shared config.
+void Doctor::check_challenge_path(const store::Lineage& l, std::vector<Finding>& out) {
+  std::vector<const Target*> targets;
+  for (const auto& t : m_targets) {
+    if (t.lineage == &l) targets.push_back(&t);
+  }
+  if (targets.empty()) return;
+  const std::string& kind = l.conf.params.authenticator;
+  auto skip_all = [&](const std::string& why) {
+    for (const Target* t : targets) add(out, "http.challenge_path", t->name, Level::skip, why);
+  };
+  if (kind != "webroot" && kind != "standalone" && kind != "nginx" && kind != "apache") {
+    skip_all("the lineage's authenticator (" + kind + ") does not serve http-01 files");
+    return;
+  }
+  if (!m_opt.authenticator) {
+    skip_all("no authenticator");
+    return;
+  }
+  auto auth = m_opt.authenticator(l);
+  if (!auth) {
+    skip_all("cannot build the lineage's authenticator: " + auth.error().describe());
+    return;
+  }
+  std::vector<challenge::Task> tasks;
+  for (const Target* t : targets) {
+    unsigned char bytes[24];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+      skip_all("no random bytes for a probe token");
+      return;
+    }
+    std::string token = crypto::base64url_encode(
+        std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+    tasks.push_back({t->name, "dns", "http-01", token, token + ".acmed-doctor-probe", ""});
+  }
+  Status published = (*auth)->perform(tasks);
+  int port = m_opt.http_port;
+  if (kind == "standalone") {
+    std::string p = l.conf.params.settings.get("http01_port");
+    if (!p.empty()) port = std::atoi(p.c_str());
+  }
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const Target& t = *targets[i];
+    const challenge::Task& task = tasks[i];
+    if (!published) {
+      add(out, "http.challenge_path", t.name, Level::fail,
+          "the " + kind +
+              " authenticator cannot publish a challenge: " + published.error().describe(),
+          published.error().hint);
+      continue;
+    }
+    std::string address = address_of(t);
+    if (address.empty()) {
+      add(out, "http.challenge_path", t.name, Level::skip, "no address to connect to");
+      continue;
+    }
+    std::string path = "/.well-known/acme-challenge/" + task.token;
+    std::string url = "http://" + t.name + ":" + std::to_string(port) + path;
+    auto raw = webconf::probe_http(address, port, t.name, path, m_opt.timeout);
+    HttpHead head = raw ? parse_http_response(*raw) : HttpHead{};
+    std::string via;
+    if (raw &&
+        (head.status == 301 || head.status == 302 || head.status == 307 || head.status == 308) &&
+        head.location.rfind("https://" + t.name, 0) == 0) {
+      // Let's Encrypt follows a redirect to https on port 443 (certificate not checked).
+      auto p = probe(t, address);
+      p.alpn = {"http/1.1"};
+      p.verify = false;
+      p.http_path = path;
+      auto session = webconf::tls_handshake(p);
+      via = " (after the redirect to " + head.location + ")";
+      head = session ? parse_http_response(session->response) : HttpHead{};
+    }
+    if (raw && head.status == 200 && trim(head.body) == task.key_authorization) {
+      add(out, "http.challenge_path", t.name, Level::ok,
+          "a probe published by the " + kind + " authenticator is served at " + url + via);
+      continue;
+    }
+    std::string seen = !raw               ? raw.error().message
+                       : head.status == 0 ? "no HTTP answer"
+                                          : "status " + std::to_string(head.status) +
+                                                (head.status == 200 ? " with other content" : "");
+    std::string fix = kind == "webroot"
+                          ? "serve the webroot at /.well-known/acme-challenge/ for " + t.name +
+                                " on port 80: location ^~ /.well-known/acme-challenge/ { root " +
+                                l.conf.params.settings.get("webroot_path") + "; }"
+                          : "make port " + std::to_string(port) + " of " + t.name +
+                                " reach this server (firewall, NAT, a proxy in front)";
+    add(out, "http.challenge_path", t.name, Level::fail, url + via + ": " + seen, fix);
+  }
+  (*auth)->cleanup(tasks);
+}
+
 void Doctor::check_name(const Target& t, std::vector<Finding>& out) {
   auto addresses = check_dns(t, out);
   std::string address = !m_opt.connect_to.empty() ? m_opt.connect_to
@@ -703,6 +818,7 @@ Result<std::vector<Finding>> Doctor::run() {
                                              [&](const Target& t) { return t.lineage == &l; })) {
       continue;
     }
+    check_challenge_path(l, out);
     check_lineage(l, out);
   }
   return out;

@@ -33,6 +33,16 @@ for n in good stale nochain mixed; do
   standalone -d "$n.test" >/dev/null 2>&1 || fail "certonly $n.test"
 done
 L="$ACMED_CONFIG_DIR/live"
+# good.test and mixed.test renew through webroots: good.test's is served on port 80, mixed.test's
+# is not (a webroot nobody serves)
+webroot() {  # webroot LINEAGE DIR
+  local conf="$ACMED_CONFIG_DIR/renewal/$1.conf"
+  sed -i 's/^authenticator = .*/authenticator = webroot/' "$conf"
+  printf 'webroot_path = %s,\n[[webroot_map]]\n%s = %s\n' "$2" "$1" "$2" >>"$conf"
+}
+webroot good.test "$W/good"
+mkdir -p "$TEST_DIR/unserved"
+webroot mixed.test "$TEST_DIR/unserved"
 python3 - "$TEST_DIR" <<'PY' || fail "cannot make the expired certificate"
 import datetime, sys
 from cryptography import x509
@@ -61,7 +71,7 @@ tls() {  # tls NAME CERT KEY [EXTRA...]: one TLS server block on $HTTPS
 start_nginx "$TEST_DIR/nginx" \
   "access_log off;" \
   "server { listen 127.0.0.1:$HTTP default_server; server_name _; root $W/plain; }" \
-  "server { listen 127.0.0.1:$HTTP; server_name good.test; return 301 https://\$host:$HTTPS\$request_uri; }" \
+  "server { listen 127.0.0.1:$HTTP; server_name good.test; location / { return 301 https://\$host:$HTTPS\$request_uri; } location ^~ /.well-known/acme-challenge/ { root $W/good; } }" \
   "$(tls good.test "$L/good.test/fullchain.pem" "$L/good.test/privkey.pem" \
      "root $W/good; add_header Strict-Transport-Security \"max-age=31536000\" always;")" \
   "$(tls stale.test "$L/stale.test/fullchain.pem" "$L/stale.test/privkey.pem" "root $W/good;")" \
@@ -137,6 +147,13 @@ expect "$J" renew.last_result stale.test ok
 expect "$J" renew.last_result good.test warn "never checked"
 expect "$J" renew.ari good.test skip
 expect "$J" renew.timer "" skip "systemd is not running"
+expect "$J" http.challenge_path good.test ok "webroot authenticator"
+expect "$J" http.challenge_path stale.test ok "standalone authenticator"
+expect "$J" http.challenge_path mixed.test fail "status 404"
+expect "$J" http.challenge_path mixed.test fail "location ^~ /.well-known/acme-challenge/"
+leftovers=$(find "$W/good" "$TEST_DIR/unserved" -path '*acme-challenge/*' | wc -l)
+[ "$leftovers" = 0 ] || fail "the challenge probe left $leftovers files behind"
+[ ! -e "$TEST_DIR/unserved/.well-known" ] || fail "the probe left .well-known in a webroot that had none"
 
 log "-d names, with a CA that names its CAA identity"
 rc=0; doctor --server "http://127.0.0.1:$HTTP/dir.json" -d expired.test -d caa-bad.test \

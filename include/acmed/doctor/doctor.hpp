@@ -5,7 +5,9 @@
 // stable id (docs/doctor.md), what was seen and the exact fix. Nothing is written anywhere.
 #pragma once
 
+#include "acmed/challenge/authenticator.hpp"
 #include "acmed/dns/query.hpp"
+#include "acmed/store/lineage.hpp"
 #include "acmed/store/paths.hpp"
 #include "acmed/sys/clock.hpp"
 #include "acmed/sys/process.hpp"
@@ -16,6 +18,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +50,10 @@ struct Options {
   std::string server;               // CA for names without a lineage (CAA, clock); default LE
   std::chrono::milliseconds timeout{5000};  // per network operation
   int jobs = 16;                            // names checked at the same time
+  // Builds a lineage's own authenticator from its renewal conf, for http.challenge_path (a probe
+  // file published and fetched, then removed). Null: that check is skipped.
+  std::function<Result<std::unique_ptr<challenge::Authenticator>>(const store::Lineage&)>
+      authenticator;
   const sys::Clock* clock = nullptr;        // required
   sys::ProcessRunner* processes = nullptr;  // required (systemctl)
 };
