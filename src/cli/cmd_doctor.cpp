@@ -21,6 +21,14 @@ struct DoctorFlags {
   int jobs = 16;
 };
 
+std::string text_flag(const IssueFlags& f, const std::string& key) {
+  std::string value;
+  for (const auto& [k, v] : f.plugin_flags) {
+    if (k == key) value = v;
+  }
+  return value;
+}
+
 // The last value given (CLI11 has checked the range), as for every single-valued option.
 int port_flag(const IssueFlags& f, const std::string& key, int fallback) {
   int port = fallback;
@@ -57,6 +65,8 @@ Status run_doctor_command(const GlobalOptions& g, const IssueFlags& f, const Doc
   o.http_port = port_flag(f, "http01_port", 80);
   o.https_port = port_flag(f, "https_port", 443);
   o.ca_bundle = f.ca_bundle;
+  o.nginx_server_root = text_flag(f, "nginx_server_root");
+  o.apache_server_root = text_flag(f, "apache_server_root");
   o.server = f.server;
   o.timeout = std::chrono::seconds(df.timeout);
   o.jobs = df.jobs;

@@ -14,6 +14,7 @@
 
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -159,6 +160,8 @@ class Doctor {
   // Per CA directory URL: its CAA identities (RFC 8555 section 7.1.1 meta.caaIdentities, else
   // known from the URL). Filled before the names are checked, read-only afterwards.
   std::map<std::string, std::vector<std::string>> m_caa_identities;
+  std::string m_stapling;  // which config turns stapling on ("" when none does)
+  void find_stapling();
 };
 
 Status Doctor::load_targets() {
@@ -368,12 +371,12 @@ void Doctor::check_http(const Target& t, const std::string& address, std::vector
     add(out, "http.redirect", t.name, Level::warn,
         where + " redirects with " + std::to_string(head.status) + " (temporary)",
         "make it permanent: return 301 https://$host$request_uri; (nginx) or "
-        "`acmed install --cert-name NAME --redirect`");
+        "`acmed enhance --redirect --cert-name NAME`");
   } else {
     add(out, "http.redirect", t.name, Level::warn,
         where + " answers " + std::to_string(head.status) +
             (head.location.empty() ? "" : " to " + head.location) + ", not a redirect to https",
-        "acmed install --redirect, or in the port-80 server block: return 301 "
+        "acmed enhance --redirect --cert-name NAME, or in the port-80 server block: return 301 "
         "https://$host$request_uri;");
   }
 }
@@ -499,6 +502,33 @@ void Doctor::check_tls(const Target& t, const std::string& address, std::vector<
     add(out, "tls.protocols", t.name, Level::ok,
         "TLS 1.0 and 1.1 refused, TLS 1.3 offered (negotiated " + session->protocol + ")");
   }
+  // tls.ocsp_stapling: Let's Encrypt's certificates carry no OCSP URL since 2025; stapling left
+  // on for them makes nginx log a warning at every start and reload, and staples nothing.
+  bool has_ocsp = false;
+  {
+    const auto* der = reinterpret_cast<const unsigned char*>(session->chain_der.front().data());
+    X509* x = d2i_X509(nullptr, &der, static_cast<long>(session->chain_der.front().size()));
+    if (x) {
+      STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(x);
+      has_ocsp = urls && sk_OPENSSL_STRING_num(urls) > 0;
+      X509_email_free(urls);
+      X509_free(x);
+    }
+  }
+  if (m_stapling.empty()) {
+    add(out, "tls.ocsp_stapling", t.name, Level::ok, "stapling is not configured");
+  } else if (has_ocsp) {
+    add(out, "tls.ocsp_stapling", t.name, Level::ok,
+        m_stapling + " turns stapling on; the certificate has an OCSP URL");
+  } else {
+    add(out, "tls.ocsp_stapling", t.name, Level::warn,
+        m_stapling +
+            " turns stapling on, but the certificate has no OCSP URL (as no Let's "
+            "Encrypt certificate has since 2025): the server logs a warning and "
+            "staples nothing",
+        "remove ssl_stapling on; and ssl_stapling_verify on; (nginx) or SSLUseStapling on "
+        "(apache)");
+  }
   // tls.http2
   if (session->alpn == "h2") {
     add(out, "tls.http2", t.name, Level::ok, "ALPN h2 offered");
@@ -536,7 +566,7 @@ void Doctor::check_tls(const Target& t, const std::string& address, std::vector<
     add(out, "page.mixed_content", t.name, Level::warn,
         std::to_string(refs.size()) + " subresource(s) over http://: " + join(items),
         "use https:// (or a protocol-relative //) URLs, or make browsers upgrade them: "
-        "add_header Content-Security-Policy \"upgrade-insecure-requests\"; (--uir)");
+        "add_header Content-Security-Policy \"upgrade-insecure-requests\"; (acmed enhance --uir)");
   }
 }
 
@@ -664,6 +694,52 @@ void Doctor::check_clock(const std::string& server, std::vector<Finding>& out) {
                                           : Level::ok;
   add(out, "clock.skew", server, s, detail,
       s == Level::ok ? "" : "synchronise the clock: timedatectl set-ntp true");
+}
+
+// Reads the web servers' configs once: `nginx -T` prints nginx's whole config with its includes;
+// for apache the enabled files under its root are read (apache has no such dump).
+void Doctor::find_stapling() {
+  std::string nginx_root = m_opt.nginx_server_root, apache_root = m_opt.apache_server_root;
+  for (const auto& l : m_lineages) {
+    const auto& st = l.conf.params.settings;
+    if (nginx_root.empty() && !st.get("nginx_server_root").empty()) {
+      nginx_root = st.get("nginx_server_root");
+    }
+    if (apache_root.empty() && !st.get("apache_server_root").empty()) {
+      apache_root = st.get("apache_server_root");
+    }
+  }
+  if (nginx_root.empty()) nginx_root = "/etc/nginx";
+  if (apache_root.empty()) apache_root = "/etc/apache2";
+  std::error_code ec;
+  std::filesystem::path nginx_conf = std::filesystem::path(nginx_root) / "nginx.conf";
+  if (std::filesystem::exists(nginx_conf, ec)) {
+    sys::ProcessOptions po;
+    po.timeout = std::chrono::seconds(10);
+    auto r = m_opt.processes->run({"nginx", "-T", "-q", "-c", nginx_conf.string()}, po);
+    if (r && r->exit_code == 0 && stapling_enabled(r->out)) {
+      m_stapling = "nginx (" + nginx_conf.string() + ")";
+      return;
+    }
+  }
+  std::filesystem::path root(apache_root);
+  std::vector<std::filesystem::path> files{root / "apache2.conf", root / "httpd.conf"};
+  for (const char* dir : {"sites-enabled", "conf-enabled", "mods-enabled"}) {
+    std::filesystem::directory_iterator it(root / dir, ec);
+    if (ec) continue;
+    for (int n = 0; it != std::filesystem::directory_iterator() && n < 1000;
+         it.increment(ec), ++n) {
+      if (ec) break;
+      files.push_back(it->path());
+    }
+  }
+  for (const auto& f : files) {
+    auto text = sys::read_file_limited(f, 4 << 20);
+    if (text && stapling_enabled(*text)) {
+      m_stapling = "apache (" + f.string() + ")";
+      return;
+    }
+  }
 }
 
 // Where the HTTP and TLS checks of `t` connect: --connect-to, else its first address (looked up
@@ -809,6 +885,7 @@ Result<std::vector<Finding>> Doctor::run() {
   std::set<std::string> servers;
   for (const auto& t : m_targets) servers.insert(t.server);
   for (const auto& s : servers) check_clock(s, out);
+  find_stapling();
   std::vector<std::vector<Finding>> per(m_targets.size());
   renew::for_each_parallel(m_targets.size(), m_opt.jobs,
                            [&](std::size_t i, std::size_t) { check_name(m_targets[i], per[i]); });
@@ -910,6 +987,28 @@ std::string caa_domain_of(const std::string& server_url) {
   if (u.find(".digicert.com/") != std::string::npos) return "digicert.com";
   if (u.find(".ssl.com/") != std::string::npos) return "ssl.com";
   return "";
+}
+
+bool stapling_enabled(std::string_view text) {
+  for (const auto& raw : split_lines(std::string(text))) {
+    std::string line = lower(raw.substr(0, raw.find('#')));
+    std::vector<std::string> words;
+    std::string word;
+    for (char c : line + " ") {
+      if (std::isspace(static_cast<unsigned char>(c)) || c == ';') {
+        if (!word.empty()) words.push_back(std::move(word));
+        word.clear();
+      } else {
+        word += c;
+      }
+    }
+    for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+      if ((words[i] == "ssl_stapling" || words[i] == "sslusestapling") && words[i + 1] == "on") {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 HttpHead parse_http_response(const std::string& raw) {

@@ -76,7 +76,7 @@ start_nginx "$TEST_DIR/nginx" \
      "root $W/good; add_header Strict-Transport-Security \"max-age=31536000\" always;")" \
   "$(tls stale.test "$L/stale.test/fullchain.pem" "$L/stale.test/privkey.pem" "root $W/good;")" \
   "$(tls nochain.test "$L/nochain.test/cert.pem" "$L/nochain.test/privkey.pem" "root $W/good;")" \
-  "$(tls mixed.test "$L/mixed.test/fullchain.pem" "$L/mixed.test/privkey.pem" "root $W/mixed;")" \
+  "$(tls mixed.test "$L/mixed.test/fullchain.pem" "$L/mixed.test/privkey.pem" "root $W/mixed; ssl_stapling on;")" \
   "$(tls expired.test "$TEST_DIR/expired.pem" "$TEST_DIR/expired.key" "root $W/good;")" \
   "server { listen 127.0.0.1:$OLD ssl; server_name oldtls.test; ssl_certificate $L/good.test/fullchain.pem; ssl_certificate_key $L/good.test/privkey.pem; ssl_protocols TLSv1 TLSv1.1 TLSv1.2; ssl_ciphers DEFAULT:@SECLEVEL=0; }"
 wait_for_port "$HTTPS" 20 nginx
@@ -116,7 +116,7 @@ PY
 }
 
 log "every lineage by default (the lineages' CA, Pebble: its clock, no CAA identity)"
-rc=0; doctor >"$TEST_DIR/all.json" || rc=$?
+rc=0; doctor --nginx-server-root "$TEST_DIR/nginx" >"$TEST_DIR/all.json" || rc=$?
 [ "$rc" = 1 ] || fail "doctor exited $rc although checks failed"
 J="$TEST_DIR/all.json"
 expect "$J" dns.resolves good.test ok 127.0.0.1
@@ -147,6 +147,8 @@ expect "$J" renew.last_result stale.test ok
 expect "$J" renew.last_result good.test warn "never checked"
 expect "$J" renew.ari good.test skip
 expect "$J" renew.timer "" skip "systemd is not running"
+expect "$J" tls.ocsp_stapling mixed.test warn "no OCSP URL"
+expect "$J" tls.ocsp_stapling mixed.test warn "ssl_stapling on"
 expect "$J" http.challenge_path good.test ok "webroot authenticator"
 expect "$J" http.challenge_path stale.test ok "standalone authenticator"
 expect "$J" http.challenge_path mixed.test fail "status 404"
@@ -161,6 +163,7 @@ rc=0; doctor --server "http://127.0.0.1:$HTTP/dir.json" -d expired.test -d caa-b
 [ "$rc" = 1 ] || fail "doctor -d exited $rc"
 J="$TEST_DIR/d.json"
 expect "$J" tls.expiry expired.test fail "expired"
+expect "$J" tls.ocsp_stapling expired.test ok "not configured"
 expect "$J" dns.caa caa-bad.test fail "sectigo.com"
 expect "$J" dns.caa caa-bad.test fail 'CAA 0 issue "letsencrypt.org"'
 expect "$J" dns.caa caa-ok.test ok "permits letsencrypt.org"

@@ -48,6 +48,9 @@ struct Options {
   int https_port = 443;
   std::filesystem::path ca_bundle;  // extra roots for served chains and the CA's HTTPS
   std::string server;               // CA for names without a lineage (CAA, clock); default LE
+  // Where the web servers' configs are (tls.ocsp_stapling reads them): --nginx-server-root,
+  // --apache-server-root; empty: the lineages' installer settings, else /etc/nginx, /etc/apache2.
+  std::string nginx_server_root, apache_server_root;
   std::chrono::milliseconds timeout{5000};  // per network operation
   int jobs = 16;                            // names checked at the same time
   // Builds a lineage's own authenticator from its renewal conf, for http.challenge_path (a probe
@@ -92,5 +95,9 @@ struct HttpHead {
   std::string body;
 };
 HttpHead parse_http_response(const std::string& raw);
+
+// Whether server config text turns OCSP stapling on: an uncommented `ssl_stapling on` (nginx) or
+// `SSLUseStapling on` (apache), case-insensitive as the servers read them.
+bool stapling_enabled(std::string_view config_text);
 
 }  // namespace acmed::doctor

@@ -95,3 +95,13 @@ TEST_CASE("the JSON of the findings is versioned and keeps every field") {
                                          {"detail", "no chain"},
                                          {"fix", "serve fullchain.pem"}});
 }
+
+TEST_CASE("stapling: only an uncommented `on` counts, nginx's and apache's spelling") {
+  CHECK(doctor::stapling_enabled("server {\n  ssl_stapling on;\n}"));
+  CHECK(doctor::stapling_enabled("\tSSLUseStapling On\n"));
+  CHECK(doctor::stapling_enabled("ssl_stapling   on ;"));
+  CHECK_FALSE(doctor::stapling_enabled("# ssl_stapling on;\nssl_stapling off;"));
+  CHECK_FALSE(doctor::stapling_enabled("ssl_stapling_verify on;"));
+  CHECK_FALSE(doctor::stapling_enabled("  ssl_protocols TLSv1.2; # ssl_stapling on"));
+  CHECK_FALSE(doctor::stapling_enabled(""));
+}
