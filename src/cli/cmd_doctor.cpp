@@ -2,6 +2,7 @@
 // [--connect-to IP]`: flags -> doctor::run_doctor() -> one line per finding, or JSON.
 #include "acmed/app/plugins.hpp"
 #include "acmed/doctor/doctor.hpp"
+#include "acmed/local/environment.hpp"
 #include "acmed/util/json.hpp"
 #include "cli/context.hpp"
 #include "cli/issue_flags.hpp"
@@ -15,6 +16,7 @@ namespace {
 
 struct DoctorFlags {
   bool json = false;
+  bool local = false;
   std::string resolver;
   std::string connect_to;
   int timeout = 5;
@@ -70,6 +72,14 @@ Status run_doctor_command(const GlobalOptions& g, const IssueFlags& f, const Doc
   o.server = f.server;
   o.timeout = std::chrono::seconds(df.timeout);
   o.jobs = df.jobs;
+  if (df.local) {
+    if (!o.names.empty() || !o.cert_name.empty()) {
+      return Error(Errc::usage, "doctor --local checks the development CA and takes no names",
+                   "drop -d/--cert-name, or drop --local");
+    }
+    ACMED_TRY(auto env, local::detect_environment(local::process_env));
+    o.local = std::move(env);
+  }
   o.clock = &clock;
   o.processes = &process_runner();
   o.authenticator = [env = plugin_environment(g)](const store::Lineage& l) {
@@ -104,6 +114,9 @@ void add_doctor_command(CLI::App& app, const GlobalOptions& globals, IssueFlags&
       "protocols, HTTP/2, HSTS, mixed content, renewal state. Read-only; exit 1 on a failure.");
   sub->fallthrough();
   sub->add_flag("--json", df->json, "Print {\"version\":1,\"checks\":[...]} instead of text");
+  sub->add_flag("--local", df->local,
+                "Check where the development CA of `acmed local` is trusted (system store, NSS\n"
+                "for Chromium and Firefox, Java) instead of any name");
   sub->add_option("--resolver", df->resolver, "Send every DNS query to this server (IP or IP:PORT)")
       ->type_name("IP[:PORT]");
   sub->add_option("--connect-to", df->connect_to,

@@ -5,6 +5,7 @@
 #include "acmed/crypto/x509.hpp"
 #include "acmed/doctor/html.hpp"
 #include "acmed/doctor/listeners.hpp"
+#include "acmed/local/trust_store.hpp"
 #include "acmed/renew/runner.hpp"
 #include "acmed/store/lineage.hpp"
 #include "acmed/store/status.hpp"
@@ -19,6 +20,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -870,7 +872,37 @@ void Doctor::check_name(const Target& t, std::vector<Finding>& out) {
   check_tls(t, address, out);
 }
 
+// local.trust: "Your connection is not private" on localhost is a store without the CA.
+Result<std::vector<Finding>> local_trust(const local::Environment& env,
+                                         sys::ProcessRunner& processes, sys::TimePoint now) {
+  ACMED_TRY(auto checks, local::trust_status(env, processes, now));
+  std::vector<Finding> out;
+  bool root = ::geteuid() == 0;
+  for (const auto& c : checks) {
+    Finding f{"local.trust", c.store, Level::ok, "", ""};
+    switch (c.state) {
+      case local::TrustState::trusted:
+        f.detail = "the development CA is trusted";
+        break;
+      case local::TrustState::unknown:
+        f.status = Level::skip;
+        f.detail = c.detail;
+        break;
+      case local::TrustState::missing:
+        f.status = Level::fail;
+        f.detail = "the development CA is not there" + (c.detail.empty() ? "" : ": " + c.detail);
+        f.fix = c.store.rfind("system", 0) == 0 && !root
+                    ? "sudo ACMED_LOCAL_CAROOT=" + env.ca_root.string() + " acmed local install"
+                    : "acmed local install (then restart the browser)";
+        break;
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 Result<std::vector<Finding>> Doctor::run() {
+  if (m_opt.local) return local_trust(*m_opt.local, *m_opt.processes, m_now);
   ACMED_CHECK(load_targets());
   if (m_opt.resolver) {
     m_resolver = m_opt.resolver;

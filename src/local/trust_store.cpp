@@ -573,4 +573,66 @@ Result<StoreReport> uninstall(const Environment& env, sys::ProcessRunner& runner
   return report;
 }
 
+Result<std::vector<TrustCheck>> trust_status(const Environment& env, sys::ProcessRunner& runner,
+                                             crypto::TimePoint now) {
+  auto loaded = LocalCa::load(env.ca_root, now);
+  if (!loaded) {
+    if (loaded.error().code == Errc::not_found) {
+      return Error(Errc::not_found, "there is no local CA in " + env.ca_root.string(),
+                   "acmed local install creates one and trusts it");
+    }
+    return std::move(loaded).error();
+  }
+  const LocalCa& ca = *loaded;
+  Session s(env, runner, json::array());
+  std::vector<TrustCheck> out;
+  // The bundle update-ca-certificates writes is what OpenSSL-based programs trust.
+  fs::path bundle = system_etc_dir(env.system_root) / "ca-certificates.crt";
+  auto text = sys::read_file_limited(bundle, 64 << 20);
+  if (!text) {
+    out.push_back(
+        {"system store (" + bundle.string() + ")", TrustState::unknown, text.error().message});
+  } else {
+    bool in = text->find(pem_body(ca.cert_pem())) != std::string::npos;
+    out.push_back({"system store (" + bundle.string() + ")",
+                   in ? TrustState::trusted : TrustState::missing, ""});
+  }
+  std::error_code ec;
+  if (env.certutil.empty()) {
+    out.push_back({"NSS (Chromium, Firefox)", TrustState::unknown,
+                   "certutil was not found (apt install libnss3-tools)"});
+  } else {
+    bool any = false;
+    for (const auto& db : nss_databases(env)) {
+      if (!fs::exists(db / "cert9.db", ec)) continue;
+      any = true;
+      out.push_back({"NSS database " + db.string(),
+                     nss_has(s, db, nss_nickname(ca)) ? TrustState::trusted : TrustState::missing,
+                     ""});
+    }
+    if (!any) {
+      out.push_back({"NSS database " + (env.home / ".pki" / "nssdb").string(), TrustState::missing,
+                     "no database yet (Chromium creates it on first run)"});
+    }
+  }
+  if (env.java_home.empty()) {
+    out.push_back({"Java keystore", TrustState::unknown, "JAVA_HOME is not set"});
+  } else {
+    fs::path keytool = env.java_home / "bin" / "keytool";
+    fs::path keystore = env.java_home / "lib" / "security" / "cacerts";
+    if (!fs::exists(keystore, ec))
+      keystore = env.java_home / "jre" / "lib" / "security" / "cacerts";
+    if (!fs::exists(keytool, ec) || !fs::exists(keystore, ec)) {
+      out.push_back({"Java keystore", TrustState::unknown,
+                     "no keytool or cacerts under JAVA_HOME (" + env.java_home.string() + ")"});
+    } else {
+      std::string alias = util::ascii_lower("acmed-development-ca-" + ca.serial_hex());
+      bool in = java_has_alias(s, keytool.string(), keystore.string(), alias);
+      out.push_back({"Java keystore " + keystore.string(),
+                     in ? TrustState::trusted : TrustState::missing, ""});
+    }
+  }
+  return out;
+}
+
 }  // namespace acmed::local

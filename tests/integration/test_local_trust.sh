@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 exclusive_system_resources
 
-need nginx certutil curl openssl
+need nginx certutil curl openssl python3
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || skip "chromium is not installed (Debian package chromium)"
 
@@ -159,6 +159,21 @@ grep -q "<p id=\"t\">$TOKEN</p>" "$TEST_DIR/dom-trusted.txt" \
   || { tail -20 "$TEST_DIR/dom-trusted.txt" >&2; fail "Chromium did not show the page"; }
 if grep -q "Page load failed" "$TEST_DIR/dom-trusted.txt"; then fail "Chromium reported an error"; fi
 
+# local_status FILE STORE-PREFIX STATUS: doctor --local's finding for that store has STATUS
+local_status() {
+  python3 - "$@" <<'PY' || fail "doctor --local: $2 is not $3: $(cat "$1")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+hits = [c for c in j["checks"] if c["id"] == "local.trust" and c["name"].startswith(sys.argv[2])]
+assert hits and all(c["status"] == sys.argv[3] for c in hits), hits
+PY
+}
+log "acmed doctor --local: trusted where install put it"
+"$ACMED_BIN" doctor --local --json >"$TEST_DIR/doctor-in.json" || fail "doctor --local after install"
+local_status "$TEST_DIR/doctor-in.json" "NSS database $HOME/.pki/nssdb" ok
+local_status "$TEST_DIR/doctor-in.json" "Java keystore" skip
+[ "$AS_ROOT" = 1 ] && local_status "$TEST_DIR/doctor-in.json" "system store" ok
+
 # --- uninstall ------------------------------------------------------------------------------
 log "acmed local uninstall"
 "$ACMED_BIN" local uninstall 2>"$TEST_DIR/uninstall.out" || { cat "$TEST_DIR/uninstall.out" >&2; fail "uninstall failed"; }
@@ -178,6 +193,13 @@ if [ "$AS_ROOT" = 1 ]; then
   grep -q "unable to get local issuer certificate" "$TEST_DIR/curl-untrusted.err" \
     || fail "curl failed for another reason: $(cat "$TEST_DIR/curl-untrusted.err")"
 fi
+
+log "acmed doctor --local: each store lacking the CA fails, with the fix"
+rc=0; "$ACMED_BIN" doctor --local --json >"$TEST_DIR/doctor-out.json" || rc=$?
+[ "$rc" = 1 ] || fail "doctor --local with the CA untrusted exited $rc"
+local_status "$TEST_DIR/doctor-out.json" "NSS database $HOME/.pki/nssdb" fail
+[ "$AS_ROOT" = 1 ] && local_status "$TEST_DIR/doctor-out.json" "system store" fail
+seen "acmed local install" <"$TEST_DIR/doctor-out.json" || fail "doctor --local gives no fix"
 
 log "headless Chromium now refuses it"
 chromium_fetch chromium-untrusted "$URL" >"$TEST_DIR/dom-untrusted.txt"

@@ -7,6 +7,7 @@
 
 #include "acmed/challenge/authenticator.hpp"
 #include "acmed/dns/query.hpp"
+#include "acmed/local/environment.hpp"
 #include "acmed/store/lineage.hpp"
 #include "acmed/store/paths.hpp"
 #include "acmed/sys/clock.hpp"
@@ -57,6 +58,8 @@ struct Options {
   // file published and fetched, then removed). Null: that check is skipped.
   std::function<Result<std::unique_ptr<challenge::Authenticator>>(const store::Lineage&)>
       authenticator;
+  // --local: only local.trust, for the development CA of `acmed local` in this environment.
+  std::optional<local::Environment> local;
   const sys::Clock* clock = nullptr;        // required
   sys::ProcessRunner* processes = nullptr;  // required (systemctl)
 };

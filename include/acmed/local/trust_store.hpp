@@ -60,4 +60,16 @@ enum class DeleteCa { no, yes };
 Result<StoreReport> uninstall(const Environment& env, sys::ProcessRunner& runner,
                               DeleteCa delete_ca);
 
+// Where the local CA is trusted now, store by store (for `acmed doctor --local`): read-only.
+enum class TrustState { trusted, missing, unknown };
+struct TrustCheck {
+  std::string store;  // "system store (/etc/ssl/certs/ca-certificates.crt)", "NSS database ..."
+  TrustState state = TrustState::unknown;
+  std::string detail;  // why unknown (tool missing), or what was looked at
+};
+// The system bundle (what OpenSSL, curl and most programs read), every NSS database of the user
+// (Chromium, Firefox), and the keystore of $JAVA_HOME. Errc::not_found when there is no CA.
+Result<std::vector<TrustCheck>> trust_status(const Environment& env, sys::ProcessRunner& runner,
+                                             crypto::TimePoint now);
+
 }  // namespace acmed::local
