@@ -10,7 +10,7 @@ packages=(
   libldns-dev
   # tests: a real CA, real web servers, and the tools the scripts use
   pebble nginx apache2 curl openssl ca-certificates iproute2 procps libnss3-tools python3
-  chromium systemd default-jre-headless
+  chromium systemd default-jre-headless nodejs
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
   clang-14 libclang-rt-14-dev
   # dns-01: a real BIND 9 (named, nsupdate, dig); certbot's dns-rfc2136 for the renewal-conf

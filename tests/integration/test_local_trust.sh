@@ -2,14 +2,16 @@
 # acmed local, end to end: `acmed local install` makes curl (system store) and a real headless
 # Chromium (NSS db in $HOME/.pki/nssdb) trust a certificate from `acmed local cert localhost
 # 127.0.0.1 ::1` served by nginx on loopback, without --cacert; after `acmed local uninstall` both
-# refuse it again, and the system store and Java's cacerts are exactly as before.
+# refuse it again, and the system store and Java's cacerts are exactly as before. A real Node
+# https server (docs/local-development.md) serves the same files and is trusted the same way, and
+# `acmed doctor --local` reports each store before and after.
 #
 # The system store part needs root (CI runs as root): the real /usr/local/share/ca-certificates is
 # used, and an exit trap uninstalls whatever happens. As an ordinary user that part is skipped.
 . "$(dirname "$0")/lib.sh"
 exclusive_system_resources
 
-need nginx certutil curl openssl python3
+need nginx certutil curl openssl python3 node
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || skip "chromium is not installed (Debian package chromium)"
 
@@ -168,6 +170,30 @@ hits = [c for c in j["checks"] if c["id"] == "local.trust" and c["name"].startsw
 assert hits and all(c["status"] == sys.argv[3] for c in hits), hits
 PY
 }
+log "a Node https server with the same files, as docs/local-development.md shows it"
+NODE_PORT=$(free_port)
+cat >"$TEST_DIR/server.js" <<EOF
+const https = require("node:https");
+const fs = require("node:fs");
+const options = {
+  key: fs.readFileSync("$SITE/localhost+2-key.pem"),
+  cert: fs.readFileSync("$SITE/localhost+2.pem"),
+};
+https.createServer(options, (req, res) => {
+  res.writeHead(200, { "content-type": "text/html" });
+  res.end('<!doctype html><html><body><p id="t">node-$TOKEN</p></body></html>');
+}).listen($NODE_PORT, "127.0.0.1");
+EOF
+start_bg node node "$TEST_DIR/server.js"
+wait_for_port "$NODE_PORT" 20 node
+if [ "$AS_ROOT" = 1 ]; then
+  curl -sS --max-time 10 "https://localhost:$NODE_PORT/" | seen "node-$TOKEN" \
+    || fail "curl does not trust the Node server's local certificate"
+fi
+chromium_fetch chromium-node "https://localhost:$NODE_PORT/" >"$TEST_DIR/dom-node.txt"
+grep -q "<p id=\"t\">node-$TOKEN</p>" "$TEST_DIR/dom-node.txt" \
+  || { tail -20 "$TEST_DIR/dom-node.txt" >&2; fail "Chromium did not show the Node server's page"; }
+
 log "acmed doctor --local: trusted where install put it"
 "$ACMED_BIN" doctor --local --json >"$TEST_DIR/doctor-in.json" || fail "doctor --local after install"
 local_status "$TEST_DIR/doctor-in.json" "NSS database $HOME/.pki/nssdb" ok
