@@ -205,8 +205,12 @@ Result<std::vector<Server>> system_servers() {
 }
 
 Result<Answer> query(const Server& server, std::string_view name, std::string_view type,
-                     Recursion recursion, std::chrono::milliseconds timeout) {
+                     Recursion recursion, std::chrono::milliseconds timeout, Dnssec dnssec) {
   ACMED_TRY(ResolverPtr res, resolver_for(server, timeout, recursion));
+  if (dnssec != Dnssec::off) {
+    ldns_resolver_set_dnssec(res.get(), true);  // EDNS0 with DO
+    ldns_resolver_set_dnssec_cd(res.get(), dnssec == Dnssec::checking_disabled);
+  }
   RdfPtr qname(ldns_dname_new_frm_str(absolute(name).c_str()));
   if (!qname) return Error(Errc::invalid_input, "'" + std::string(name) + "' is not a DNS name");
   const ldns_rr_type qtype = ldns_get_rr_type_by_name(std::string(type).c_str());
@@ -222,6 +226,7 @@ Result<Answer> query(const Server& server, std::string_view name, std::string_vi
   Answer a;
   a.rcode = rcode_text(ldns_pkt_get_rcode(pkt.get()));
   a.authoritative = ldns_pkt_aa(pkt.get());
+  a.authenticated = ldns_pkt_ad(pkt.get());
   a.answer = records_of(ldns_pkt_answer(pkt.get()));
   a.authority = records_of(ldns_pkt_authority(pkt.get()));
   return a;

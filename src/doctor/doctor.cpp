@@ -136,6 +136,7 @@ class Doctor {
   void check_ports(std::vector<Finding>& out);
   void check_name(const Target& t, std::vector<Finding>& out);
   std::vector<std::string> check_dns(const Target& t, std::vector<Finding>& out);
+  void check_dnssec(const Target& t, const dns::Server& server, std::vector<Finding>& out);
   void check_http(const Target& t, const std::string& address, std::vector<Finding>& out);
   void check_tls(const Target& t, const std::string& address, std::vector<Finding>& out);
   void check_lineage(const store::Lineage& l, std::vector<Finding>& out);
@@ -315,6 +316,7 @@ std::vector<std::string> Doctor::check_dns(const Target& t, std::vector<Finding>
   }
   std::vector<std::string> ids;
   if (auto it = m_caa_identities.find(t.server); it != m_caa_identities.end()) ids = it->second;
+  check_dnssec(t, *server, out);
   std::string ca = join(ids, " or ");
   std::string lookup_error;
   auto lookup = [&](const std::string& n) {
@@ -349,6 +351,41 @@ std::vector<std::string> Doctor::check_dns(const Target& t, std::vector<Finding>
         "add the record: " + v.where + ". CAA 0 issue \"" + ids.front() + "\"");
   }
   return addresses;
+}
+
+// dns.dnssec: a validating resolver answers SERVFAIL for a name whose DNSSEC chain is broken
+// (expired signatures, a DS that matches no key), and CAs validate since March 2026, so such a
+// name gets no certificate. Asking again with checking disabled tells that apart from a server
+// that is just failing.
+void Doctor::check_dnssec(const Target& t, const dns::Server& server, std::vector<Finding>& out) {
+  auto a = dns::query(server, t.name, "A", dns::Recursion::desired, m_opt.timeout, dns::Dnssec::ok);
+  if (!a) {
+    add(out, "dns.dnssec", t.name, Level::skip, a.error().message);
+    return;
+  }
+  if (a->rcode == "SERVFAIL") {
+    auto cd = dns::query(server, t.name, "A", dns::Recursion::desired, m_opt.timeout,
+                         dns::Dnssec::checking_disabled);
+    if (cd && cd->rcode != "SERVFAIL") {
+      add(out, "dns.dnssec", t.name, Level::fail,
+          "DNSSEC validation fails at " + server.str() +
+              " (SERVFAIL, but an answer with checking disabled): the zone's signatures or its "
+              "DS record are broken, and CAs refuse to issue",
+          "re-sign the zone (expired signatures?) or correct the DS record at the registrar; "
+          "`delv " +
+              t.name + "` shows why");
+    } else {
+      add(out, "dns.dnssec", t.name, Level::skip,
+          "the resolver " + server.str() + " fails for this name (SERVFAIL), DNSSEC or not");
+    }
+  } else if (a->authenticated) {
+    add(out, "dns.dnssec", t.name, Level::ok, "signed, and validated by " + server.str());
+  } else {
+    add(out, "dns.dnssec", t.name, Level::ok,
+        "not validated by " + server.str() +
+            " (the zone is unsigned, or the resolver does not "
+            "validate)");
+  }
 }
 
 void Doctor::check_http(const Target& t, const std::string& address, std::vector<Finding>& out) {

@@ -38,16 +38,22 @@ struct Rr {
 struct Answer {
   std::string rcode;           // "NOERROR", "NXDOMAIN", "REFUSED", ...
   bool authoritative = false;  // AA bit
+  bool authenticated = false;  // AD bit: the (validating) resolver checked the DNSSEC chain
   std::vector<Rr> answer;
   std::vector<Rr> authority;
 };
 
 enum class Recursion { desired, off };
 
+// DNSSEC bits of a query: none; DO (ask for signatures, see AD in the answer); DO and CD
+// (checking disabled: the resolver answers even when validation fails, RFC 4035 section 3.2.2).
+enum class Dnssec { off, ok, checking_disabled };
+
 // Sends one query for `name`/`type` to `server` (UDP, TCP when truncated), bounded by
 // `timeout`. Errc::network naming the server when it does not answer; any rcode is an answer.
 Result<Answer> query(const Server& server, std::string_view name, std::string_view type,
-                     Recursion recursion, std::chrono::milliseconds timeout);
+                     Recursion recursion, std::chrono::milliseconds timeout,
+                     Dnssec dnssec = Dnssec::off);
 
 // A TSIG key (RFC 8945) as certbot's credentials name it.
 struct TsigKey {
