@@ -15,7 +15,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   # dns-01: a real BIND 9 (named, nsupdate, dig); certbot's dns-rfc2136 for the renewal-conf
   # fixture and the benchmark only
-  bind9 bind9-dnsutils certbot python3-certbot-dns-rfc2136
+  bind9 bind9-dnsutils bind9-utils certbot python3-certbot-dns-rfc2136
   # the .deb (cpack runs dpkg-shlibdeps and file) and its test: lintian, man, the shells
   dpkg-dev file lintian man-db bash-completion zsh
   # monitoring: promtool checks the metrics file and the example alert rules

@@ -94,6 +94,8 @@ curl -sf --max-time 5 -d '{"host":"caa-ok.test.","policies":[{"tag":"issue","val
 curl -sf --max-time 5 -d '{"host":"away.test.","addresses":["192.0.2.7"]}' \
   "$CHALL_MGMT/add-a" >/dev/null || fail "add-a"
 curl -sf --max-time 5 -d '{"host":"gone.test."}' "$CHALL_MGMT/set-servfail" >/dev/null || fail "set-servfail"
+curl -sf --max-time 5 -d '{"host":"away.test.","addresses":["2001:db8::7"]}' \
+  "$CHALL_MGMT/add-aaaa" >/dev/null || fail "add-aaaa"
 
 doctor() {
   acmed doctor --json --resolver "127.0.0.1:$DNS_PORT" --connect-to 127.0.0.1 \
@@ -168,6 +170,8 @@ expect "$J" dns.caa caa-bad.test fail "sectigo.com"
 expect "$J" dns.caa caa-bad.test fail 'CAA 0 issue "letsencrypt.org"'
 expect "$J" dns.caa caa-ok.test ok "permits letsencrypt.org"
 expect "$J" dns.points_here away.test warn 192.0.2.7
+expect "$J" dns.resolves away.test ok "192.0.2.7, 2001:db8::7"
+expect "$J" dns.points_here away.test warn 2001:db8::7
 expect "$J" dns.resolves gone.test fail SERVFAIL
 expect "$J" clock.skew "http://127.0.0.1:$HTTP/dir.json" ok
 
