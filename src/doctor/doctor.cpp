@@ -237,9 +237,9 @@ void Doctor::check_ports(std::vector<Finding>& out) {
     if (found->empty()) {
       std::string detail = "nothing listens on port " + std::to_string(port);
       std::string fix = "start the web server (systemctl start nginx)";
-      if (port < 1024 && !can_bind_low_ports()) {
+      if (!can_bind_port(port)) {
         std::string program = expected.empty() ? "nginx" : expected;
-        detail += "; this user cannot bind ports below 1024";
+        detail += "; this user may not bind it (a privileged port: root or CAP_NET_BIND_SERVICE)";
         fix = "run the server as root (sudo systemctl start " + program +
               "), or put nginx/apache in front on that port, or allow the program: sudo setcap "
               "'cap_net_bind_service=+ep' $(command -v " +
@@ -495,22 +495,22 @@ void Doctor::check_tls(const Target& t, const std::string& address, std::vector<
                 : "serve the certificate the CA issued, with its chain (fullchain.pem)");
   }
   // tls.expiry
-  auto lifetime = leaf->not_after - leaf->not_before;
   auto left = std::chrono::duration_cast<seconds>(leaf->not_after - m_now);
   bool failing = false;
   if (t.lineage) {
     auto status = store::load_status(m_opt.paths, t.lineage->name);
     failing = status && status->failure_count > 0;
   }
+  Level expiry = expiry_level(leaf->not_before, leaf->not_after, failing, m_now);
   if (left <= seconds::zero()) {
     add(out, "tls.expiry", t.name, Level::fail, "expired " + days_text(-left) + " ago",
         t.lineage ? "acmed renew --cert-name " + t.lineage->name + ", then reload the server"
                   : "acmed --nginx -d " + t.name);
-  } else if (left < lifetime / 3 && failing) {
+  } else if (expiry == Level::fail) {
     add(out, "tls.expiry", t.name, Level::fail,
         "expires in " + days_text(left) + " and its renewal has been failing",
         "see why: acmed renew --cert-name " + t.lineage->name + " --dry-run");
-  } else if (left < lifetime / 3) {
+  } else if (expiry == Level::warn) {
     add(out, "tls.expiry", t.name, Level::warn,
         "expires in " + days_text(left) + ": inside its renewal window",
         "acmed renew (the timer does it: systemctl enable --now acmed.timer)");
@@ -1056,6 +1056,14 @@ std::string caa_domain_of(const std::string& server_url) {
   if (u.find(".digicert.com/") != std::string::npos) return "digicert.com";
   if (u.find(".ssl.com/") != std::string::npos) return "ssl.com";
   return "";
+}
+
+Level expiry_level(sys::TimePoint not_before, sys::TimePoint not_after, bool renewal_failing,
+                   sys::TimePoint now) {
+  auto lifetime = not_after - not_before;
+  if (now >= not_after) return Level::fail;
+  if (not_after - now < lifetime / 3) return renewal_failing ? Level::fail : Level::warn;
+  return Level::ok;
 }
 
 bool stapling_enabled(std::string_view text) {

@@ -213,15 +213,17 @@ Result<std::vector<Listener>> listeners(int port, const fs::path& proc_root) {
   return out;
 }
 
-bool can_bind_low_ports() {
+bool can_bind_port(int port) {
   if (::geteuid() == 0) return true;
-  // Containers (Docker) often lower the privileged range: then anyone may bind 80 and 443.
+  // Ports from ip_unprivileged_port_start on (1024 unless changed; containers often lower it)
+  // are anyone's.
+  std::uint64_t first_free = 1024;
   if (const auto start = read_bounded("/proc/sys/net/ipv4/ip_unprivileged_port_start", 64)) {
     std::string_view text = *start;
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-    if (const auto first = parse_number<std::uint64_t>(text, 10); first && *first <= 80)
-      return true;
+    if (const auto n = parse_number<std::uint64_t>(text, 10)) first_free = *n;
   }
+  if (port >= 0 && static_cast<std::uint64_t>(port) >= first_free) return true;
   const auto status = read_bounded("/proc/self/status", k_max_small_file);
   if (!status) return false;
   constexpr std::string_view key = "\nCapEff:";

@@ -17,7 +17,7 @@ need python3
 
 start_pebble
 pebble_root "$TEST_DIR/root.pem"
-HTTP=$(free_port); HTTPS=$(free_port); OLD=$(free_port)
+HTTP=$(free_port); HTTPS=$(free_port); OLD=$(free_port); TLS12=$(free_port)
 W="$TEST_DIR/www"; mkdir -p "$W/good" "$W/mixed" "$W/plain"
 echo '<html><script src="https://cdn.test/ok.js"></script></html>' >"$W/good/index.html"
 printf '%s\n' '<html><head><script src="http://cdn.test/app.js"></script>' \
@@ -78,6 +78,7 @@ start_nginx "$TEST_DIR/nginx" \
   "$(tls nochain.test "$L/nochain.test/cert.pem" "$L/nochain.test/privkey.pem" "root $W/good;")" \
   "$(tls mixed.test "$L/mixed.test/fullchain.pem" "$L/mixed.test/privkey.pem" "root $W/mixed; ssl_stapling on;")" \
   "$(tls expired.test "$TEST_DIR/expired.pem" "$TEST_DIR/expired.key" "root $W/good;")" \
+  "server { listen 127.0.0.1:$TLS12 ssl; server_name tls12.test; ssl_certificate $L/good.test/fullchain.pem; ssl_certificate_key $L/good.test/privkey.pem; ssl_protocols TLSv1.2; }" \
   "server { listen 127.0.0.1:$OLD ssl; server_name oldtls.test; ssl_certificate $L/good.test/fullchain.pem; ssl_certificate_key $L/good.test/privkey.pem; ssl_protocols TLSv1 TLSv1.1 TLSv1.2; ssl_ciphers DEFAULT:@SECLEVEL=0; }"
 wait_for_port "$HTTPS" 20 nginx
 
@@ -181,6 +182,11 @@ rc=0; doctor --https-port "$OLD" -d oldtls.test --server "http://127.0.0.1:$HTTP
 expect "$TEST_DIR/old.json" tls.protocols oldtls.test fail "TLS 1.0"
 expect "$TEST_DIR/old.json" tls.http2 oldtls.test warn "http2"
 
+log "TLS 1.2 only: TLS 1.3 not offered"
+rc=0; doctor --https-port "$TLS12" -d tls12.test --server "http://127.0.0.1:$HTTP/dir.json" \
+  >"$TEST_DIR/tls12.json" || rc=$?
+expect "$TEST_DIR/tls12.json" tls.protocols tls12.test warn "TLS 1.3 is not offered"
+
 log "nobody on the ports: fail, with the way out"
 stop_nginx
 rc=0; doctor -d good.test >"$TEST_DIR/down.json" || rc=$?
@@ -188,6 +194,32 @@ rc=0; doctor -d good.test >"$TEST_DIR/down.json" || rc=$?
 expect "$TEST_DIR/down.json" port.443.listener "" fail "nothing listens on port $HTTPS"
 expect "$TEST_DIR/down.json" tls.served_cert good.test fail
 expect "$TEST_DIR/down.json" tls.chain good.test skip
+
+log "a user who cannot bind low ports is told the three ways out"
+# Two ports below 1024 nothing listens on, and a copy of the binary that user can run.
+low=()
+for p in $(seq 1001 1023); do
+  ss -Hltn "sport = :$p" | seen . || low+=("$p")
+  [ "${#low[@]}" -ge 2 ] && break
+done
+[ "${#low[@]}" -ge 2 ] || fail "no two free ports below 1024"
+NB=$(mktemp -d /tmp/acmed-nobody.XXXXXX); on_exit "rm -rf '$NB'"
+chmod 755 "$NB"; cp "$ACMED_BIN" "$NB/acmed"; mkdir -m 777 "$NB/etc" "$NB/work" "$NB/logs"
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups "$NB/acmed" -c /dev/null \
+  --config-dir "$NB/etc" --work-dir "$NB/work" --logs-dir "$NB/logs" doctor --json \
+  --resolver "127.0.0.1:$DNS_PORT" --connect-to 127.0.0.1 --http-01-port "${low[0]}" \
+  --https-port "${low[1]}" --server "http://127.0.0.1:$(free_port)/dir" --timeout 2 -d good.test \
+  >"$TEST_DIR/nobody.json" || rc=$?
+[ "$rc" = 1 ] || fail "doctor as nobody exited $rc"
+unpriv=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 1024)
+if [ "$unpriv" -gt "${low[1]}" ] && ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+    python3 -c "import socket; socket.socket().bind(('127.0.0.1', ${low[1]}))" 2>/dev/null; then
+  expect "$TEST_DIR/nobody.json" port.443.listener "" fail "may not bind it"
+  expect "$TEST_DIR/nobody.json" port.443.listener "" fail "setcap 'cap_net_bind_service=+ep'"
+else  # a container that lets everyone bind low ports: nothing to explain
+  expect "$TEST_DIR/nobody.json" port.443.listener "" fail "nothing listens on port ${low[1]}"
+fi
 
 log "text output: one line per finding; bad options are one line, exit 2"
 acmed doctor --resolver "127.0.0.1:$DNS_PORT" --connect-to 127.0.0.1 --https-port "$HTTPS" \

@@ -99,6 +99,11 @@ struct HttpHead {
 };
 HttpHead parse_http_response(const std::string& raw);
 
+// tls.expiry's verdict: fail when expired, or when less than a third of the lifetime is left and
+// renewal has been failing; warn inside the renewal window (a third left); ok otherwise.
+Level expiry_level(sys::TimePoint not_before, sys::TimePoint not_after, bool renewal_failing,
+                   sys::TimePoint now);
+
 // Whether server config text turns OCSP stapling on: an uncommented `ssl_stapling on` (nginx) or
 // `SSLUseStapling on` (apache), case-insensitive as the servers read them.
 bool stapling_enabled(std::string_view config_text);

@@ -39,9 +39,9 @@ struct SocketEntry {
 // file, in file order. The header line and malformed lines are skipped, never an error.
 std::vector<SocketEntry> parse_proc_net_tcp(std::string_view text, bool ipv6);
 
-// Whether this process may bind ports 80 and 443: euid 0, CAP_NET_BIND_SERVICE in the effective
-// set (CapEff in /proc/self/status), or net.ipv4.ip_unprivileged_port_start at 80 or below (as
-// in containers). False when none of that can be read.
-bool can_bind_low_ports();
+// Whether this process may bind `port`: euid 0, a port at or above
+// net.ipv4.ip_unprivileged_port_start (1024 unless lowered, as containers do), or
+// CAP_NET_BIND_SERVICE in the effective set (CapEff in /proc/self/status).
+bool can_bind_port(int port);
 
 }  // namespace acmed::doctor

@@ -105,3 +105,18 @@ TEST_CASE("stapling: only an uncommented `on` counts, nginx's and apache's spell
   CHECK_FALSE(doctor::stapling_enabled("  ssl_protocols TLSv1.2; # ssl_stapling on"));
   CHECK_FALSE(doctor::stapling_enabled(""));
 }
+
+TEST_CASE("expiry: warn inside the last third, fail there when renewal fails, fail when expired") {
+  using namespace std::chrono_literals;
+  sys::TimePoint nb{};
+  sys::TimePoint na = nb + 90 * 24h;
+  CHECK(doctor::expiry_level(nb, na, false, nb + 50 * 24h) == doctor::Level::ok);
+  CHECK(doctor::expiry_level(nb, na, true, nb + 50 * 24h) == doctor::Level::ok);
+  CHECK(doctor::expiry_level(nb, na, false, nb + 61 * 24h) == doctor::Level::warn);
+  CHECK(doctor::expiry_level(nb, na, true, nb + 61 * 24h) == doctor::Level::fail);
+  CHECK(doctor::expiry_level(nb, na, false, na) == doctor::Level::fail);
+  // a 6-day certificate: the window is its last two days
+  sys::TimePoint short_na = nb + 6 * 24h;
+  CHECK(doctor::expiry_level(nb, short_na, false, nb + 3 * 24h) == doctor::Level::ok);
+  CHECK(doctor::expiry_level(nb, short_na, false, nb + 5 * 24h) == doctor::Level::warn);
+}
