@@ -112,6 +112,11 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   return out;
 }
 
+// The lineage name to put into a fix line ("NAME" when the name belongs to no lineage).
+std::string cert_name_of(const Target& t) {
+  return t.lineage ? t.lineage->name : "NAME";
+}
+
 // The web server program a lineage is installed into, as the kernel names its processes.
 std::string server_process(const store::Lineage* l) {
   if (!l) return "";
@@ -410,13 +415,15 @@ void Doctor::check_http(const Target& t, const std::string& address, std::vector
     add(out, "http.redirect", t.name, Level::warn,
         where + " redirects with " + std::to_string(head.status) + " (temporary)",
         "make it permanent: return 301 https://$host$request_uri; (nginx) or "
-        "`acmed enhance --redirect --cert-name NAME`");
+        "`acmed enhance --redirect --cert-name " +
+            cert_name_of(t) + "`");
   } else {
     add(out, "http.redirect", t.name, Level::warn,
         where + " answers " + std::to_string(head.status) +
             (head.location.empty() ? "" : " to " + head.location) + ", not a redirect to https",
-        "acmed enhance --redirect --cert-name NAME, or in the port-80 server block: return 301 "
-        "https://$host$request_uri;");
+        "acmed enhance --redirect --cert-name " + cert_name_of(t) +
+            ", or in the port-80 server block: return 301 "
+            "https://$host$request_uri;");
   }
 }
 
@@ -428,7 +435,7 @@ void Doctor::check_tls(const Target& t, const std::string& address, std::vector<
     add(out, "tls.served_cert", t.name, Level::fail,
         address + ":" + std::to_string(m_opt.https_port) + ": " + session.error().message,
         "make the web server listen on " + std::to_string(m_opt.https_port) +
-            " with ssl: acmed install --cert-name NAME");
+            " with ssl: acmed install --cert-name " + cert_name_of(t));
     for (const char* id : {"tls.chain", "tls.expiry", "tls.protocols", "tls.http2", "tls.hsts",
                            "page.mixed_content"}) {
       add(out, id, t.name, Level::skip, "no TLS connection");
@@ -490,8 +497,10 @@ void Doctor::check_tls(const Target& t, const std::string& address, std::vector<
         "the served chain does not verify: " + session->verify_error +
             (missing ? " (only the leaf is served: the intermediate is missing)" : ""),
         missing ? "serve fullchain.pem, not cert.pem: ssl_certificate "
-                  "/etc/letsencrypt/live/NAME/fullchain.pem; (nginx) or SSLCertificateFile "
-                  "with fullchain.pem (apache)"
+                  "/etc/letsencrypt/live/" +
+                      cert_name_of(t) +
+                      "/fullchain.pem; (nginx) or SSLCertificateFile "
+                      "with fullchain.pem (apache)"
                 : "serve the certificate the CA issued, with its chain (fullchain.pem)");
   }
   // tls.expiry

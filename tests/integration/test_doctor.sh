@@ -137,7 +137,7 @@ expect "$J" page.mixed_content good.test ok
 expect "$J" tls.served_cert stale.test fail "older version 1"
 expect "$J" tls.served_cert stale.test fail "systemctl reload"
 expect "$J" tls.chain nochain.test fail "intermediate is missing"
-expect "$J" tls.chain nochain.test fail "fullchain.pem"
+expect "$J" tls.chain nochain.test fail "live/nochain.test/fullchain.pem"
 expect "$J" http.redirect mixed.test warn "not a redirect"
 expect "$J" tls.hsts mixed.test info "no Strict-Transport-Security"
 expect "$J" page.mixed_content mixed.test warn "http://cdn.test/app.js"
