@@ -3,7 +3,8 @@
 # Pebble; migrate proves it renews under acmed (a dry run against --server), then turns off
 # certbot's timer and cron file and turns on acmed.timer, recording what it changed; a lineage
 # that would not renew stops it before anything changes; --dry-run changes nothing; a second run
-# changes nothing more; acmed renews certbot's lineage; --undo gives the machine back exactly.
+# changes nothing more; acmed renews certbot's lineage; --undo gives the machine back exactly; a
+# migration killed (SIGKILL) at each step is completed by a rerun, or reversed by --undo.
 # The schedulers are those of a scratch system root (--system-root: systemctl --root), so the
 # test changes nothing of this machine.
 . "$(dirname "$0")/lib.sh"
@@ -81,6 +82,37 @@ migrate --undo >"$TEST_DIR/undo.out" 2>&1 || { cat "$TEST_DIR/undo.out"; fail "m
 [ ! -e "$TEST_DIR/work/acmed/migrate.json" ] || fail "the record outlived --undo"
 expect_fail migrate --undo
 echo "$LAST_ERR" | seen "no migration to undo" || fail "second undo: $LAST_ERR"
+
+log "a migration killed at each of its steps: run again it completes; --undo restores"
+# A systemctl in front of the real one that kills acmed (its parent) on its Nth call, as a crash
+# or a power cut would: no cleanup runs. Call 1 disables certbot.timer (the record is already
+# written), call 2 enables acmed.timer (certbot's timer and cron are already off by then).
+REAL_SYSTEMCTL=$(command -v systemctl)
+mkdir -p "$TEST_DIR/crashbin"
+cat >"$TEST_DIR/crashbin/systemctl" <<EOF
+#!/bin/sh
+n=\$(( \$(cat "$TEST_DIR/calls" 2>/dev/null || echo 0) + 1 ))
+echo "\$n" >"$TEST_DIR/calls"
+if [ "\$n" = "\$KILL_AT" ]; then kill -9 "\$PPID"; exit 1; fi
+exec "$REAL_SYSTEMCTL" "\$@"
+EOF
+chmod +x "$TEST_DIR/crashbin/systemctl"
+for at in 1 2; do
+  for then in rerun undo; do
+    rm -f "$TEST_DIR/calls"
+    rc=0
+    KILL_AT=$at PATH="$TEST_DIR/crashbin:$PATH" migrate >"$TEST_DIR/crash.out" 2>&1 || rc=$?
+    [ "$rc" = 137 ] || { cat "$TEST_DIR/crash.out"; fail "migrate was not killed at call $at (exit $rc)"; }
+    [ -e "$TEST_DIR/work/acmed/migrate.json" ] || fail "no record after a kill at call $at"
+    if [ "$then" = rerun ]; then
+      migrate >"$TEST_DIR/rerun.out" 2>&1 || { cat "$TEST_DIR/rerun.out"; fail "rerun after a kill at call $at"; }
+      [ "$(tree_digest "$ROOT")" = "$migrated" ] || fail "rerun after a kill at call $at: not migrated"
+    fi
+    migrate --undo >"$TEST_DIR/undo.out" 2>&1 || { cat "$TEST_DIR/undo.out"; fail "--undo after a kill at call $at ($then)"; }
+    [ "$(tree_digest "$ROOT")" = "$original" ] || fail "--undo after a kill at call $at ($then): not restored"
+    [ ! -e "$TEST_DIR/work/acmed/migrate.json" ] || fail "record left after --undo ($at, $then)"
+  done
+done
 
 log "bad input: an unsupported source, acmed.timer missing"
 expect_fail migrate --from lego
