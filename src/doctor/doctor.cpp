@@ -170,6 +170,7 @@ class Doctor {
   std::map<std::string, std::vector<std::string>> m_caa_identities;
   std::string m_stapling;  // which config turns stapling on ("" when none does)
   void find_stapling();
+  std::vector<std::pair<std::string, std::string>> m_broken;  // lineages that do not load: why
 };
 
 Status Doctor::load_targets() {
@@ -186,7 +187,11 @@ Status Doctor::load_targets() {
   }
   for (const auto& n : names) {
     auto l = store::load_lineage(m_opt.paths, n);
-    if (l) m_lineages.push_back(std::move(*l));
+    if (l) {
+      m_lineages.push_back(std::move(*l));
+    } else {
+      m_broken.emplace_back(n, l.error().describe());
+    }
   }
   std::string default_server =
       m_opt.server.empty() ? "https://acme-v02.api.letsencrypt.org/directory" : m_opt.server;
@@ -968,6 +973,13 @@ Result<std::vector<Finding>> Doctor::run() {
   renew::for_each_parallel(m_targets.size(), m_opt.jobs,
                            [&](std::size_t i, std::size_t) { check_name(m_targets[i], per[i]); });
   for (auto& p : per) out.insert(out.end(), p.begin(), p.end());
+  for (const auto& [name, why] : m_broken) {
+    if (!m_opt.names.empty()) break;  // -d: only the lineages of those names
+    add(out, "renew.last_result", name, Level::fail, "the lineage cannot be read: " + why,
+        "acmed update_symlinks --cert-name " + name +
+            " repairs its live links; `acmed "
+            "certificates` shows what is wrong");
+  }
   for (const auto& l : m_lineages) {
     if (!m_opt.names.empty() && std::none_of(m_targets.begin(), m_targets.end(),
                                              [&](const Target& t) { return t.lineage == &l; })) {

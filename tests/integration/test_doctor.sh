@@ -118,6 +118,11 @@ if len(hits) != 1 or hits[0]["status"] != status or text not in hits[0]["detail"
 PY
 }
 
+# a lineage whose live links are gone: reported, the others still checked
+cp "$ACMED_CONFIG_DIR/renewal/good.test.conf" "$ACMED_CONFIG_DIR/renewal/broken.test.conf"
+sed -i 's|live/good.test/|live/broken.test/|; s|archive/good.test|archive/broken.test|' \
+  "$ACMED_CONFIG_DIR/renewal/broken.test.conf"
+
 log "every lineage by default (the lineages' CA, Pebble: its clock, no CAA identity)"
 rc=0; doctor --nginx-server-root "$TEST_DIR/nginx" >"$TEST_DIR/all.json" || rc=$?
 [ "$rc" = 1 ] || fail "doctor exited $rc although checks failed"
@@ -150,6 +155,7 @@ expect "$J" renew.last_result stale.test ok
 expect "$J" renew.last_result good.test warn "never checked"
 expect "$J" renew.ari good.test skip
 expect "$J" renew.timer "" skip "systemd is not running"
+expect "$J" renew.last_result broken.test fail "cannot be read"
 expect "$J" tls.ocsp_stapling mixed.test warn "no OCSP URL"
 expect "$J" tls.ocsp_stapling mixed.test warn "ssl_stapling on"
 expect "$J" http.challenge_path good.test ok "webroot authenticator"
