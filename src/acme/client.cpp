@@ -1,4 +1,5 @@
 #include "acmed/acme/client.hpp"
+#include "acmed/sys/progress.hpp"
 #include "acmed/util/strings.hpp"
 
 #include "acmed/crypto/encoding.hpp"
@@ -742,6 +743,10 @@ struct Client::State {
       }
     }
     // With nothing to answer (all authorizations reused) the order only has to catch up.
+    sys::WaitScope waiting(
+        "the CA to validate " +
+        (tasks.empty() ? std::string("the order") : tasks.front().identifier) +
+        (tasks.size() > 1 ? " and " + std::to_string(tasks.size() - 1) + " more" : ""));
     ACMED_TRY(Order polled, poll_order(order.url, {"pending"}, std::nullopt));
     if (polled.status == "invalid") return explain_invalid_order(polled);
     return polled;
@@ -761,6 +766,7 @@ struct Client::State {
       wait = retry_after_of(response);
     }
     if (order.status == "processing") {
+      sys::WaitScope waiting("the CA to issue the certificate");
       ACMED_TRY(Order polled, poll_order(order.url, {"processing"}, wait));
       order = std::move(polled);
     }

@@ -1,6 +1,7 @@
 #include "cli/logging.hpp"
 
 #include "acmed/sys/fs.hpp"
+#include "acmed/sys/progress.hpp"
 #include "acmed/util/text.hpp"
 
 #include <spdlog/pattern_formatter.h>
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 
 namespace acmed::cli {
 
@@ -112,6 +115,67 @@ class SyslogPriority final : public spdlog::custom_flag_formatter {
   }
 };
 
+// The progress line of long waits (sys/progress.hpp), on a terminal only: "waiting for the DNS
+// records to propagate (12 s)", redrawn in place once a second and erased before any log line
+// and when the wait ends, so the terminal never keeps a half line.
+class ProgressLine {
+ public:
+  void show(std::string_view what, std::chrono::seconds elapsed, std::size_t others) {
+    std::lock_guard lock(m_mutex);
+    if (what.empty()) {
+      clear_locked();
+      return;
+    }
+    if (elapsed < std::chrono::seconds(1) || elapsed == m_drawn_at) return;  // once a second
+    std::string text = "waiting for " + util::printable(what, 160) + " (" +
+                       std::to_string(elapsed.count()) + " s" +
+                       (others > 0 ? ", " + std::to_string(others) + " more waits" : "") + ")";
+    std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    std::fflush(stderr);
+    m_shown = true;
+    m_drawn_at = elapsed;
+  }
+  // Runs `write` (a log line) with the progress line out of the way.
+  template <typename Fn>
+  void around(Fn&& write) {
+    std::lock_guard lock(m_mutex);
+    clear_locked();
+    write();
+  }
+
+ private:
+  void clear_locked() {
+    if (!m_shown) return;
+    std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+    m_shown = false;
+    m_drawn_at = std::chrono::seconds(-1);
+  }
+  std::mutex m_mutex;
+  bool m_shown = false;
+  std::chrono::seconds m_drawn_at{-1};
+};
+
+class ProgressAwareSink final : public spdlog::sinks::sink {
+ public:
+  ProgressAwareSink(spdlog::sink_ptr inner, std::shared_ptr<ProgressLine> line)
+      : m_inner(std::move(inner)), m_line(std::move(line)) {
+    set_level(m_inner->level());
+  }
+  void log(const spdlog::details::log_msg& msg) override {
+    m_line->around([&] { m_inner->log(msg); });
+  }
+  void flush() override { m_inner->flush(); }
+  void set_pattern(const std::string& pattern) override { m_inner->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> f) override {
+    m_inner->set_formatter(std::move(f));
+  }
+
+ private:
+  spdlog::sink_ptr m_inner;
+  std::shared_ptr<ProgressLine> m_line;
+};
+
 }  // namespace
 
 void rotate_run_logs(const std::filesystem::path& log, int backups) {
@@ -145,6 +209,15 @@ void setup_logging(const GlobalOptions& globals) {
     console->set_level(spdlog::level::info);
   }
   std::vector<spdlog::sink_ptr> sinks{console};
+  // Long waits show a progress line, on a terminal only and not under -q (nor in the journal).
+  if (!globals.quiet && !stderr_is_journal() && ::isatty(STDERR_FILENO) == 1) {
+    auto line = std::make_shared<ProgressLine>();
+    sinks.front() = std::make_shared<ProgressAwareSink>(console, line);
+    sys::set_wait_observer([line](std::string_view what, std::chrono::seconds elapsed,
+                                  std::size_t others) { line->show(what, elapsed, others); });
+  } else {
+    sys::set_wait_observer(nullptr);
+  }
   // The log file is best effort: `acmed certificates` as an ordinary user must still work.
   if (sys::make_dirs(globals.logs_dir, 0700)) {
     tighten_logs_dir(globals.logs_dir);

@@ -1,4 +1,5 @@
 #include "acmed/dns/dns01.hpp"
+#include "acmed/sys/progress.hpp"
 #include "acmed/util/strings.hpp"
 
 #include "acmed/sys/interrupt.hpp"
@@ -225,6 +226,8 @@ Status wait_for_propagation(const Options& o, std::span<const TxtRecord> records
   if (o.check == PropagationCheck::none) {
     log_of(o, "Waiting " + std::to_string(o.propagation.count()) +
                   " s for the DNS records to propagate (not checked)");
+    sys::WaitScope waiting("the DNS records to propagate (" +
+                           std::to_string(o.propagation.count()) + " s, not checked)");
     sleep_of(o, std::chrono::duration_cast<milliseconds>(o.propagation));
     return sys::check_interrupt();
   }
@@ -252,6 +255,7 @@ Status wait_for_propagation(const Options& o, std::span<const TxtRecord> records
 
   const auto deadline = now_of(o) + o.propagation;
   milliseconds delay = k_first_delay;
+  sys::WaitScope waiting("the TXT records to reach " + checks.front().label);
   for (int round = 1;; ++round) {
     for (Check& c : checks) {
       auto a = query(c.server, c.fqdn, "TXT", c.recursion, o.query_timeout);

@@ -1,4 +1,5 @@
 #include "acmed/sys/interrupt.hpp"
+#include "acmed/sys/progress.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -53,6 +54,7 @@ bool sleep_unless_interrupted(std::chrono::milliseconds duration) {
   while (!interrupted()) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= until) return true;
+    note_waiting();  // a terminal's progress line (progress.hpp), if the CLI set one up
     std::this_thread::sleep_for(std::min(until - now, k_step));
   }
   return false;
