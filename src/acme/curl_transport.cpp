@@ -17,14 +17,6 @@ namespace acmed::acme {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
 struct EasyDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
@@ -66,8 +58,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
   auto colon = line.find(':');
   if (colon == std::string_view::npos) return n;  // blank line ending the block
-  t->response.headers.add(std::string(trim(line.substr(0, colon))),
-                          std::string(trim(line.substr(colon + 1))));
+  t->response.headers.add(std::string(util::trim(line.substr(0, colon))),
+                          std::string(util::trim(line.substr(colon + 1))));
   return n;
 }
 

@@ -1,5 +1,7 @@
 #include "acmed/app/cli_ini.hpp"
 
+#include "acmed/util/strings.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -8,13 +10,6 @@ namespace acmed::app {
 namespace {
 
 constexpr std::string_view k_blanks = " \t\r";
-
-std::string_view trim(std::string_view s) {
-  auto b = s.find_first_not_of(k_blanks);
-  if (b == std::string_view::npos) return {};
-  auto e = s.find_last_not_of(k_blanks);
-  return s.substr(b, e - b + 1);
-}
 
 bool key_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -34,7 +29,7 @@ Result<std::vector<IniEntry>> parse_cli_ini(std::string_view text) {
   while (!text.empty() || line_no == 0) {
     ++line_no;
     auto nl = text.find('\n');
-    std::string_view line = trim(text.substr(0, nl));
+    std::string_view line = util::trim(text.substr(0, nl));
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     if (line.empty() || line.front() == '#' || line.front() == ';') {
       if (text.empty()) break;
@@ -55,9 +50,9 @@ Result<std::vector<IniEntry>> parse_cli_ini(std::string_view text) {
     std::string_view rest = line.substr(k);
     if (!rest.empty()) {
       bool separated = k_blanks.find(rest.front()) != std::string_view::npos;
-      rest = trim(rest);
+      rest = util::trim(rest);
       if (!rest.empty() && (rest.front() == '=' || rest.front() == ':')) {
-        rest = trim(rest.substr(1));
+        rest = util::trim(rest.substr(1));
         if (rest.empty()) return malformed(line_no, "'" + entry.key + "' has no value");
       } else if (!separated) {
         return malformed(
@@ -67,7 +62,7 @@ Result<std::vector<IniEntry>> parse_cli_ini(std::string_view text) {
       for (std::size_t i = 1; i < rest.size(); ++i) {
         if ((rest[i] == '#' || rest[i] == ';') &&
             k_blanks.find(rest[i - 1]) != std::string_view::npos) {
-          rest = trim(rest.substr(0, i));
+          rest = util::trim(rest.substr(0, i));
           break;
         }
       }

@@ -33,11 +33,8 @@ std::string text_flag(const IssueFlags& f, const std::string& key) {
 
 // The last value given (CLI11 has checked the range), as for every single-valued option.
 int port_flag(const IssueFlags& f, const std::string& key, int fallback) {
-  int port = fallback;
-  for (const auto& [k, v] : f.plugin_flags) {
-    if (k == key) port = std::atoi(v.c_str());
-  }
-  return port;
+  std::string value = text_flag(f, key);
+  return value.empty() ? fallback : std::atoi(value.c_str());
 }
 
 Status run_doctor_command(const GlobalOptions& g, const IssueFlags& f, const DoctorFlags& df) {

@@ -23,11 +23,25 @@ namespace acmed::cli {
 
 namespace {
 
+// A sink in front of another one, which keeps the formatting settings.
+class ForwardingSink : public spdlog::sinks::sink {
+ public:
+  explicit ForwardingSink(spdlog::sink_ptr inner) : m_inner(std::move(inner)) {}
+  void flush() override { m_inner->flush(); }
+  void set_pattern(const std::string& pattern) override { m_inner->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> f) override {
+    m_inner->set_formatter(std::move(f));
+  }
+
+ protected:
+  spdlog::sink_ptr m_inner;
+};
+
 // Every line acmed prints or logs passes here: messages quote CA text, and util::printable keeps
 // each one a single escaped line of bounded length, on the terminal and in the log alike.
-class PrintableSink final : public spdlog::sinks::sink {
+class PrintableSink final : public ForwardingSink {
  public:
-  explicit PrintableSink(spdlog::sink_ptr inner) : m_inner(std::move(inner)) {}
+  using ForwardingSink::ForwardingSink;
   void log(const spdlog::details::log_msg& msg) override {
     constexpr std::size_t k_line_cap = 8192;
     const std::string text =
@@ -36,14 +50,6 @@ class PrintableSink final : public spdlog::sinks::sink {
     safe.payload = spdlog::string_view_t(text.data(), text.size());
     m_inner->log(safe);
   }
-  void flush() override { m_inner->flush(); }
-  void set_pattern(const std::string& pattern) override { m_inner->set_pattern(pattern); }
-  void set_formatter(std::unique_ptr<spdlog::formatter> f) override {
-    m_inner->set_formatter(std::move(f));
-  }
-
- private:
-  spdlog::sink_ptr m_inner;
 };
 
 // The logs dir is 0700 and each log file 0600 whatever the umask, also when they already
@@ -156,23 +162,17 @@ class ProgressLine {
   std::chrono::seconds m_drawn_at{-1};
 };
 
-class ProgressAwareSink final : public spdlog::sinks::sink {
+class ProgressAwareSink final : public ForwardingSink {
  public:
   ProgressAwareSink(spdlog::sink_ptr inner, std::shared_ptr<ProgressLine> line)
-      : m_inner(std::move(inner)), m_line(std::move(line)) {
+      : ForwardingSink(std::move(inner)), m_line(std::move(line)) {
     set_level(m_inner->level());
   }
   void log(const spdlog::details::log_msg& msg) override {
     m_line->around([&] { m_inner->log(msg); });
   }
-  void flush() override { m_inner->flush(); }
-  void set_pattern(const std::string& pattern) override { m_inner->set_pattern(pattern); }
-  void set_formatter(std::unique_ptr<spdlog::formatter> f) override {
-    m_inner->set_formatter(std::move(f));
-  }
 
  private:
-  spdlog::sink_ptr m_inner;
   std::shared_ptr<ProgressLine> m_line;
 };
 

@@ -36,10 +36,6 @@ namespace {
 namespace webconf = plugins::webconf;
 using std::chrono::seconds;
 
-std::string lower(std::string_view s) {
-  return util::ascii_lower(s);
-}
-
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -52,13 +48,6 @@ std::vector<std::string> split_lines(const std::string& text) {
     start = nl + 1;
   }
   return out;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
 }
 
 std::string days_text(seconds s) {
@@ -106,12 +95,6 @@ std::set<std::string> local_addresses() {
   return out;
 }
 
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
 // The lineage name to put into a fix line ("NAME" when the name belongs to no lineage).
 std::string cert_name_of(const Target& t) {
   return t.lineage ? t.lineage->name : "NAME";
@@ -137,17 +120,16 @@ class Doctor {
     out.push_back({std::move(id), std::move(name), status, std::move(detail), std::move(fix)});
   }
   Status load_targets();
-  std::optional<dns::Server> resolver();
   void check_ports(std::vector<Finding>& out);
   void check_name(const Target& t, std::vector<Finding>& out);
   std::vector<std::string> check_dns(const Target& t, std::vector<Finding>& out);
-  void check_dnssec(const Target& t, const dns::Server& server, std::vector<Finding>& out);
+  void check_dnssec(const Target& t, const dns::Server& server, const Result<dns::Answer>& a,
+                    std::vector<Finding>& out);
   void check_http(const Target& t, const std::string& address, std::vector<Finding>& out);
   void check_tls(const Target& t, const std::string& address, std::vector<Finding>& out);
   void check_lineage(const store::Lineage& l, std::vector<Finding>& out);
   void check_timer(std::vector<Finding>& out);
   void check_challenge_path(const store::Lineage& l, std::vector<Finding>& out);
-  std::string address_of(const Target& t);
   void check_clock(const std::string& server, std::vector<Finding>& out);
   webconf::TlsProbe probe(const Target& t, const std::string& address) const {
     webconf::TlsProbe p;
@@ -163,6 +145,8 @@ class Doctor {
   sys::TimePoint m_now;
   std::vector<store::Lineage> m_lineages;
   std::vector<Target> m_targets;
+  // Where each target's HTTP and TLS checks connect (check_name fills it; "" for none).
+  std::vector<std::string> m_addresses;
   std::optional<dns::Server> m_resolver;
   std::string m_resolver_error;
   // Per CA directory URL: its CAA identities (RFC 8555 section 7.1.1 meta.caaIdentities, else
@@ -197,7 +181,7 @@ Status Doctor::load_targets() {
       m_opt.server.empty() ? "https://acme-v02.api.letsencrypt.org/directory" : m_opt.server;
   if (!m_opt.names.empty()) {
     for (const auto& raw : m_opt.names) {
-      std::string n = lower(raw);
+      std::string n = util::ascii_lower(raw);
       if (n.empty() || n.find_first_of(" /:@") != std::string::npos) {
         return Error(Errc::usage, "not a DNS name: '" + raw + "'", "give names as -d example.com");
       }
@@ -222,10 +206,6 @@ Status Doctor::load_targets() {
     }
   }
   return {};
-}
-
-std::optional<dns::Server> Doctor::resolver() {
-  return m_resolver;
 }
 
 void Doctor::check_ports(std::vector<Finding>& out) {
@@ -269,10 +249,11 @@ void Doctor::check_ports(std::vector<Finding>& out) {
       if (l.process == expected) is_expected = true;
     }
     if (is_expected) {
-      add(out, id, "", Level::ok, join(who));
+      add(out, id, "", Level::ok, util::join(who, ", "));
     } else {
       add(out, id, "", Level::warn,
-          join(who) + "; the certificates are installed into " + expected + ", which does not",
+          util::join(who, ", ") + "; the certificates are installed into " + expected +
+              ", which does not",
           "stop the other program or move it to another port, then: systemctl restart " + expected);
     }
   }
@@ -280,15 +261,20 @@ void Doctor::check_ports(std::vector<Finding>& out) {
 
 std::vector<std::string> Doctor::check_dns(const Target& t, std::vector<Finding>& out) {
   std::vector<std::string> addresses;
-  auto server = resolver();
+  const auto& server = m_resolver;
   if (!server) {
     add(out, "dns.resolves", t.name, Level::skip, "no DNS server to ask: " + m_resolver_error,
         "give one with --resolver IP");
     return addresses;
   }
   std::string problem;
+  // The A query asks for DNSSEC too (DO), so that dns.dnssec reads the same answer.
+  std::optional<Result<dns::Answer>> a_answer;
   for (const char* type : {"A", "AAAA"}) {
-    auto a = dns::query(*server, t.name, type, dns::Recursion::desired, m_opt.timeout);
+    bool is_a = std::string_view(type) == "A";
+    auto a = dns::query(*server, t.name, type, dns::Recursion::desired, m_opt.timeout,
+                        is_a ? dns::Dnssec::ok : dns::Dnssec::off);
+    if (is_a) a_answer = a;
     if (!a) {
       problem = a.error().message;
       continue;
@@ -305,7 +291,7 @@ std::vector<std::string> Doctor::check_dns(const Target& t, std::vector<Finding>
         "add an A (and AAAA) record for " + t.name + " with this server's public address");
     add(out, "dns.points_here", t.name, Level::skip, "the name does not resolve");
   } else {
-    add(out, "dns.resolves", t.name, Level::ok, join(addresses));
+    add(out, "dns.resolves", t.name, Level::ok, util::join(addresses, ", "));
     auto mine = local_addresses();
     std::vector<std::string> elsewhere;
     for (const auto& a : addresses) {
@@ -314,11 +300,11 @@ std::vector<std::string> Doctor::check_dns(const Target& t, std::vector<Finding>
     if (elsewhere.size() < addresses.size()) {
       add(out, "dns.points_here", t.name, elsewhere.empty() ? Level::ok : Level::warn,
           elsewhere.empty() ? "every address is this host's"
-                            : "also points to " + join(elsewhere) + ", not this host",
+                            : "also points to " + util::join(elsewhere, ", ") + ", not this host",
           elsewhere.empty() ? "" : "remove or correct the records pointing elsewhere");
     } else {
       add(out, "dns.points_here", t.name, Level::warn,
-          "points to " + join(addresses) +
+          "points to " + util::join(addresses, ", ") +
               ", which is not an address of this host (behind NAT "
               "or a proxy this is expected)",
           "point the A/AAAA records at this server, or run acmed where they point");
@@ -326,8 +312,8 @@ std::vector<std::string> Doctor::check_dns(const Target& t, std::vector<Finding>
   }
   std::vector<std::string> ids;
   if (auto it = m_caa_identities.find(t.server); it != m_caa_identities.end()) ids = it->second;
-  check_dnssec(t, *server, out);
-  std::string ca = join(ids, " or ");
+  check_dnssec(t, *server, *a_answer, out);
+  std::string ca = util::join(ids, " or ");
   std::string lookup_error;
   auto lookup = [&](const std::string& n) {
     std::vector<std::string> records;
@@ -349,15 +335,15 @@ std::vector<std::string> Doctor::check_dns(const Target& t, std::vector<Finding>
     add(out, "dns.caa", t.name, Level::ok, "no CAA records: every CA may issue");
   } else if (ca.empty()) {
     add(out, "dns.caa", t.name, Level::warn,
-        "CAA at " + v.where + ": " + join(v.records, "; ") + "; cannot tell whether " + t.server +
-            " is among them",
+        "CAA at " + v.where + ": " + util::join(v.records, "; ") + "; cannot tell whether " +
+            t.server + " is among them",
         "make sure one issue record names your CA");
   } else if (v.permitted) {
     add(out, "dns.caa", t.name, Level::ok,
-        "CAA at " + v.where + " permits " + ca + " (" + join(v.records, "; ") + ")");
+        "CAA at " + v.where + " permits " + ca + " (" + util::join(v.records, "; ") + ")");
   } else {
     add(out, "dns.caa", t.name, Level::fail,
-        "CAA at " + v.where + " does not permit " + ca + ": " + join(v.records, "; "),
+        "CAA at " + v.where + " does not permit " + ca + ": " + util::join(v.records, "; "),
         "add the record: " + v.where + ". CAA 0 issue \"" + ids.front() + "\"");
   }
   return addresses;
@@ -367,8 +353,8 @@ std::vector<std::string> Doctor::check_dns(const Target& t, std::vector<Finding>
 // (expired signatures, a DS that matches no key), and CAs validate since March 2026, so such a
 // name gets no certificate. Asking again with checking disabled tells that apart from a server
 // that is just failing.
-void Doctor::check_dnssec(const Target& t, const dns::Server& server, std::vector<Finding>& out) {
-  auto a = dns::query(server, t.name, "A", dns::Recursion::desired, m_opt.timeout, dns::Dnssec::ok);
+void Doctor::check_dnssec(const Target& t, const dns::Server& server, const Result<dns::Answer>& a,
+                          std::vector<Finding>& out) {
   if (!a) {
     add(out, "dns.dnssec", t.name, Level::skip, a.error().message);
     return;
@@ -463,7 +449,8 @@ void Doctor::check_tls(const Target& t, const std::string& address, std::vector<
   });
   if (!names_ok) {
     add(out, "tls.served_cert", t.name, Level::fail,
-        "the served certificate (" + join(leaf->dns_names) + ") does not cover " + t.name,
+        "the served certificate (" + util::join(leaf->dns_names, ", ") + ") does not cover " +
+            t.name,
         t.lineage ? "install it: acmed install --cert-name " + t.lineage->name
                   : "get one: acmed --nginx -d " + t.name);
   } else if (t.lineage && leaf->sha256_fingerprint != t.lineage->cert.sha256_fingerprint) {
@@ -546,7 +533,7 @@ void Doctor::check_tls(const Target& t, const std::string& address, std::vector<
   tls13.verify = false;
   bool has13 = static_cast<bool>(webconf::tls_handshake(tls13));
   if (!old.empty()) {
-    add(out, "tls.protocols", t.name, Level::fail, join(old, " and ") + " accepted",
+    add(out, "tls.protocols", t.name, Level::fail, util::join(old, " and ") + " accepted",
         "ssl_protocols TLSv1.2 TLSv1.3; (nginx) or SSLProtocol -all +TLSv1.2 +TLSv1.3 (apache)");
   } else if (!has13) {
     add(out, "tls.protocols", t.name, Level::warn, "TLS 1.3 is not offered",
@@ -617,7 +604,7 @@ void Doctor::check_tls(const Target& t, const std::string& address, std::vector<
     std::vector<std::string> items;
     for (const auto& r : refs) items.push_back("<" + r.tag + " " + r.attr + "=" + r.url + ">");
     add(out, "page.mixed_content", t.name, Level::warn,
-        std::to_string(refs.size()) + " subresource(s) over http://: " + join(items),
+        std::to_string(refs.size()) + " subresource(s) over http://: " + util::join(items, ", "),
         "use https:// (or a protocol-relative //) URLs, or make browsers upgrade them: "
         "add_header Content-Security-Policy \"upgrade-insecure-requests\"; (acmed enhance --uir)");
   }
@@ -669,7 +656,7 @@ void Doctor::check_timer(std::vector<Finding>& out) {
     sys::ProcessOptions po;
     po.timeout = std::chrono::seconds(10);
     auto r = m_opt.processes->run(args, po);
-    return r ? trim(r->out) : std::string();
+    return r ? std::string(util::trim(r->out)) : std::string();
   };
   std::string enabled = systemctl({"is-enabled", "acmed.timer"});
   std::string result = systemctl({"show", "acmed.service", "-p", "Result", "--value"});
@@ -678,7 +665,7 @@ void Doctor::check_timer(std::vector<Finding>& out) {
   auto cron = sys::read_file("/etc/cron.d/certbot");
   if (cron) {
     for (const auto& line : split_lines(*cron)) {
-      std::string l = trim(line);
+      std::string l(util::trim(line));
       if (!l.empty() && l[0] != '#' && l.find("certbot") != std::string::npos) {
         others.push_back("/etc/cron.d/certbot");
         break;
@@ -691,7 +678,7 @@ void Doctor::check_timer(std::vector<Finding>& out) {
         "systemctl enable --now acmed.timer");
   } else if (!others.empty()) {
     add(out, "renew.timer", "", Level::warn,
-        "acmed.timer is enabled, and so is " + join(others) +
+        "acmed.timer is enabled, and so is " + util::join(others, ", ") +
             ": two clients would renew the same lineages",
         "acmed migrate (or: systemctl disable --now certbot.timer)");
   } else if (!result.empty() && result != "success") {
@@ -720,7 +707,7 @@ void Doctor::check_clock(const std::string& server, std::vector<Finding>& out) {
       std::vector<std::string> ids;
       for (const auto& id : (*meta)["caaIdentities"]) {
         if (id.is_string() && id.get<std::string>().size() < 256) {
-          ids.push_back(lower(id.get<std::string>()));
+          ids.push_back(util::ascii_lower(id.get<std::string>()));
         }
       }
       if (!ids.empty()) m_caa_identities[server] = ids;
@@ -795,22 +782,6 @@ void Doctor::find_stapling() {
   }
 }
 
-// Where the HTTP and TLS checks of `t` connect: --connect-to, else its first address (looked up
-// again here for the serial challenge-path pass; "" when it has none).
-std::string Doctor::address_of(const Target& t) {
-  if (!m_opt.connect_to.empty()) return m_opt.connect_to;
-  auto server = resolver();
-  if (!server) return "";
-  for (const char* type : {"A", "AAAA"}) {
-    auto a = dns::query(*server, t.name, type, dns::Recursion::desired, m_opt.timeout);
-    if (!a) continue;
-    for (const auto& rr : a->answer) {
-      if (rr.type == type && !rr.data.empty()) return rr.data;
-    }
-  }
-  return "";
-}
-
 // http.challenge_path: the lineage's own authenticator publishes a probe response for each of
 // its names being checked, each is fetched as a CA would (port 80, following a redirect to
 // https), and everything is removed again. One lineage at a time: nginx and apache
@@ -865,7 +836,7 @@ void Doctor::check_challenge_path(const store::Lineage& l, std::vector<Finding>&
           published.error().hint);
       continue;
     }
-    std::string address = address_of(t);
+    const std::string& address = m_addresses[static_cast<std::size_t>(&t - m_targets.data())];
     if (address.empty()) {
       add(out, "http.challenge_path", t.name, Level::skip, "no address to connect to");
       continue;
@@ -887,7 +858,7 @@ void Doctor::check_challenge_path(const store::Lineage& l, std::vector<Finding>&
       via = " (after the redirect to " + head.location + ")";
       head = session ? parse_http_response(session->response) : HttpHead{};
     }
-    if (raw && head.status == 200 && trim(head.body) == task.key_authorization) {
+    if (raw && head.status == 200 && util::trim(head.body) == task.key_authorization) {
       add(out, "http.challenge_path", t.name, Level::ok,
           "a probe published by the " + kind + " authenticator is served at " + url + via);
       continue;
@@ -909,9 +880,11 @@ void Doctor::check_challenge_path(const store::Lineage& l, std::vector<Finding>&
 
 void Doctor::check_name(const Target& t, std::vector<Finding>& out) {
   auto addresses = check_dns(t, out);
-  std::string address = !m_opt.connect_to.empty() ? m_opt.connect_to
-                        : !addresses.empty()      ? addresses.front()
-                                                  : "";
+  // Kept for the serial challenge-path pass, which connects to the same address.
+  std::string& address = m_addresses[static_cast<std::size_t>(&t - m_targets.data())];
+  address = !m_opt.connect_to.empty() ? m_opt.connect_to
+            : !addresses.empty()      ? addresses.front()
+                                      : "";
   if (address.empty()) {
     for (const char* id : {"http.redirect", "tls.served_cert", "tls.chain", "tls.expiry",
                            "tls.protocols", "tls.http2", "tls.hsts", "page.mixed_content"}) {
@@ -970,6 +943,7 @@ Result<std::vector<Finding>> Doctor::run() {
   for (const auto& s : servers) check_clock(s, out);
   find_stapling();
   std::vector<std::vector<Finding>> per(m_targets.size());
+  m_addresses.assign(m_targets.size(), "");
   renew::for_each_parallel(m_targets.size(), m_opt.jobs,
                            [&](std::size_t i, std::size_t) { check_name(m_targets[i], per[i]); });
   for (auto& p : per) out.insert(out.end(), p.begin(), p.end());
@@ -1054,22 +1028,22 @@ CaaVerdict check_caa(const std::string& name, const std::vector<std::string>& id
     auto first = r.find(' ');
     auto second = first == std::string::npos ? first : r.find(' ', first + 1);
     if (second == std::string::npos) continue;
-    std::string tag = lower(r.substr(first + 1, second - first - 1));
+    std::string tag = util::ascii_lower(r.substr(first + 1, second - first - 1));
     std::string value = r.substr(second + 1);
-    std::string domain = lower(trim(value.substr(0, value.find(';'))));
+    std::string domain = util::ascii_lower(util::trim(value.substr(0, value.find(';'))));
     if (tag == "issue") issue.push_back(domain);
     if (tag == "issuewild") issuewild.push_back(domain);
   }
   const auto& relevant = wildcard && !issuewild.empty() ? issuewild : issue;
   if (relevant.empty()) return v;
   v.permitted = std::any_of(identities.begin(), identities.end(), [&](const std::string& id) {
-    return std::find(relevant.begin(), relevant.end(), lower(id)) != relevant.end();
+    return std::find(relevant.begin(), relevant.end(), util::ascii_lower(id)) != relevant.end();
   });
   return v;
 }
 
 std::string caa_domain_of(const std::string& server_url) {
-  std::string u = lower(server_url);
+  std::string u = util::ascii_lower(server_url);
   if (u.find(".letsencrypt.org/") != std::string::npos) return "letsencrypt.org";
   if (u.find(".zerossl.com/") != std::string::npos) return "sectigo.com";
   if (u.find(".pki.goog/") != std::string::npos) return "pki.goog";
@@ -1089,7 +1063,7 @@ Level expiry_level(sys::TimePoint not_before, sys::TimePoint not_after, bool ren
 
 bool stapling_enabled(std::string_view text) {
   for (const auto& raw : split_lines(std::string(text))) {
-    std::string line = lower(raw.substr(0, raw.find('#')));
+    std::string line = util::ascii_lower(raw.substr(0, raw.find('#')));
     std::vector<std::string> words;
     std::string word;
     for (char c : line + " ") {
@@ -1126,8 +1100,8 @@ HttpHead parse_http_response(const std::string& raw) {
   for (std::size_t i = 1; i < lines.size(); ++i) {
     auto colon = lines[i].find(':');
     if (colon == std::string::npos) continue;
-    std::string name = lower(trim(lines[i].substr(0, colon)));
-    std::string value = trim(lines[i].substr(colon + 1));
+    std::string name = util::ascii_lower(util::trim(lines[i].substr(0, colon)));
+    std::string value(util::trim(lines[i].substr(colon + 1)));
     if (name == "location" && h.location.empty()) h.location = value;
     if (name == "strict-transport-security" && h.hsts.empty()) h.hsts = value;
   }

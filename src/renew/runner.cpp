@@ -476,7 +476,9 @@ void Run::run_failed_hooks(RunSummary& summary, HookRunner& hooks) {
     lineages.push_back(a.lineage);
     domains.insert(domains.end(), a.names.begin(), a.names.end());
   }
-  hooks.run_failed(m_opt.failed_hook, lineages, domains, failures_json(summary.alerts, m_now));
+  hooks.run_failed(m_opt.failed_hook, lineages, domains,
+                   failures_json(summary.alerts, m_now)
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace
@@ -530,7 +532,7 @@ bool RunSummary::ok() const {
          metrics_error.empty();
 }
 
-std::string failures_json(const std::vector<FailureAlert>& alerts, sys::TimePoint now) {
+nlohmann::json failures_json(const std::vector<FailureAlert>& alerts, sys::TimePoint now) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& a : alerts) {
     nlohmann::json j = {{"lineage", a.lineage}, {"domains", a.names}, {"error", a.error}};
@@ -545,7 +547,7 @@ std::string failures_json(const std::vector<FailureAlert>& alerts, sys::TimePoin
     j["next_retry"] = a.next_retry ? nlohmann::json(sys::format_rfc3339(*a.next_retry)) : nullptr;
     list.push_back(std::move(j));
   }
-  return list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return list;
 }
 
 namespace {
@@ -592,7 +594,7 @@ nlohmann::json summary_json(const RunSummary& s) {
           {"hook_failures", std::move(hooks)},
           {"reload_error", text_or_null(s.reload_error)},
           {"metrics_error", text_or_null(s.metrics_error)},
-          {"alerts", nlohmann::json::parse(failures_json(s.alerts, s.finished))}};
+          {"alerts", failures_json(s.alerts, s.finished)}};
 }
 
 std::vector<std::string> RunSummary::lines() const {

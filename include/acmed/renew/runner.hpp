@@ -138,7 +138,7 @@ struct FailureAlert {
 
 // ACMED_FAILURES: [{"lineage": ..., "domains": [...], "error": ..., "days_left": 12.5,
 // "not_after": "<RFC 3339>", "next_retry": "<RFC 3339>" or null}, ...]
-std::string failures_json(const std::vector<FailureAlert>& alerts, sys::TimePoint now);
+nlohmann::json failures_json(const std::vector<FailureAlert>& alerts, sys::TimePoint now);
 
 struct RunSummary {
   DryRun dry_run = DryRun::no;

@@ -1,4 +1,4 @@
-// Small string helpers every module uses: ASCII case folding and joining.
+// Small string helpers every module uses: ASCII case folding, trimming and joining.
 #pragma once
 
 #include <span>
@@ -14,6 +14,14 @@ inline std::string ascii_lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+// `s` without the spaces, tabs, CRs and LFs at either end.
+inline std::string_view trim(std::string_view s) {
+  constexpr std::string_view k_blank = " \t\r\n";
+  auto begin = s.find_first_not_of(k_blank);
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(k_blank) - begin + 1);
 }
 
 // The items with `sep` between them ("" for none).
