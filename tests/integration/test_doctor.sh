@@ -233,6 +233,9 @@ acmed doctor --resolver "127.0.0.1:$DNS_PORT" --connect-to 127.0.0.1 --https-por
 seen -E '^fail +tls.served_cert +good.test: ' <"$TEST_DIR/text.out" || fail "text output: $(cat "$TEST_DIR/text.out")"
 expect_fail acmed doctor --resolver "not an address"
 [ "$LAST_RC" = 2 ] || fail "a bad --resolver exited $LAST_RC"
+expect_fail acmed doctor --connect-to 127.0.0.1:443 -d good.test
+[ "$LAST_RC" = 2 ] || fail "--connect-to with a port exited $LAST_RC"
+echo "$LAST_ERR" | seen "without a port" || fail "--connect-to with a port: $LAST_ERR"
 expect_fail acmed doctor -d good.test --cert-name good.test
 [ "$LAST_RC" = 2 ] || fail "-d with --cert-name exited $LAST_RC"
 expect_fail acmed doctor --cert-name nope.test
