@@ -18,6 +18,8 @@ packages=(
   bind9 bind9-dnsutils bind9-utils certbot python3-certbot-dns-rfc2136
   # the .deb (cpack runs dpkg-shlibdeps and file) and its test: lintian, man, the shells
   dpkg-dev file lintian man-db bash-completion zsh
+  # migrate --from lego: Debian's lego obtains the certificates that are imported
+  lego
   # monitoring: promtool checks the metrics file and the example alert rules
   prometheus
 )
