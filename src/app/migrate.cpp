@@ -188,8 +188,17 @@ bool has_renewal_conf(const store::Paths& paths, const std::string& name) {
 // Removes what an import put in the store (lineages, then accounts): --undo, and an import
 // whose lineages do not renew. What is already gone is skipped.
 Status remove_imported(const RenewEnvironment& env, MigrationRecord& rec) {
-  for (const std::string& name : rec.imported_lineages)
-    if (has_renewal_conf(env.paths, name)) ACMED_CHECK(store::delete_lineage(env.paths, name));
+  for (const std::string& name : rec.imported_lineages) {
+    if (has_renewal_conf(env.paths, name)) {
+      ACMED_CHECK(store::delete_lineage(env.paths, name));
+      continue;
+    }
+    // Killed while creating it: what it wrote is no lineage yet (the conf comes last), and only
+    // this import made it (plan_import imports no name with such dirs of another's).
+    std::error_code ec;
+    fs::remove_all(env.paths.live_dir(name), ec);
+    fs::remove_all(env.paths.archive_dir(name), ec);
+  }
   for (const ImportedAccount& a : rec.imported_accounts) {
     Result<store::Account> account = store::load_account(env.paths, a.server, a.id);
     if (account) ACMED_CHECK(store::remove_account(env.paths, *account));
@@ -280,6 +289,14 @@ Result<Import> plan_import(ForeignStore& store, const IssueOptions& options,
                                "already has a lineage of that name");
       continue;
     }
+    std::error_code ec;
+    if (!ours && (fs::exists(env.paths.live_dir(lin.name), ec) ||
+                  fs::exists(env.paths.archive_dir(lin.name), ec))) {
+      imp.warnings.push_back(lin.name + " (" + lin.source + ") is not imported: live/" + lin.name +
+                             " or archive/" + lin.name +
+                             " is there without a renewal conf; move it away first");
+      continue;
+    }
     overrides(lin.params);
     lin.params.account = account_id_for(imp, lin.params.server);
     std::string why = lin.unmapped;
@@ -361,7 +378,8 @@ Result<std::vector<std::string>> migrate_import(const IssueOptions& options,
                                     env.clock->now()));
   }
   for (ForeignLineage* lin : imp.lineages) {
-    // What an interrupted earlier run left of this lineage (no conf yet, so no lineage) goes.
+    // What an interrupted earlier run left of this lineage (no conf yet, so no lineage) goes;
+    // plan_import let through no live/archive dir that is not such a leftover.
     std::error_code ec;
     fs::remove_all(env.paths.live_dir(lin->name), ec);
     fs::remove_all(env.paths.archive_dir(lin->name), ec);

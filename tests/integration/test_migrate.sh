@@ -8,7 +8,7 @@
 # The schedulers are those of a scratch system root (--system-root: systemctl --root), so the
 # test changes nothing of this machine.
 . "$(dirname "$0")/lib.sh"
-need certbot systemctl
+need certbot systemctl nginx
 
 start_pebble
 pebble_root "$TEST_DIR/root.pem"
@@ -75,6 +75,14 @@ acmed renew --force-renewal --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDL
   >"$TEST_DIR/renew.out" 2>&1 || { cat "$TEST_DIR/renew.out"; fail "acmed renew"; }
 [ "$(readlink "$C/live/migrated.test/cert.pem")" = "../../archive/migrated.test/cert2.pem" ] || fail "not renewed"
 verify_chain "$C/live/migrated.test/fullchain.pem" "$TEST_DIR/root.pem"
+log "nginx serves the lineage acmed renewed"
+TLS_PORT=$(free_port)
+start_nginx "$TEST_DIR/nginx" "server { listen 127.0.0.1:$TLS_PORT ssl; server_name migrated.test; ssl_certificate $C/live/migrated.test/fullchain.pem; ssl_certificate_key $C/live/migrated.test/privkey.pem; }"
+served=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$TLS_PORT" -servername migrated.test 2>/dev/null \
+  | openssl x509 -noout -fingerprint -sha256)
+[ "$served" = "$(openssl x509 -noout -fingerprint -sha256 -in "$C/live/migrated.test/cert.pem")" ] \
+  || fail "nginx does not serve the renewed certificate ($served)"
+stop_nginx
 
 log "--undo gives the system back exactly; a second --undo has nothing to undo"
 migrate --undo >"$TEST_DIR/undo.out" 2>&1 || { cat "$TEST_DIR/undo.out"; fail "migrate --undo"; }

@@ -84,26 +84,61 @@ verify_chain "$C/live/lego.test/fullchain.pem" "$TEST_DIR/root.pem"
 log "lego --undo: the lineage and account go, the cron line and the timer come back"
 migrate --undo >"$TEST_DIR/undo.out" 2>&1 || { cat "$TEST_DIR/undo.out"; fail "migrate --undo"; }
 [ "$(tree_digest "$ROOT")" = "$original" ] || fail "--undo did not restore the system"
-[ -z "$(ls -A "$C/renewal")" ] && [ ! -e "$C/live/lego.test" ] || fail "the imported lineage outlived --undo"
+! compgen -G "$C/renewal/*.conf" >/dev/null && [ ! -e "$C/live/lego.test" ] || fail "the imported lineage outlived --undo"
 [ -z "$(find "$C/accounts" -name private_key.json)" ] || fail "the imported account outlived --undo"
 [ "$(tree_digest "$LEGO")" = "$lego_digest" ] || fail "--undo changed lego's store"
 
-log "a lego migration killed after its import (enabling acmed.timer) is completed by a rerun"
+log "a lego migration killed (SIGKILL) at each step: a rerun completes it, or --undo reverses it"
+# The steps: the account saved (the record is written before it), the lineage created (then
+# the dry-run check runs), enabling acmed.timer (a systemctl in front of the real one kills
+# acmed, its parent). Each kill lands wherever the process is at that moment, as a crash would.
 REAL_SYSTEMCTL=$(command -v systemctl)
 mkdir -p "$TEST_DIR/crashbin"
-cat >"$TEST_DIR/crashbin/systemctl" <<EOF
-#!/bin/sh
-kill -9 "\$PPID"; exit 1
-EOF
+printf '#!/bin/sh\nkill -9 "$PPID"; exit 1\n' >"$TEST_DIR/crashbin/systemctl"
 chmod +x "$TEST_DIR/crashbin/systemctl"
-rc=0
-PATH="$TEST_DIR/crashbin:$PATH" migrate --from lego --source "$LEGO" --remove-cron >"$TEST_DIR/crash.out" 2>&1 || rc=$?
-[ "$rc" = 137 ] || { cat "$TEST_DIR/crash.out"; fail "migrate was not killed (exit $rc)"; }
-migrate --from lego --source "$LEGO" --remove-cron >"$TEST_DIR/rerun.out" 2>&1 \
-  || { cat "$TEST_DIR/rerun.out"; fail "rerun after the kill"; }
-[ -f "$C/renewal/lego.test.conf" ] && [ -L "$ROOT/etc/systemd/system/timers.target.wants/acmed.timer" ] \
-  || fail "the rerun did not complete the migration"
-seen -F "#disabled-by-acmed-migrate# $LEGO_CRON" <"$ROOT/etc/cron.d/lego" || fail "rerun: cron line"
+migrate_bin=("$ACMED_BIN" -c /dev/null --config-dir "$C" --work-dir "$TEST_DIR/work" --logs-dir "$TEST_DIR/logs"
+  migrate --system-root "$ROOT" --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" --from lego
+  --source "$LEGO" --remove-cron)
+for at in account lineage systemctl; do
+  for then in rerun undo; do
+    if [ "$at" = systemctl ]; then
+      PATH="$TEST_DIR/crashbin:$PATH" "${migrate_bin[@]}" >"$TEST_DIR/crash.out" 2>&1 &
+    else
+      "${migrate_bin[@]}" >"$TEST_DIR/crash.out" 2>&1 &
+    fi
+    pid=$!
+    if [ "$at" != systemctl ]; then
+      for _ in $(seq 1 2000); do
+        if [ "$at" = account ]; then
+          [ -n "$(find "$C/accounts" -name private_key.json 2>/dev/null)" ] && break
+        else
+          [ -e "$C/renewal/lego.test.conf" ] && break
+        fi
+        sleep 0.005
+      done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" = 137 ] || { cat "$TEST_DIR/crash.out"; fail "migrate was not killed at the $at step (exit $rc)"; }
+    [ -e "$TEST_DIR/work/acmed/migrate.json" ] || fail "no record after a kill at the $at step"
+    if [ "$then" = rerun ]; then
+      migrate --from lego --source "$LEGO" --remove-cron >"$TEST_DIR/rerun.out" 2>&1 \
+        || { cat "$TEST_DIR/rerun.out"; fail "rerun after a kill at the $at step"; }
+      [ -f "$C/renewal/lego.test.conf" ] && [ -L "$ROOT/etc/systemd/system/timers.target.wants/acmed.timer" ] \
+        && seen -F "#disabled-by-acmed-migrate# $LEGO_CRON" <"$ROOT/etc/cron.d/lego" \
+        || fail "the rerun after a kill at the $at step did not complete the migration"
+      verify_chain "$C/live/lego.test/fullchain.pem" "$TEST_DIR/root.pem"
+    fi
+    migrate --undo >"$TEST_DIR/undo.out" 2>&1 || { cat "$TEST_DIR/undo.out"; fail "--undo after a kill at the $at step ($then)"; }
+    [ "$(tree_digest "$ROOT")" = "$original" ] || fail "--undo after a kill at the $at step ($then): system not restored"
+    ! compgen -G "$C/renewal/*.conf" >/dev/null && [ ! -e "$C/live/lego.test" ] && [ ! -e "$C/archive/lego.test" ] \
+      || fail "--undo after a kill at the $at step ($then): lineage left"
+    [ -z "$(find "$C/accounts" -name private_key.json 2>/dev/null)" ] || fail "--undo after a kill at the $at step ($then): account left"
+  done
+done
+migrate --from lego --source "$LEGO" --remove-cron >"$TEST_DIR/lego-migrate.out" 2>&1 \
+  || { cat "$TEST_DIR/lego-migrate.out"; fail "migrate --from lego after the kills"; }
 
 log "acme.sh 3.x store: acme.test by webroot with a reload command, and a DNS-API one left alone"
 H="$TEST_DIR/acmesh-home"
@@ -196,7 +231,7 @@ log "--undo: both imports go, lego's cron line comes back, the system is as it w
 stop_nginx
 migrate --undo >"$TEST_DIR/undo2.out" 2>&1 || { cat "$TEST_DIR/undo2.out"; fail "final --undo"; }
 [ "$(tree_digest "$ROOT")" = "$original" ] || fail "the final --undo did not restore the system"
-[ -z "$(ls -A "$C/renewal")" ] || fail "imported lineages outlived --undo"
+! compgen -G "$C/renewal/*.conf" >/dev/null || fail "imported lineages outlived --undo"
 [ "$(tree_digest "$H")" = "$acmesh_digest" ] && [ "$(tree_digest "$LEGO")" = "$lego_digest" ] \
   || fail "a source store changed"
 
@@ -211,5 +246,5 @@ echo '{not json' >"$TEST_DIR/lego-broken/certificates/lego.test.json"
 expect_fail migrate --from lego --source "$TEST_DIR/lego-broken" --dry-run
 echo "$LAST_ERR" | seen -F "lego's certificate $TEST_DIR/lego-broken/certificates/lego.test.crt is not imported" \
   || fail "broken json: $LAST_ERR"
-[ "$(tree_digest "$ROOT")" = "$original" ] && [ -z "$(ls -A "$C/renewal")" ] || fail "bad input changed something"
+[ "$(tree_digest "$ROOT")" = "$original" ] && ! compgen -G "$C/renewal/*.conf" >/dev/null || fail "bad input changed something"
 echo "PASS"
