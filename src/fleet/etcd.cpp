@@ -156,6 +156,8 @@ Parsed<TxnResponse> decode_txn(const json& j) {
   return r;
 }
 
+#undef ETCD_GET
+
 json encode_range(const RangeRequest& r) {
   json j = {{"key", crypto::base64_encode(r.key)}};
   if (!r.range_end.empty()) j["range_end"] = crypto::base64_encode(r.range_end);

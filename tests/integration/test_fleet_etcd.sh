@@ -89,6 +89,12 @@ done
 log "the leased key was gone $((SECONDS - start))s after the last keepalive"
 expect_fail probe keepalive "$lease"
 echo "$LAST_ERR" | seen "has expired" || fail "keepalive of an expired lease: $LAST_ERR"
+lease=$(probe lease-put /t/revoked short-lived 60)
+probe revoke "$lease"
+[ "$(probe_rc get /t/revoked)" = 3 ] || fail "revoking lease $lease left its key"
+expect_fail probe revoke "$lease"
+[ "$LAST_RC" = 1 ] || fail "revoking a revoked lease: exit $LAST_RC"
+echo "$LAST_ERR" | seen "requested lease not found" || fail "etcd's message is lost: $LAST_ERR"
 
 log "without a client certificate etcd refuses the connection; a missing cert file is named"
 expect_fail "$ACMED_ETCD_PROBE" --endpoints "$ETCD_ENDPOINTS" --cacert "$ETCD_CACERT" get /t/plain
@@ -102,7 +108,10 @@ echo "$LAST_ERR" | seen "cannot read the TLS client certificate $D/missing.pem" 
 log "with member 0 stopped, requests fail over to the next endpoint"
 stop_etcd_member 0
 start=$SECONDS
-probe put /t/failover "after failover"  # the endpoint list starts with the dead member
+# The endpoint list starts with the dead member: one failover, and member 1 answers.
+probe --stats 1 put /t/failover "after failover" 2>"$D/stats.err"
+seen "calls=1 requests=2 failovers=1 endpoint=${ETCD_CLIENT_URLS[1]}\$" <"$D/stats.err" \
+  || fail "no failover to member 1: $(cat "$D/stats.err")"
 [ "$(probe get /t/failover)" = "after failover" ] || fail "get after failover"
 [ "$(probe txn-create /t/once third)" = exists ] || fail "txn after failover"
 ((SECONDS - start < 10)) || fail "failover took $((SECONDS - start))s"

@@ -1,13 +1,15 @@
 // etcd_probe: drives the fleet module's etcd client (and sealed values) from shell scripts, for
 // tests/integration/test_fleet_etcd.sh against a real etcd cluster.
 //
-//   etcd_probe --endpoints URL[,URL...] [--cacert F] [--cert F] [--key F] [--timeout-ms N] CMD...
+//   etcd_probe --endpoints URL[,URL...] [--cacert F] [--cert F] [--key F] [--timeout-ms N]
+//              [--stats 1] CMD...
 //
 //   put KEY VALUE               sets KEY
 //   get KEY                     prints KEY's value as it is stored (raw bytes, no newline)
 //   txn-create KEY VALUE        puts KEY only if it does not exist: prints "created" or "exists"
 //   lease-put KEY VALUE TTL     grants a lease of TTL seconds, puts KEY bound to it, prints its ID
 //   keepalive LEASE             renews the lease once, prints its TTL
+//   revoke LEASE                revokes the lease (its keys are deleted)
 //   copy FROM TO                puts FROM's stored value (a sealed box, say) under TO
 //   gen-key FILE                writes a new fleet key file
 //   seal-put KEYFILE KEY FILE   puts the bytes of FILE under KEY, sealed with the fleet key
@@ -15,7 +17,9 @@
 //
 // Exit status: 0 done; 3 the key does not exist (get, copy, open-get); 75 a temporary failure
 // (is_temporary: etcd unreachable, no leader); 2 bad arguments; 1 any other error. Errors are
-// one line "etcd_probe: error: ..." on stderr (and a "hint: " line when there is one).
+// one line "etcd_probe: error: ..." on stderr (and a "hint: " line when there is one). With
+// --stats 1, a last line on stderr: "etcd_probe: stats: calls=N requests=N failovers=N
+// endpoint=URL" (the client's EtcdStats and the endpoint that answered last).
 #include "acmed/crypto/aead.hpp"
 #include "acmed/fleet/etcd.hpp"
 #include "acmed/fleet/key_file.hpp"
@@ -124,6 +128,12 @@ int run(fleet::EtcdClient& etcd, const std::vector<std::string>& args) {
     std::printf("%lld\n", static_cast<long long>(*ttl));
     return 0;
   }
+  if (cmd == "revoke" && want(1)) {
+    auto id = number(args[1]);
+    if (!id) return usage("LEASE is not a number: " + args[1]);
+    auto r = etcd.revoke_lease(*id);
+    return r ? 0 : report(r.error());
+  }
   if (cmd == "copy" && want(2)) {
     auto v = stored(etcd, args[1]);
     if (!v) return report(v.error());
@@ -164,6 +174,7 @@ int main(int argc, char** argv) {
     return r ? 0 : report(r.error());
   }
   fleet::EtcdOptions options;
+  bool stats = false;
   std::size_t i = 0;
   for (; i + 1 < args.size() && args[i].rfind("--", 0) == 0; i += 2) {
     const std::string& flag = args[i];
@@ -176,6 +187,8 @@ int main(int argc, char** argv) {
       options.client_cert = value;
     } else if (flag == "--key") {
       options.client_key = value;
+    } else if (flag == "--stats") {
+      stats = value == "1";
     } else if (flag == "--timeout-ms") {
       auto ms = number(value);
       if (!ms || *ms <= 0) return usage("--timeout-ms is not a positive number: " + value);
@@ -188,5 +201,11 @@ int main(int argc, char** argv) {
   if (args.empty()) return usage("no command");
   auto etcd = fleet::EtcdClient::open(std::move(options));
   if (!etcd) return report(etcd.error());
-  return run(*etcd, args);
+  const int rc = run(*etcd, args);
+  if (stats) {
+    const fleet::EtcdStats& s = etcd->stats();
+    std::fprintf(stderr, "etcd_probe: stats: calls=%zu requests=%zu failovers=%zu endpoint=%s\n",
+                 s.calls, s.requests, s.failovers, etcd->current_endpoint().c_str());
+  }
+  return rc;
 }
