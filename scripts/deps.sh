@@ -22,6 +22,8 @@ packages=(
   lego
   # monitoring: promtool checks the metrics file and the example alert rules
   prometheus
+  # fleet mode: a real etcd v3 cluster (etcd, etcdctl) for test_fleet_etcd.sh
+  etcd-server etcd-client
 )
 
 missing=()

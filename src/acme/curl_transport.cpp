@@ -129,6 +129,18 @@ Result<std::unique_ptr<Transport>> CurlTransport::create(TransportOptions option
       return Error(Errc::io, "cannot read the CA bundle " + options.ca_bundle,
                    "check the path given with --ca-bundle or ACMED_CA_BUNDLE");
   }
+  if (!options.client_key.empty() && options.client_cert.empty())
+    return Error(Errc::usage, "a TLS client key (" + options.client_key +
+                                  ") was given without its client certificate");
+  for (const std::string* file : {&options.client_cert, &options.client_key}) {
+    if (file->empty()) continue;
+    std::ifstream probe(*file);
+    if (!probe)
+      return Error(Errc::io,
+                   std::string("cannot read the TLS client ") +
+                       (file == &options.client_cert ? "certificate " : "key ") + *file,
+                   "check the path and that this user may read it");
+  }
   std::call_once(g_curl_init_once, [] { g_curl_init_result = curl_global_init(CURL_GLOBAL_ALL); });
   if (g_curl_init_result != CURLE_OK)
     return Error(Errc::internal, std::string("libcurl failed to initialise: ") +
@@ -148,6 +160,8 @@ Result<std::unique_ptr<Transport>> CurlTransport::create(TransportOptions option
   set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o.verify_peer ? 1L : 0L));
   set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o.verify_peer ? 2L : 0L));
   if (!o.ca_bundle.empty()) set(curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_bundle.c_str()));
+  if (!o.client_cert.empty()) set(curl_easy_setopt(c, CURLOPT_SSLCERT, o.client_cert.c_str()));
+  if (!o.client_key.empty()) set(curl_easy_setopt(c, CURLOPT_SSLKEY, o.client_key.c_str()));
   set(curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str()));
   set(curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o.low_speed_limit));
   set(curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.low_speed_time.count())));

@@ -34,6 +34,7 @@ using BnPtr = Handle<BIGNUM, BN_clear_free>;
 using PkeyPtr = Handle<EVP_PKEY, EVP_PKEY_free>;
 using PkeyCtxPtr = Handle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 using MdCtxPtr = Handle<EVP_MD_CTX, EVP_MD_CTX_free>;
+using CipherCtxPtr = Handle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 using ParamBldPtr = Handle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
 using ParamPtr = Handle<OSSL_PARAM, OSSL_PARAM_free>;
 using EcdsaSigPtr = Handle<ECDSA_SIG, ECDSA_SIG_free>;

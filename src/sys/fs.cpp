@@ -127,6 +127,32 @@ Status write_file_atomic(const fs::path& path, std::string_view data, std::optio
   return file.commit();
 }
 
+Status create_file_atomic(const fs::path& path, std::string_view data, mode_t mode) {
+  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  const fs::path tmp = dir / ("." + path.filename().string() + ".acmed-tmp-" + random_suffix());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return io_error("cannot create temporary file for", path, errno);
+  Status written = write_all(fd, data, tmp);
+  // The mode given at open() is filtered by the umask; set it exactly.
+  if (written && ::fchmod(fd, mode) != 0) written = io_error("cannot chmod", tmp, errno);
+  if (written && ::fsync(fd) != 0) written = io_error("cannot fsync", tmp, errno);
+  ::close(fd);
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
+  // link(2), unlike rename(2), fails when the name exists: the no-replace half of the contract.
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    if (err == EEXIST)
+      return Error(Errc::conflict, path.string() + " exists already; acmed does not replace it");
+    return io_error("cannot create", path, err);
+  }
+  ::unlink(tmp.c_str());
+  return sync_dir(dir);
+}
+
 Status make_dirs(const fs::path& dir, mode_t mode, EnforceMode enforce) {
   std::error_code ec;
   bool existed = fs::is_directory(dir, ec);

@@ -110,6 +110,10 @@ class Transport {
 
 struct TransportOptions {
   std::string ca_bundle;  // PEM file of trusted roots (CURLOPT_CAINFO); empty = system store
+  // TLS client authentication (CURLOPT_SSLCERT / CURLOPT_SSLKEY, PEM): for etcd, never for a CA.
+  // Empty = none; an empty client_key with a client_cert means the key is in the cert's file.
+  std::string client_cert;
+  std::string client_key;
   std::string user_agent = std::string("acmed/") + ACMED_VERSION;
   // Off only for --no-verify-ssl, which app accepts for a loopback --server alone (a test CA).
   bool verify_peer = true;
@@ -126,7 +130,8 @@ struct TransportOptions {
 // The libcurl transport: one easy handle reused for every request (keep-alive), TLS verification
 // always on, no redirects, answers bigger than the caps aborted while they arrive, every new
 // connection checked on its resolved address by the URL policy before it is made. Errc::io if
-// options.ca_bundle is set but unreadable; Errc::internal if libcurl fails to start.
+// options.ca_bundle, client_cert or client_key is set but unreadable; Errc::usage for a
+// client_key without a client_cert; Errc::internal if libcurl fails to start.
 Result<std::unique_ptr<Transport>> open_http_transport(TransportOptions options);
 
 }  // namespace acmed::acme

@@ -30,6 +30,11 @@ Result<std::string> read_file_limited(const fs::path& path, std::size_t max_byte
 Status write_file_atomic(const fs::path& path, std::string_view data,
                          std::optional<mode_t> mode = std::nullopt);
 
+// Creates `path` holding `data` with exactly `mode`, never replacing a file: a temp file beside it
+// (written, fsynced) is hard-linked into place, so readers see no file or all of it. Errc::conflict
+// naming `path` when something exists there already (it is left as it was); Errc::io otherwise.
+Status create_file_atomic(const fs::path& path, std::string_view data, mode_t mode);
+
 // Creates `dir` and missing parents; the last component gets `mode` (parents 0755). Applies
 // `mode` to an existing `dir` too when `enforce_mode` is set. Idempotent.
 enum class EnforceMode { no, yes };

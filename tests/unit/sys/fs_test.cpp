@@ -33,6 +33,28 @@ TEST_CASE("an atomic write replaces the content and applies the requested mode")
   CHECK(entries == 1);
 }
 
+TEST_CASE("create_file_atomic makes a new file with its mode and never replaces one") {
+  test::TempDir dir;
+  auto path = dir / "fleet.key";
+  REQUIRE(sys::create_file_atomic(path, "first", 0600));
+  CHECK(*sys::read_file(path) == "first");
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  auto again = sys::create_file_atomic(path, "second", 0600);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == Errc::conflict);
+  CHECK(again.error().message.find(path.string()) != std::string::npos);
+  CHECK(*sys::read_file(path) == "first");
+  // A dangling symlink is something there too: it is not followed to create its target.
+  fs::create_symlink("nowhere", dir / "link");
+  CHECK(sys::create_file_atomic(dir / "link", "x", 0600).error().code == Errc::conflict);
+  CHECK_FALSE(fs::exists(dir / "nowhere"));
+  int entries = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(dir.path())) ++entries;
+  CHECK(entries == 2);
+}
+
 TEST_CASE("writing through a symlink replaces the target and keeps the link") {
   test::TempDir dir;
   REQUIRE(sys::write_file_atomic(dir / "real.conf", "a"));
