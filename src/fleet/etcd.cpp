@@ -139,7 +139,10 @@ Parsed<TxnResponse> decode_txn(const json& j) {
   if (!it->is_array()) return bad("'responses' is not a list");
   for (const json& op : *it) {
     if (!op.is_object() || op.size() != 1) return bad("a txn response is not a one-member object");
-    const auto& [name, body] = *op.items().begin();
+    // The object's one member (not through items(): its proxy would dangle here).
+    const auto member = op.begin();
+    const std::string& name = member.key();
+    const json& body = member.value();
     if (name == "response_range") {
       ETCD_GET(RangeResponse range, decode_range(body));
       r.responses.emplace_back(std::move(range));
