@@ -4,7 +4,7 @@
 set(root "${CPACK_TEMPORARY_INSTALL_DIRECTORY}")
 file(GLOB_RECURSE staged LIST_DIRECTORIES false "${root}/*")
 set(units ${staged})
-list(FILTER units INCLUDE REGEX "/systemd/system/acmed\\.(service|timer)$")
+list(FILTER units INCLUDE REGEX "/systemd/system/acmed(-fleet-agent)?\\.(service|timer)$")
 if(NOT units)
   message(FATAL_ERROR "acmed: no systemd units in the staged package under ${root}")
 endif()

@@ -58,6 +58,8 @@ void add_delete_command(CLI::App& app, const GlobalOptions& globals, IssueFlags&
 void add_revoke_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_update_symlinks_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 void add_doctor_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
+// `fleet init|import|status|agent` (src/cli/cmd_fleet.cpp): lineages shared through etcd.
+void add_fleet_commands(CLI::App& app, const GlobalOptions& globals);
 
 // Defines every option and subcommand of acmed on `app`, bound to `globals` and `issue_flags`
 // (which must outlive it). Every single-valued option takes the last value given.

@@ -103,13 +103,17 @@ stop_etcd_member() {
   ETCD_PIDS[i]=
 }
 
-# start_etcd_member I: restarts a stopped member I from its data dir (it rejoins the cluster)
-# and waits (bounded) until it is healthy.
+# start_etcd_member I...: restarts the stopped members I... from their data dirs (they rejoin the
+# cluster) and waits (bounded) until they are healthy. Give every member that restores quorum at
+# once: one member alone has no leader and never becomes healthy.
 start_etcd_member() {
-  local i=$1
-  [ -z "${ETCD_PIDS[i]:-}" ] || fail "start_etcd_member: member $i is running"
-  _etcd_run "$i" existing
-  _etcd_wait_healthy "${ETCD_CLIENT_URLS[i]}"
+  local i urls=()
+  for i in "$@"; do
+    [ -z "${ETCD_PIDS[i]:-}" ] || fail "start_etcd_member: member $i is running"
+    _etcd_run "$i" existing
+    urls+=("${ETCD_CLIENT_URLS[i]}")
+  done
+  _etcd_wait_healthy "${urls[@]}"
 }
 
 # stop_etcd_cluster: stops every running member by its PID (bounded); registered with on_exit.

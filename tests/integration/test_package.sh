@@ -67,7 +67,7 @@ grep -q "another ACME client renews here (certbot.timer)" "$TEST_DIR/apt.log" \
 log "what the package installed"
 [ "$(/usr/bin/acmed --version)" = "acmed $version" ] || fail "/usr/bin/acmed --version"
 [ "$(man -w acmed)" = /usr/share/man/man1/acmed.1.gz ] || fail "man -w acmed: $(man -w acmed)"
-out=$(cd /lib/systemd/system && systemd-analyze verify --man=no acmed.service acmed.timer 2>&1) \
+out=$(cd /lib/systemd/system && systemd-analyze verify --man=no acmed.service acmed.timer acmed-fleet-agent.service 2>&1) \
   || { echo "$out" >&2; fail "systemd-analyze verify on the installed units"; }
 grep -qx "ExecStart=/usr/bin/acmed renew -q" /lib/systemd/system/acmed.service || fail "ExecStart"
 
