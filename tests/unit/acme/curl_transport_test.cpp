@@ -140,6 +140,26 @@ TEST_CASE("curl: an unreadable CA bundle is reported when the transport is creat
   CHECK(t.error().message.find("/nonexistent/acmed-test/ca.pem") != std::string::npos);
 }
 
+TEST_CASE("curl: an unreadable TLS client certificate or key is reported at creation") {
+  TransportOptions cert;
+  cert.client_cert = "/nonexistent/acmed-test/client.pem";
+  auto t = open_http_transport(cert);
+  REQUIRE_FALSE(t.ok());
+  CHECK(t.error().code == Errc::io);
+  CHECK(t.error().message ==
+        "cannot read the TLS client certificate /nonexistent/acmed-test/client.pem");
+  TransportOptions key;
+  key.client_cert = "/dev/null";  // readable
+  key.client_key = "/nonexistent/acmed-test/client.key";
+  auto k = open_http_transport(key);
+  REQUIRE_FALSE(k.ok());
+  CHECK(k.error().code == Errc::io);
+  CHECK(k.error().message == "cannot read the TLS client key /nonexistent/acmed-test/client.key");
+  TransportOptions key_only;
+  key_only.client_key = "/dev/null";
+  CHECK(open_http_transport(key_only).error().code == Errc::usage);
+}
+
 // --- URL policy on real connections (acme/url_policy.hpp) -----------------------------------
 
 namespace {
