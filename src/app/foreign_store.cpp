@@ -6,6 +6,9 @@
 #include "acmed/sys/fs.hpp"
 #include "acmed/util/strings.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <system_error>
@@ -136,7 +139,6 @@ Result<std::string> read_text(const fs::path& path) {
 // How one lego command line obtained its certificates.
 struct LegoCommand {
   std::string server;
-  std::string email;
   std::vector<std::string> domains;
   std::string authenticator;  // empty: not an acmed one (then `unmapped` says why)
   util::Settings settings;
@@ -166,7 +168,7 @@ LegoCommand parse_lego_command(const std::vector<std::string>& words, std::size_
     if (auto eq = flag.find('='); flag.starts_with("-") && eq != std::string::npos) {
       value = flag.substr(eq + 1);
       flag = flag.substr(0, eq);
-    } else if (i + 1 < words.size() &&
+    } else if (i + 1 < words.size() &&  // flags with a value (--email, --path: not needed here)
                (flag == "--server" || flag == "-s" || flag == "--email" || flag == "-m" ||
                 flag == "--domains" || flag == "-d" || flag == "--http.webroot" ||
                 flag == "--http.port" || flag == "--tls.port" || flag == "--dns" ||
@@ -174,7 +176,6 @@ LegoCommand parse_lego_command(const std::vector<std::string>& words, std::size_
       value = words[++i];
     }
     if (flag == "--server" || flag == "-s") cmd.server = value;
-    if (flag == "--email" || flag == "-m") cmd.email = value;
     if (flag == "--domains" || flag == "-d") cmd.domains.push_back(util::ascii_lower(value));
     if (flag == "--http") http = true;
     if (flag == "--http.webroot") webroot = value;
@@ -362,6 +363,19 @@ Result<ForeignAccount> read_acmesh_account(const fs::path& home, const std::stri
                         std::move(registration)};
 }
 
+// The non-empty items of a comma-separated list.
+std::vector<std::string> split_commas(std::string_view list) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    std::size_t comma = list.find(',', pos);
+    if (comma == std::string_view::npos) comma = list.size();
+    if (comma > pos) out.emplace_back(list.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
+
 // How acme.sh's Le_Webroot obtained the certificate, as an acmed authenticator.
 void map_acmesh_method(const std::vector<std::pair<std::string, std::string>>& conf,
                        const std::vector<std::string>& names, ForeignLineage& lin) {
@@ -388,14 +402,7 @@ void map_acmesh_method(const std::vector<std::pair<std::string, std::string>>& c
                    "--dns-rfc2136 --dns-rfc2136-credentials FILE)";
   } else if (webroot.starts_with("/")) {
     // One root for all names, or one per name in order (acme.sh: "root1,root2").
-    std::vector<std::string> roots;
-    std::size_t pos = 0;
-    while (pos <= webroot.size()) {
-      std::size_t comma = webroot.find(',', pos);
-      if (comma == std::string::npos) comma = webroot.size();
-      if (comma > pos) roots.push_back(webroot.substr(pos, comma - pos));
-      pos = comma + 1;
-    }
+    const std::vector<std::string> roots = split_commas(webroot);
     p.authenticator = "webroot";
     p.settings.lists["webroot_path"] = {roots.front()};
     for (std::size_t i = 0; i < names.size(); ++i)
@@ -414,15 +421,8 @@ Result<ForeignLineage> read_acmesh_domain(const fs::path& home, const fs::path& 
   const std::string le_domain = util::ascii_lower(conf_value(conf, "Le_Domain"));
   if (le_domain.empty()) return Error(Errc::config, domain + ".conf has no Le_Domain");
   std::vector<std::string> names{le_domain};
-  if (std::string alt = conf_value(conf, "Le_Alt"); !alt.empty() && alt != "no") {
-    std::size_t pos = 0;
-    while (pos <= alt.size()) {
-      std::size_t comma = alt.find(',', pos);
-      if (comma == std::string::npos) comma = alt.size();
-      if (comma > pos) names.push_back(util::ascii_lower(alt.substr(pos, comma - pos)));
-      pos = comma + 1;
-    }
-  }
+  if (std::string alt = conf_value(conf, "Le_Alt"); !alt.empty() && alt != "no")
+    for (const std::string& name : split_commas(alt)) names.push_back(util::ascii_lower(name));
   ForeignLineage lin;
   lin.source = folder.string();
   lin.name = lineage_name_for(le_domain);
@@ -435,13 +435,32 @@ Result<ForeignLineage> read_acmesh_domain(const fs::path& home, const fs::path& 
   if (lin.params.server.empty())
     lin.unmapped = domain + ".conf names no CA (Le_API); pass --server URL";
   map_acmesh_method(conf, names, lin);
-  lin.params.pre_hook = conf_value(conf, "Le_PreHook");
-  lin.params.post_hook = conf_value(conf, "Le_PostHook");
-  // acme.sh runs Le_RenewHook after a renewal and Le_ReloadCmd after installing the new files:
-  // both are acmed's deploy hook.
+  // acmed runs hooks as the user it runs as (root, from acmed.timer): a command from a file that
+  // another user could have written would run with root's rights.
+  struct stat st {};
+  const fs::path conf_file = folder / (domain + ".conf");
+  const bool trusted =
+      ::stat(conf_file.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 022) == 0;
   std::vector<std::string> deploy;
-  for (const char* key : {"Le_RenewHook", "Le_ReloadCmd"})
-    if (std::string hook = conf_value(conf, key); !hook.empty()) deploy.push_back(hook);
+  for (const char* key : {"Le_PreHook", "Le_PostHook", "Le_RenewHook", "Le_ReloadCmd"}) {
+    std::string hook = conf_value(conf, key);
+    if (hook.empty()) continue;
+    if (!trusted) {
+      lin.notes.push_back("the hooks of " + lin.name + " are not imported: " + conf_file.string() +
+                          " is not yours alone (another user could have written them); add them "
+                          "with `acmed reconfigure --cert-name " +
+                          lin.name + "`");
+      break;
+    }
+    // acme.sh runs Le_RenewHook after a renewal and Le_ReloadCmd after installing the new
+    // files: both are acmed's deploy hook.
+    if (std::string_view(key) == "Le_PreHook")
+      lin.params.pre_hook = hook;
+    else if (std::string_view(key) == "Le_PostHook")
+      lin.params.post_hook = hook;
+    else
+      deploy.push_back(hook);
+  }
   lin.params.deploy_hook = util::join(deploy, " && ");
   std::vector<std::string> copies;
   for (const char* key :

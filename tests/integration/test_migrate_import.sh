@@ -235,9 +235,13 @@ migrate --undo >"$TEST_DIR/undo2.out" 2>&1 || { cat "$TEST_DIR/undo2.out"; fail 
 [ "$(tree_digest "$H")" = "$acmesh_digest" ] && [ "$(tree_digest "$LEGO")" = "$lego_digest" ] \
   || fail "a source store changed"
 
-log "bad input: no store at --source; a store with nothing acmed can import; a broken file"
+log "bad input: no store at --source; hooks from a conf others can write; nothing to import; a broken file"
 expect_fail migrate --from lego --source "$TEST_DIR/nothing"
 echo "$LAST_ERR" | seen -F "there is no lego store at $TEST_DIR/nothing" || fail "no store: $LAST_ERR"
+chmod 666 "$H/acme.test_ecc/acme.test.conf"
+migrate --from acme.sh --source "$H" --dry-run >"$TEST_DIR/dry3.out" 2>&1 || { cat "$TEST_DIR/dry3.out"; fail "dry run"; }
+seen -F "the hooks of acme.test are not imported: $H/acme.test_ecc/acme.test.conf is not yours alone" \
+  <"$TEST_DIR/dry3.out" || { cat "$TEST_DIR/dry3.out"; fail "hooks from a conf others can write"; }
 rm -rf "$H/acme.test_ecc"
 expect_fail migrate --from acme.sh --source "$H"
 echo "$LAST_ERR" | seen -F "nothing in $H can be imported" || fail "nothing to import: $LAST_ERR"
