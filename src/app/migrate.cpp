@@ -202,6 +202,8 @@ Status remove_imported(const RenewEnvironment& env, MigrationRecord& rec) {
   for (const ImportedAccount& a : rec.imported_accounts) {
     Result<store::Account> account = store::load_account(env.paths, a.server, a.id);
     if (account) ACMED_CHECK(store::remove_account(env.paths, *account));
+    // Killed while saving it: its temporary directory holds the key.
+    ACMED_CHECK(store::remove_account_temporaries(env.paths, a.server, a.id));
   }
   rec.imported_lineages.clear();
   rec.imported_accounts.clear();

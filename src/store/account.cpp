@@ -141,6 +141,13 @@ Result<std::vector<fs::path>> search_dirs(const Paths& paths, std::string_view s
 
 }  // namespace
 
+Status remove_account_temporaries(const Paths& paths, std::string_view server_url,
+                                  std::string_view id) {
+  ACMED_TRY(fs::path server_dir, account_server_dir(paths, server_url));
+  remove_temporaries(server_dir, std::string(id));
+  return ok_status();
+}
+
 Result<std::string> save_account(const Paths& paths, std::string_view server_url,
                                  const crypto::PrivateKey& key, std::string_view account_url,
                                  const json& registration, sys::TimePoint now) {

@@ -77,6 +77,11 @@ Result<std::optional<crypto::PrivateKey>> staged_account_key(const Account& acco
 Status commit_account_key(const Account& account);
 Status discard_staged_account_key(const Account& account);
 
+// Removes what an interrupted save_account of account `id` at `server_url` left (its temporary
+// directory, which may hold the key). Best effort and idempotent; a complete account stays.
+Status remove_account_temporaries(const Paths& paths, std::string_view server_url,
+                                  std::string_view id);
+
 // Removes a stored account: its directory is renamed out of sight first (atomic: the account is
 // there or gone), then deleted. Errc::io on failure. Takes the store lock.
 Status remove_account(const Paths& paths, const Account& account);

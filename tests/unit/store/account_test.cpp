@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 using namespace acmed;
 using namespace acmed::store;
 using namespace acmed::store::testing;
@@ -253,4 +255,25 @@ TEST_CASE("a removed account is gone at once and the others stay") {
   CHECK(list_accounts(p, k_le).value() == std::vector<std::string>{*b});
   CHECK_FALSE(fs::exists(account->dir));
   CHECK(load_account(p, k_le, *a).error().code == Errc::not_found);
+}
+
+TEST_CASE("what an interrupted save left of an account is removed; complete accounts stay") {
+  test::TempDir root;
+  Paths p = paths_in(root);
+  crypto::PrivateKey key = new_key();
+  auto id = save_account(p, k_le, key, "https://ca.example/acct/1", json::object(),
+                         at("2026-11-26T12:34:56Z"));
+  REQUIRE(id);
+  const fs::path server_dir = p.accounts_dir() / "acme-v02.api.letsencrypt.org" / "directory";
+  const fs::path left = server_dir / ("." + *id + ".acmed-tmp-abc123");
+  const fs::path other = server_dir / ".someoneelse.acmed-tmp-abc123";
+  fs::create_directories(left);
+  fs::create_directories(other);
+  std::ofstream(left / "private_key.json") << "{}";
+  REQUIRE(remove_account_temporaries(p, k_le, *id));
+  CHECK_FALSE(fs::exists(left));
+  CHECK(fs::exists(other));  // another id's save may be running
+  CHECK(load_account(p, k_le, *id));
+  CHECK(remove_account_temporaries(p, k_le, *id));  // idempotent
+  CHECK(remove_account_temporaries(p, "ftp://x", *id).error().code == Errc::invalid_input);
 }
