@@ -124,6 +124,11 @@ Status save_record(const RenewEnvironment& env, const MigrationRecord& rec) {
   return sys::write_file_atomic(record_path(env), j.dump(2) + "\n", 0600);
 }
 
+bool record_empty(const MigrationRecord& rec) {
+  return rec.disabled_timers.empty() && rec.moved_cron.empty() && !rec.enabled_acmed_timer &&
+         rec.imported_lineages.empty() && rec.imported_accounts.empty() && rec.cron_edits.empty();
+}
+
 void add_once(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
 }
@@ -214,8 +219,7 @@ Result<std::vector<std::string>> undo(const RenewEnvironment& env, const Migrate
                                       const SchedulerSystem& sys) {
   ACMED_TRY(MigrationRecord rec, load_record(env));
   std::vector<std::string> done;
-  if (rec.disabled_timers.empty() && rec.moved_cron.empty() && !rec.enabled_acmed_timer &&
-      rec.imported_lineages.empty() && rec.imported_accounts.empty() && rec.cron_edits.empty())
+  if (record_empty(rec))
     return Error(Errc::not_found, "there is no migration to undo (" + record_path(env).string() +
                                       " does not exist)");
   if (rec.enabled_acmed_timer) {
@@ -391,9 +395,29 @@ Result<std::vector<std::string>> migrate_import(const IssueOptions& options,
   }
   ACMED_TRY(std::vector<std::string> failed, failing_lineages(options, env, names));
   if (!failed.empty()) {
-    ACMED_CHECK(remove_imported(env, rec));
-    ACMED_CHECK(save_record(env, rec));
-    return not_renewing("nothing is imported", failed);
+    // Only what this run imported goes again: lineages imported by an earlier run may be
+    // renewed by acmed alone by now (their cron lines off).
+    MigrationRecord now;
+    for (const ForeignLineage* lin : imp.lineages) now.imported_lineages.push_back(lin->name);
+    for (const ForeignAccount* a : imp.accounts)
+      now.imported_accounts.push_back({a->server, a->key.certbot_account_id()});
+    ACMED_CHECK(remove_imported(env, now));
+    std::erase_if(rec.imported_lineages, [&](const std::string& name) {
+      return std::any_of(imp.lineages.begin(), imp.lineages.end(),
+                         [&](const ForeignLineage* lin) { return lin->name == name; });
+    });
+    std::erase_if(rec.imported_accounts, [&](const ImportedAccount& x) {
+      return std::any_of(imp.accounts.begin(), imp.accounts.end(), [&](const ForeignAccount* a) {
+        return a->server == x.server && a->key.certbot_account_id() == x.id;
+      });
+    });
+    if (record_empty(rec)) {
+      std::error_code ec;
+      fs::remove(record_path(env), ec);
+    } else {
+      ACMED_CHECK(save_record(env, rec));
+    }
+    return not_renewing("nothing more is imported", failed);
   }
   if (request.remove_cron) {
     for (const CronEntry& c : store.cron) {

@@ -56,6 +56,15 @@ done
 [ "$(tree_digest "$ROOT")" = "$original" ] || fail "--dry-run changed the system"
 [ ! -e "$C/renewal" ] || fail "--dry-run wrote into the store"
 
+log "an import whose lineage would not renew (migrate's own flag: a port Pebble does not use) is removed again"
+expect_fail migrate --from lego --source "$LEGO" --remove-cron --standalone --http-01-port "$(free_port)"
+echo "$LAST_ERR" | seen -F "nothing more is imported: 1 lineage(s) would not renew under acmed: lego.test" \
+  || fail "failed check: $LAST_ERR"
+[ "$(tree_digest "$ROOT")" = "$original" ] || fail "a failed check changed the system"
+! compgen -G "$C/renewal/*.conf" >/dev/null && [ ! -e "$C/live/lego.test" ] || fail "a failed check left the lineage"
+[ -z "$(find "$C/accounts" -name private_key.json 2>/dev/null)" ] || fail "a failed check left the account"
+[ ! -e "$TEST_DIR/work/acmed/migrate.json" ] || fail "a failed check left a record"
+
 log "lego: imported with the way its cron command obtains it; the cron line commented out"
 migrate --from lego --source "$LEGO" --remove-cron >"$TEST_DIR/lego-migrate.out" 2>&1 \
   || { cat "$TEST_DIR/lego-migrate.out"; fail "migrate --from lego"; }
