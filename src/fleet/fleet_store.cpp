@@ -351,6 +351,8 @@ Result<ImportResult> import_store(FleetStore& fleet, const store::Paths& paths,
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->path().filename() != "private_key.json") continue;
     const fs::path dir = it->path().parent_path();
+    // What an interrupted save or removal left (".<id>.acmed-tmp-..."): not an account.
+    if (dir.filename().string().starts_with(".")) continue;
     ACMED_TRY(std::string regr, sys::read_file_limited(dir / "regr.json", k_max_state));
     ACMED_TRY(std::string key_text, sys::read_file_limited(dir / "private_key.json", k_max_state));
     std::string meta = sys::read_file_limited(dir / "meta.json", k_max_state).value_or("{}");
