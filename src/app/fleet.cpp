@@ -1,5 +1,6 @@
 #include "acmed/app/fleet.hpp"
 
+#include "acmed/challenge/authenticator.hpp"
 #include "acmed/crypto/encoding.hpp"
 #include "acmed/fleet/key_file.hpp"
 #include "acmed/sys/clock.hpp"
@@ -18,12 +19,9 @@ using nlohmann::json;
 
 namespace {
 
-// An ACME token (RFC 8555 section 8.1: base64url, at least 128 bits) and its key authorization
-// (token "." base64url thumbprint), as etcd hands them to this node: names of files in a
-// document root, so nothing else gets through.
-bool valid_token(std::string_view token) {
-  return token.size() >= 16 && token.size() <= 256 && crypto::is_base64url(token);
-}
+// A key authorization (token "." base64url thumbprint) as etcd hands it to this node: the
+// content of a file in a document root, so nothing else gets through. The token itself is
+// checked with challenge::token_is_safe (it becomes the file's name).
 bool valid_key_authorization(std::string_view token, std::string_view key_auth) {
   return key_auth.size() > token.size() + 1 && key_auth.size() <= 512 &&
          key_auth.starts_with(token) && key_auth[token.size()] == '.' &&
@@ -42,7 +40,7 @@ Result<std::size_t> sync_challenges(fleet::FleetStore& fleet, const FleetConfig&
   std::set<std::string> live;
   for (const fleet::KeyValue& kv : r.kvs) {
     const std::string token = kv.key.substr(p.size());
-    if (!valid_token(token) || !valid_key_authorization(token, kv.value)) {
+    if (!challenge::token_is_safe(token) || !valid_key_authorization(token, kv.value)) {
       env.log(renew::LogLevel::warning,
               "etcd key " + kv.key + " is not an http-01 response; ignored");
       continue;
@@ -56,7 +54,7 @@ Result<std::size_t> sync_challenges(fleet::FleetStore& fleet, const FleetConfig&
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!live.count(name) && valid_token(name)) fs::remove(it->path(), ec);
+    if (!live.count(name) && challenge::token_is_safe(name)) fs::remove(it->path(), ec);
   }
   return live.size();
 }

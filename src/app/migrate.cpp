@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <system_error>
+#include <type_traits>
 
 namespace acmed::app {
 
@@ -129,7 +130,8 @@ bool record_empty(const MigrationRecord& rec) {
          rec.imported_lineages.empty() && rec.imported_accounts.empty() && rec.cron_edits.empty();
 }
 
-void add_once(std::vector<std::string>& list, const std::string& item) {
+template <typename T>
+void add_once(std::vector<T>& list, const std::type_identity_t<T>& item) {
   if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
 }
 
@@ -371,13 +373,8 @@ Result<std::vector<std::string>> migrate_import(const IssueOptions& options,
     add_once(rec.imported_lineages, lin->name);
     names.push_back(lin->name);
   }
-  for (const ForeignAccount* a : imp.accounts) {
-    const ImportedAccount entry{a->server, a->key.certbot_account_id()};
-    if (std::none_of(
-            rec.imported_accounts.begin(), rec.imported_accounts.end(),
-            [&](const ImportedAccount& x) { return x.server == entry.server && x.id == entry.id; }))
-      rec.imported_accounts.push_back(entry);
-  }
+  for (const ForeignAccount* a : imp.accounts)
+    add_once(rec.imported_accounts, ImportedAccount{a->server, a->key.certbot_account_id()});
   ACMED_CHECK(save_record(env, rec));
   for (const ForeignAccount* a : imp.accounts) {
     ACMED_CHECK(store::save_account(env.paths, a->server, a->key, a->url, a->registration,
@@ -401,16 +398,9 @@ Result<std::vector<std::string>> migrate_import(const IssueOptions& options,
     for (const ForeignLineage* lin : imp.lineages) now.imported_lineages.push_back(lin->name);
     for (const ForeignAccount* a : imp.accounts)
       now.imported_accounts.push_back({a->server, a->key.certbot_account_id()});
-    ACMED_CHECK(remove_imported(env, now));
-    std::erase_if(rec.imported_lineages, [&](const std::string& name) {
-      return std::any_of(imp.lineages.begin(), imp.lineages.end(),
-                         [&](const ForeignLineage* lin) { return lin->name == name; });
-    });
-    std::erase_if(rec.imported_accounts, [&](const ImportedAccount& x) {
-      return std::any_of(imp.accounts.begin(), imp.accounts.end(), [&](const ForeignAccount* a) {
-        return a->server == x.server && a->key.certbot_account_id() == x.id;
-      });
-    });
+    for (const std::string& name : now.imported_lineages) std::erase(rec.imported_lineages, name);
+    for (const ImportedAccount& a : now.imported_accounts) std::erase(rec.imported_accounts, a);
+    ACMED_CHECK(remove_imported(env, now));  // empties `now`
     if (record_empty(rec)) {
       std::error_code ec;
       fs::remove(record_path(env), ec);
@@ -420,13 +410,8 @@ Result<std::vector<std::string>> migrate_import(const IssueOptions& options,
     return not_renewing("nothing more is imported", failed);
   }
   if (request.remove_cron) {
-    for (const CronEntry& c : store.cron) {
-      const CronEdit edit{c.file.string(), c.text};
-      if (std::none_of(rec.cron_edits.begin(), rec.cron_edits.end(), [&](const CronEdit& e) {
-            return e.file == edit.file && e.text == edit.text;
-          }))
-        rec.cron_edits.push_back(edit);
-    }
+    for (const CronEntry& c : store.cron)
+      add_once(rec.cron_edits, CronEdit{c.file.string(), c.text});
     ACMED_CHECK(save_record(env, rec));
     for (const CronEdit& e : rec.cron_edits) ACMED_CHECK(edit_cron(e, true));
   }

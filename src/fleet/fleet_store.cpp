@@ -32,16 +32,6 @@ std::optional<int> parse_version(std::string_view text) {
   return v;
 }
 
-store::RenewalConf standard_paths(store::RenewalConf conf, const store::Paths& paths,
-                                  const std::string& name) {
-  conf.archive_dir = paths.archive_dir(name);
-  conf.cert = paths.live_dir(name) / "cert.pem";
-  conf.privkey = paths.live_dir(name) / "privkey.pem";
-  conf.chain = paths.live_dir(name) / "chain.pem";
-  conf.fullchain = paths.live_dir(name) / "fullchain.pem";
-  return conf;
-}
-
 fs::path state_path(const store::Paths& paths) {
   return paths.work_dir / "acmed" / "fleet.json";
 }
@@ -252,9 +242,9 @@ Result<MaterializeResult> materialize(FleetStore& fleet, const store::Paths& pat
     if (have.count(name) && have[name] == version) continue;
     auto copy = [&]() -> Status {
       ACMED_TRY(VersionRecord rec, fleet.read_version(name, version));
+      // Its paths are the writing node's: create_lineage and add_version put this node's in.
       ACMED_TRY(store::RenewalConf conf,
                 store::parse_renewal_conf(rec.renewal_conf, "etcd:" + name));
-      conf = standard_paths(std::move(conf), paths, name);
       std::error_code ec;
       if (fs::exists(paths.renewal_dir() / (name + ".conf"), ec)) {
         ACMED_CHECK(store::add_version(paths, name, rec.files, std::move(conf)));

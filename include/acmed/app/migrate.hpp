@@ -32,12 +32,14 @@ struct SchedulerSystem {
 struct CronEdit {
   std::string file;
   std::string text;
+  bool operator==(const CronEdit&) const = default;
 };
 
 // An account migrate imported (it was not in the store before).
 struct ImportedAccount {
   std::string server;
   std::string id;
+  bool operator==(const ImportedAccount&) const = default;
 };
 
 // What migrate changed, kept in <work-dir>/acmed/migrate.json; --undo reverses exactly this.
