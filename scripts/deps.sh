@@ -22,8 +22,8 @@ packages=(
   lego
   # monitoring: promtool checks the metrics file and the example alert rules
   prometheus
-  # fleet mode: a real etcd v3 cluster (etcd, etcdctl) for test_fleet_etcd.sh
-  etcd-server etcd-client
+  # fleet mode: a real etcd v3 cluster (etcd, etcdctl); faketime runs a node with a skewed clock
+  etcd-server etcd-client faketime
 )
 
 missing=()

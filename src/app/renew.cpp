@@ -1,5 +1,6 @@
 #include "acmed/app/renew.hpp"
 
+#include "acmed/app/fleet.hpp"
 #include "acmed/app/plugins.hpp"
 #include "acmed/renew/metrics.hpp"
 #include "acmed/renew/reissue.hpp"
@@ -138,6 +139,10 @@ Result<renew::RunSummary> renew_lineages(const IssueOptions& o, const RenewSetti
   }
   // The whole run is one critical section: due decisions and writes belong together.
   ACMED_TRY(auto lock, store::StoreLock::acquire(env.paths));
+  std::int64_t fleet_revision = 0;
+  if (env.fleet) {
+    ACMED_TRY(fleet_revision, prepare_fleet_renewal(*env.fleet, env, o.dry_run));
+  }
 
   renew::RenewOptions options;
   if (!o.cert_name.empty()) options.cert_names = {o.cert_name};
@@ -176,10 +181,20 @@ Result<renew::RunSummary> renew_lineages(const IssueOptions& o, const RenewSetti
     return renew::make_client_ari_lookup(transport, client, server);
   };
   const plugins::Environment& plugin_env = env.plugins;
-  ctx.renew = renew::reissue_with(
-      settings, [&plugin_env](const store::Lineage& lineage, const store::RenewalParams& params) {
-        return lineage_authenticator(lineage, params, plugin_env);
-      });
+  renew::AuthenticatorFactory authenticator = [&plugin_env](const store::Lineage& lineage,
+                                                            const store::RenewalParams& params) {
+    return lineage_authenticator(lineage, params, plugin_env);
+  };
+  ctx.renew = env.fleet
+                  ? fleet_renew_fn(*env.fleet, fleet_revision, settings, authenticator, env.log)
+                  : renew::reissue_with(settings, authenticator);
+  if (env.fleet) {
+    // The fleet's http-01 responses share no port or config file: those lineages need no turns.
+    ctx.serial_key = [&plugin_env](const store::Lineage& lineage) {
+      auto a = lineage_authenticator(lineage, lineage.conf.params, plugin_env);
+      return a && fleet_answers_for(**a) ? std::string() : renew::default_serial_key(lineage);
+    };
+  }
   ctx.reload = [&plugin_env, log = env.log](const std::vector<store::Lineage>& renewed) {
     return reload_installers(renewed, plugin_env, log);
   };

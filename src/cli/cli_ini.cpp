@@ -50,16 +50,7 @@ class CliIni : public CLI::Config {
           throw CliIniError(where + ": acmed has no plugin called '" + name + "'");
         }
       }
-      // Fleet mode's settings (etcd-endpoints, fleet-key, ...) are options of `fleet`: the same
-      // keys serve every `acmed fleet ...` command and the agent's unit.
-      std::vector<std::string> parents;
-      if (m_app.get_option_no_throw("--" + name) == nullptr) {
-        for (const CLI::App* sub :
-             m_app.get_subcommands([](const CLI::App* a) { return a->get_name() == "fleet"; }))
-          if (sub->get_option_no_throw("--" + name) != nullptr) parents = {"fleet"};
-      }
-      if ((parents.empty() && m_app.get_option_no_throw("--" + name) == nullptr) ||
-          name == "config") {
+      if (m_app.get_option_no_throw("--" + name) == nullptr || name == "config") {
         if (app::certbot_package_key(name)) continue;
         if (app::certbot_only_key(name)) {
           std::fprintf(stderr,
@@ -71,7 +62,6 @@ class CliIni : public CLI::Config {
         throw CliIniError(where + ": unknown option '" + name + "'");
       }
       CLI::ConfigItem item;
-      item.parents = std::move(parents);
       item.name = name;
       item.inputs = {value};
       out.push_back(std::move(item));

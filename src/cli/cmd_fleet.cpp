@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <memory>
@@ -17,10 +18,8 @@ namespace acmed::cli {
 
 namespace {
 
+// The options only the fleet subcommands have.
 struct FleetFlags {
-  std::vector<std::string> endpoints;
-  std::string cacert, cert, key, prefix = "/acmed/", fleet_key, node_name, challenge_dir;
-  int timeout = 5;
   bool json = false;
   bool once = false;
   int interval = 2;
@@ -32,7 +31,9 @@ std::string host_name() {
   return buf;
 }
 
-Result<app::FleetConfig> fleet_config(const FleetFlags& ff) {
+}  // namespace
+
+Result<app::FleetConfig> fleet_config(const FleetOptions& ff) {
   app::FleetConfig c;
   c.etcd.endpoints = ff.endpoints;
   c.etcd.ca_file = ff.cacert;
@@ -46,10 +47,14 @@ Result<app::FleetConfig> fleet_config(const FleetFlags& ff) {
   if (c.node_name.find('/') != std::string::npos)
     return Error(Errc::usage, "--node-name '" + c.node_name + "' has a '/'");
   c.challenge_dir = ff.challenge_dir;
+  c.lock_ttl = std::chrono::seconds(ff.lock_ttl);
+  c.ack_timeout = std::chrono::seconds(ff.ack_timeout);
   return c;
 }
 
-Status run_init(const FleetFlags& ff) {
+namespace {
+
+Status run_init(const FleetOptions& ff) {
   if (ff.fleet_key.empty())
     return Error(Errc::usage, "fleet init needs --fleet-key FILE (the new key's file)");
   ACMED_CHECK(fleet::generate_fleet_key(ff.fleet_key));
@@ -60,8 +65,8 @@ Status run_init(const FleetFlags& ff) {
   return ok_status();
 }
 
-Status run_import(const GlobalOptions& g, const FleetFlags& ff) {
-  ACMED_TRY(app::FleetConfig config, fleet_config(ff));
+Status run_import(const GlobalOptions& g) {
+  ACMED_TRY(app::FleetConfig config, fleet_config(g.fleet));
   ACMED_TRY(fleet::FleetStore fleet, app::open_fleet(config));
   sys::SystemClock clock;
   ACMED_TRY(fleet::ImportResult r, fleet::import_store(fleet, store_paths(g), config.node_name,
@@ -76,8 +81,8 @@ Status run_import(const GlobalOptions& g, const FleetFlags& ff) {
   return ok_status();
 }
 
-Status run_status(const FleetFlags& ff) {
-  ACMED_TRY(app::FleetConfig config, fleet_config(ff));
+Status run_status(const GlobalOptions& g, const FleetFlags& ff) {
+  ACMED_TRY(app::FleetConfig config, fleet_config(g.fleet));
   ACMED_TRY(fleet::FleetStore fleet, app::open_fleet(config));
   ACMED_TRY(nlohmann::json status, app::fleet_status(fleet));
   if (ff.json) {
@@ -97,7 +102,9 @@ Status run_status(const FleetFlags& ff) {
 }
 
 Status run_agent(const GlobalOptions& g, const FleetFlags& ff) {
-  ACMED_TRY(app::FleetConfig config, fleet_config(ff));
+  ACMED_TRY(app::FleetConfig config, fleet_config(g.fleet));
+  // Its alive/<node> key outlives three missed passes, no fewer than 15 s.
+  config.alive_ttl = std::chrono::seconds(std::max(15, 3 * ff.interval));
   ACMED_TRY(fleet::FleetStore fleet, app::open_fleet(config));
   sys::SystemClock clock;
   const app::RenewEnvironment env = renew_environment(g, clock);
@@ -105,6 +112,51 @@ Status run_agent(const GlobalOptions& g, const FleetFlags& ff) {
 }
 
 }  // namespace
+
+void add_fleet_options(CLI::App& app, FleetOptions& ff) {
+  const char* group = "Fleet (docs/fleet.md)";
+  app.add_option("--store", ff.store,
+                 "Where `renew` coordinates: filesystem (this machine alone) or etcd (the fleet:\n"
+                 "one node renews each lineage, every node serves it)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"filesystem", "etcd"}))
+      ->group(group);
+  app.add_option("--etcd-endpoints", ff.endpoints, "etcd members' client URLs")
+      ->delimiter(',')
+      ->type_name("URL,URL,...")
+      ->group(group);
+  app.add_option("--etcd-cacert", ff.cacert, "PEM file of the CA of etcd's certificates")
+      ->group(group);
+  app.add_option("--etcd-cert", ff.cert, "PEM client certificate for etcd")->group(group);
+  app.add_option("--etcd-key", ff.key, "The client certificate's key (default: in --etcd-cert)")
+      ->group(group);
+  app.add_option("--etcd-prefix", ff.prefix, "Where in etcd the fleet's keys live")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--etcd-timeout", ff.timeout, "Seconds one etcd request may take")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60))
+      ->group(group);
+  app.add_option("--fleet-key", ff.fleet_key,
+                 "The fleet's encryption key (mode 0600; the same file on every node)")
+      ->group(group);
+  app.add_option("--node-name", ff.node_name, "This node's name (default: the host name)")
+      ->group(group);
+  app.add_option("--challenge-dir", ff.challenge_dir,
+                 "Document root for the fleet's http-01 responses (.well-known/acme-challenge/\n"
+                 "below it; the web server serves it on port 80)")
+      ->group(group);
+  app.add_option("--fleet-lock-ttl", ff.lock_ttl,
+                 "Seconds a renewing node's lock on a lineage outlives its last keep-alive")
+      ->capture_default_str()
+      ->check(CLI::Range(5, 600))
+      ->group(group);
+  app.add_option("--fleet-ack-timeout", ff.ack_timeout,
+                 "Seconds `renew` waits for every live agent to serve its http-01 responses")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600))
+      ->group(group);
+}
 
 void add_fleet_commands(CLI::App& app, const GlobalOptions& globals) {
   auto ff = std::make_shared<FleetFlags>();
@@ -116,40 +168,22 @@ void add_fleet_commands(CLI::App& app, const GlobalOptions& globals) {
       "shows which node serves which version.");
   fleet->fallthrough();
   fleet->require_subcommand(1);
-  fleet->add_option("--etcd-endpoints", ff->endpoints, "etcd members' client URLs")
-      ->delimiter(',')
-      ->type_name("URL,URL,...");
-  fleet->add_option("--etcd-cacert", ff->cacert, "PEM file of the CA of etcd's certificates");
-  fleet->add_option("--etcd-cert", ff->cert, "PEM client certificate for etcd");
-  fleet->add_option("--etcd-key", ff->key,
-                    "The client certificate's key (default: in --etcd-cert)");
-  fleet->add_option("--etcd-prefix", ff->prefix, "Where in etcd the fleet's keys live")
-      ->capture_default_str();
-  fleet->add_option("--etcd-timeout", ff->timeout, "Seconds one etcd request may take")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 60));
-  fleet->add_option("--fleet-key", ff->fleet_key,
-                    "The fleet's encryption key (mode 0600; the same file on every node)");
-  fleet->add_option("--node-name", ff->node_name, "This node's name (default: the host name)");
-  fleet->add_option("--challenge-dir", ff->challenge_dir,
-                    "Document root the agent writes http-01 responses into\n"
-                    "(.well-known/acme-challenge/ below it; the web server serves it)");
 
   auto* init = fleet->add_subcommand("init", "Write a new fleet key to --fleet-key FILE");
   init->fallthrough();
-  set_body(init, [ff] { return run_init(*ff); });
+  set_body(init, [&globals] { return run_init(globals.fleet); });
 
   auto* import = fleet->add_subcommand(
       "import", "Put this node's lineages (current versions) and accounts into etcd");
   import->fallthrough();
-  set_body(import, [&globals, ff] { return run_import(globals, *ff); });
+  set_body(import, [&globals] { return run_import(globals); });
 
   auto* status = fleet->add_subcommand(
       "status", "Show the nodes, their last heartbeat, and the version of each lineage they serve");
   status->fallthrough();
   status->add_flag("--json", ff->json,
                    "Print {\"version\":1,\"nodes\":[...],\"lineages\":{...}} instead of text");
-  set_body(status, [ff] { return run_status(*ff); });
+  set_body(status, [&globals, ff] { return run_status(globals, *ff); });
 
   auto* agent = fleet->add_subcommand(
       "agent",

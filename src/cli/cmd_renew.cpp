@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 namespace acmed::cli {
 
@@ -20,7 +21,12 @@ struct RenewFlags : app::RenewSettings {
 
 Status run_renew(const GlobalOptions& g, const IssueFlags& f, const RenewFlags& rf) {
   sys::SystemClock clock;
-  const app::RenewEnvironment env = renew_environment(g, clock);
+  app::RenewEnvironment env = renew_environment(g, clock);
+  std::optional<app::FleetConfig> fleet;
+  if (g.fleet.store == "etcd") {
+    ACMED_TRY(fleet, fleet_config(g.fleet));
+    env.fleet = &*fleet;
+  }
   ACMED_TRY(renew::RunSummary summary, app::renew_lineages(f, rf, env));
   if (rf.json) {
     std::printf("%s\n", util::dump_json_lossy(renew::summary_json(summary), 2).c_str());

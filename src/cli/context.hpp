@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace acmed::cli {
 
@@ -21,6 +22,16 @@ enum ExitCode : int {
   k_exit_locked = 76,    // another acmed holds the lock on the config dir
 };
 
+// Fleet mode's options (docs/fleet.md): every `fleet` command and `renew --store etcd`.
+struct FleetOptions {
+  std::string store = "filesystem";  // --store filesystem|etcd (for `renew`)
+  std::vector<std::string> endpoints;
+  std::string cacert, cert, key, prefix = "/acmed/", fleet_key, node_name, challenge_dir;
+  int timeout = 5;       // --etcd-timeout, seconds
+  int lock_ttl = 30;     // --fleet-lock-ttl, seconds
+  int ack_timeout = 60;  // --fleet-ack-timeout, seconds
+};
+
 // Options shared by all commands (certbot's names).
 struct GlobalOptions {
   std::string config_dir = "/etc/letsencrypt";
@@ -31,6 +42,7 @@ struct GlobalOptions {
   bool debug = false;      // --debug: full error details (debug lines on the terminal)
   bool non_interactive = false;  // -n
   int max_log_backups = 1000;    // --max-log-backups (certbot's default)
+  FleetOptions fleet;
 };
 
 // A command's body: returns Status; the dispatcher prints errors and maps them to exit codes.
@@ -60,6 +72,9 @@ void add_update_symlinks_command(CLI::App& app, const GlobalOptions& globals, Is
 void add_doctor_command(CLI::App& app, const GlobalOptions& globals, IssueFlags& flags);
 // `fleet init|import|status|agent` (src/cli/cmd_fleet.cpp): lineages shared through etcd.
 void add_fleet_commands(CLI::App& app, const GlobalOptions& globals);
+// The fleet options (--store, --etcd-*, --fleet-*, --node-name, --challenge-dir) on the root app,
+// so `fleet ...`, `renew` and cli.ini share them.
+void add_fleet_options(CLI::App& app, FleetOptions& fleet);
 
 // Defines every option and subcommand of acmed on `app`, bound to `globals` and `issue_flags`
 // (which must outlive it). Every single-valued option takes the last value given.

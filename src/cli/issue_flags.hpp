@@ -3,6 +3,7 @@
 // app::IssueOptions; everything decided from them is decided in src/app.
 #pragma once
 
+#include "acmed/app/fleet.hpp"
 #include "acmed/app/issue.hpp"
 #include "acmed/app/renew.hpp"
 #include "acmed/sys/process.hpp"
@@ -47,6 +48,10 @@ void log_line(renew::LogLevel level, std::string_view text);
 // What `renew` and `migrate` renew with: the store and plugins of the global options, logging
 // to spdlog, and `clock` (which must outlive the result).
 app::RenewEnvironment renew_environment(const GlobalOptions& globals, const sys::Clock& clock);
+
+// The fleet options as app::FleetConfig (src/cli/cmd_fleet.cpp): the node name defaults to the
+// host name. Errc::usage for a node name with a '/'.
+Result<app::FleetConfig> fleet_config(const FleetOptions& options);
 
 // Runs `certonly`.
 Status run_certonly(const GlobalOptions& globals, IssueFlags& flags);

@@ -99,6 +99,7 @@ void define_commands(CLI::App& app, GlobalOptions& globals, IssueFlags& issue_fl
   add_delete_command(app, globals, issue_flags);
   add_update_symlinks_command(app, globals, issue_flags);
   add_doctor_command(app, globals, issue_flags);
+  add_fleet_options(app, globals.fleet);
   add_fleet_commands(app, globals);
   add_local_commands(app, globals);
   add_renew_command(app, globals, issue_flags);

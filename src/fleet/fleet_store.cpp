@@ -91,6 +91,20 @@ Result<std::map<std::string, int>> FleetStore::current_versions() {
   return out;
 }
 
+Result<FleetStore::Current> FleetStore::current_version(std::string_view lineage) {
+  const std::string k = key("current/" + std::string(lineage));
+  ACMED_TRY(RangeResponse r, m_etcd.range({k, "", 0}));
+  if (r.kvs.empty()) return Current{};
+  std::optional<int> v = parse_version(r.kvs.front().value);
+  if (!v) return Error(Errc::protocol, "etcd key " + k + " is not a lineage version");
+  return Current{*v, r.kvs.front().mod_revision};
+}
+
+Result<std::int64_t> FleetStore::revision() {
+  ACMED_TRY(RangeResponse r, m_etcd.range({key("format"), "", 0}));
+  return r.revision;
+}
+
 Result<VersionRecord> FleetStore::read_version(std::string_view lineage, int version) {
   const std::string k = key("versions/" + std::string(lineage) + "/" + std::to_string(version));
   ACMED_TRY(RangeResponse r, m_etcd.range({k, "", 0}));

@@ -209,6 +209,7 @@ Result<IssueOutcome> issue(const IssueRequest& req, challenge::Authenticator& au
     ACMED_TRY(conf, store::read_renewal_conf(req.paths, req.cert_name));
   }
   conf.params = renewal_params(req, outcome.account_id, profiles);
+  if (req.before_store) ACMED_CHECK(req.before_store(files, conf));
   if (req.target == Target::existing_lineage) {
     outcome.lineage = req.cert_name;
     ACMED_TRY(outcome.version,

@@ -96,6 +96,7 @@ Result<IssueRequest> reissue_request(const store::Lineage& lineage, const RenewA
     }
   }
   req.params = attempt.params;
+  req.before_store = attempt.before_store;
   return req;
 }
 

@@ -318,6 +318,12 @@ void Run::renew(Work& w) {
     save(w);
     return;
   }
+  if (!result->skipped.empty()) {
+    w.report.outcome = Outcome::skipped;
+    w.report.reason = std::move(result->skipped);
+    log(LogLevel::info, w.name + ": skipped: " + w.report.reason);
+    return;
+  }
   w.renewed = std::move(*result);
   w.report.outcome = Outcome::renewed;
   w.report.names = w.renewed->names;

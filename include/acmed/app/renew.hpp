@@ -11,6 +11,8 @@
 
 namespace acmed::app {
 
+struct FleetConfig;  // app/fleet.hpp
+
 // The options only `renew` has.
 struct RenewSettings {
   int jobs = 4;
@@ -43,6 +45,9 @@ struct RenewEnvironment {
   acme::ClientOptions client;  // logging of the ACME exchange
   renew::Logger log;
   const sys::Clock* clock = nullptr;  // required
+  // `renew --store etcd`: the lineages are shared with a fleet (app/fleet.hpp); null: this
+  // machine's store alone.
+  const FleetConfig* fleet = nullptr;
 };
 
 // Runs the renewal of every lineage (or --cert-name) under the store lock, then (not in a dry

@@ -2,14 +2,18 @@
 // to its own certbot-layout store:
 //
 //   <prefix>format                    "acmed-fleet 1": the prefix is ours (checked by every
-//   command) <prefix>current/<lineage>         "N": the lineage's current version
+//                                     command)
+//   <prefix>current/<lineage>         "N": the lineage's current version
 //   <prefix>versions/<lineage>/<N>    sealed {cert, chain, fullchain, privkey, renewal_conf, node,
 //                                     written}: one version, whole
 //   <prefix>accounts/<server>/<id>    sealed {server, id, private_key, regr, meta} (<server> is the
 //                                     directory URL in base64url)
 //   <prefix>nodes/<node>              {"name", "last_heartbeat", "lineages": {NAME: {"version":
-//   N}}} <prefix>challenges/<token>        the key authorization of a pending http-01 challenge
-//   (lease) <prefix>acks/<token>/<node>       a node serves that token (lease)
+//   N}}} <prefix>alive/<node>              the node's name while its agent runs (the agent's lease)
+//   <prefix>locks/<lineage>           the node renewing it (its claim's lease: fleet/claim.hpp)
+//   <prefix>challenges/<token>        the key authorization of a pending http-01 challenge
+//                                     (the renewing node's claim lease)
+//   <prefix>acks/<token>/<node>       that node serves the token (the same lease)
 //
 // Every value that holds a private key is sealed (crypto/aead.hpp) with the fleet key and bound to
 // its etcd key; etcd is not trusted with secrets. A new version is one transaction: the version
@@ -68,6 +72,15 @@ class FleetStore {
 
   // lineage -> current version.
   Result<std::map<std::string, int>> current_versions();
+  // The current version of one lineage (0 when etcd has none) and the etcd revision that wrote
+  // it.
+  struct Current {
+    int version = 0;
+    std::int64_t mod_revision = 0;
+  };
+  Result<Current> current_version(std::string_view lineage);
+  // The store's revision now: anything written later has a higher mod_revision.
+  Result<std::int64_t> revision();
   // Version `version` of `lineage`, opened. Errc::crypto naming the lineage when it does not open
   // with this node's fleet key; Errc::not_found when it is not there; Errc::protocol when the
   // opened record is not one.

@@ -60,6 +60,9 @@ struct IssueRequest {
   std::string replaces;  // ARI certificate id of the certificate this one replaces (RFC 9773)
   // Called when the CA refused `replaces` and the order went through without it. May be null.
   std::function<void(std::string_view why)> replaces_refused;
+  // Called with the files and renewal conf about to be stored (not in a dry run or with --csr);
+  // an error stops issue() before anything is written. May be null.
+  std::function<Status(const store::CertFiles&, const store::RenewalConf&)> before_store;
 
   // Saved as [renewalparams] (authenticator and its settings, installer, hooks...). issue() fills
   // in server, account, key and profile settings itself.

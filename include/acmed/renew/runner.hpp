@@ -69,12 +69,18 @@ struct RenewAttempt {
   // Called (on the renewing thread) when the CA refused `replaces` and the order went through
   // without it; the runner then stops sending it for this certificate. May be null.
   std::function<void(std::string_view why)> replaces_refused;
+  // Called with the new files and renewal conf just before they are written to the local store
+  // (fleet mode publishes them to etcd first); an error leaves the store as it was. May be null.
+  std::function<Status(const store::CertFiles&, const store::RenewalConf&)> before_store;
 };
 
 struct RenewedCert {
   crypto::CertInfo cert;           // the new leaf
   std::vector<std::string> names;  // its SAN DNS names then IPs
   int version = 0;                 // archive version written (0 in a dry run)
+  // Not renewed here, and why (fleet mode: another node holds the lineage's lock or already
+  // renewed it): the lineage is reported skipped with this reason; nothing else is filled in.
+  std::string skipped;
 };
 
 // Re-issues one lineage with its stored settings (renew::issue underneath). Called from worker

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# Fleet mode, renewal: three nodes (three config dirs, three nginx on 127.0.0.2, .3 and .4) share
+# FLEET_LINEAGES (default 20) lineages through a real 3-member etcd cluster, each running
+# `acmed fleet agent`; Pebble's DNS points each name at the node the test chooses.
+#   - node 1 renews while Pebble validates against node 2 (node 2's agent serves the response);
+#   - `renew --force-renewal --store etcd` started on all three nodes at once: exactly one order
+#     per lineage in Pebble's log, one new version each, and every node serves every new
+#     certificate;
+#   - the lock holder killed with -9 mid-order: nothing of it is written, another node completes
+#     within the lock's TTL plus one run;
+#   - a lock lost mid-order (its lease revoked): the order is abandoned, nothing written;
+#   - an agent that never acknowledges: a bounded wait, the node named;
+#   - a lineage locked by another node: skipped, exit 0;
+#   - one etcd member down: renewals go on; etcd down: every node keeps serving, `renew` exits 75
+#     in one line, and works again when etcd is back;
+#   - the fleet key missing on one node; a node whose clock is an hour ahead (faketime).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/etcd_lib.sh"
+need etcd etcdctl nginx curl openssl python3 faketime
+
+N=${FLEET_LINEAGES:-20}
+[ "$N" -ge 9 ] || fail "FLEET_LINEAGES: at least 9 (the faults below use l1 ... l9)"
+TTL=10  # --fleet-lock-ttl of every node (the default is 30 s)
+start_pebble
+pebble_root "$TEST_DIR/root.pem"
+start_etcd_cluster 3
+KEY="$TEST_DIR/fleet.key"
+TLS_PORT=$(free_port)
+addr() { echo "127.0.0.$(($1 + 1))"; }  # node 1 is 127.0.0.2
+
+# A node is a config dir, its challenge dir and its nginx. `node-nginx` stands in for the nginx
+# binary every renewal conf names (machines of a fleet are alike: one path, one layout); it runs
+# this node's nginx, named by NODE_NGINX_CONF.
+mkdir -p "$TEST_DIR/bin" "$TEST_DIR/layout"
+cat >"$TEST_DIR/bin/node-nginx" <<'EOF'
+#!/bin/bash
+args=()
+while (($#)); do
+  if [ "$1" = -c ]; then shift 2; continue; fi
+  args+=("$1"); shift
+done
+exec nginx -c "$NODE_NGINX_CONF" "${args[@]}"
+EOF
+chmod +x "$TEST_DIR/bin/node-nginx"
+# node_cmd N [SKEW]: NODE_CMD is node N's acmed (one process: start_bg's PID is acmed's own);
+# with SKEW ("+1h") its clock is off by that much (libfaketime).
+node_cmd() {
+  NODE_CMD=(env NODE_NGINX_CONF="$TEST_DIR/nginx$1/nginx.conf")
+  if [ -n "${2:-}" ]; then
+    NODE_CMD+=(LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 FAKETIME="$2"
+      DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+  fi
+  NODE_CMD+=("$ACMED_BIN" -c /dev/null --config-dir "$TEST_DIR/n$1/etc"
+    --work-dir "$TEST_DIR/n$1/work" --logs-dir "$TEST_DIR/n$1/logs"
+    --etcd-endpoints "$ETCD_ENDPOINTS" --etcd-cacert "$ETCD_CACERT" --etcd-cert "$ETCD_CERT"
+    --etcd-key "$ETCD_KEY" --fleet-key "${FLEET_KEY:-$KEY}" --node-name "node$1"
+    --challenge-dir "$TEST_DIR/n$1/challenges" --fleet-lock-ttl "$TTL")
+}
+node() { node_cmd "$1"; shift; "${NODE_CMD[@]}" "$@"; }
+RENEW=(renew --store etcd --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n)
+renew() { local n=$1; shift; node "$n" "${RENEW[@]}" "$@"; }
+# start_renew NAME N ARGS...: node N's renew in the background; BG_PID is acmed's PID.
+start_renew() {
+  local name=$1; node_cmd "$2"; shift 2
+  start_bg "$name" "${NODE_CMD[@]}" "${RENEW[@]}" "$@"
+}
+ectl() { etcdctl_tls --endpoints "$ETCD_ENDPOINTS" "$@"; }
+ok() { "$@" >"$TEST_DIR/out" 2>&1 || { cat "$TEST_DIR/out"; fail "$*"; }; }
+name() { echo "l$1.fleet.test"; }
+current() { ectl get "/acmed/current/$1" --print-value-only; }
+# point NAME NODE: Pebble resolves NAME to NODE's address.
+point() {
+  curl -sf --max-time 5 -X POST -d "{\"host\":\"$1.\",\"addresses\":[\"$(addr "$2")\"]}" \
+    "$CHALL_MGMT/add-a" >/dev/null || fail "challtestsrv add-a $1"
+}
+serial_of() { openssl x509 -noout -serial -in "$1" | cut -d= -f2; }
+# served NODE NAME: the serial of the certificate NODE's nginx serves for NAME.
+served() {
+  openssl s_client -connect "$(addr "$1"):$TLS_PORT" -servername "$2" </dev/null 2>/dev/null \
+    | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2
+}
+# converged NAME...: every node has the same live certificate of each NAME as node 1 and its
+# nginx serves it; waits at most 30 s for the agents.
+converged() {
+  local nm n want i
+  for ((i = 0; i < 60; i++)); do
+    local all=1
+    for nm in "$@"; do
+      want=$(serial_of "$TEST_DIR/n1/etc/live/$nm/cert.pem")
+      for n in 1 2 3; do
+        cmp -s "$TEST_DIR/n1/etc/live/$nm/cert.pem" "$TEST_DIR/n$n/etc/live/$nm/cert.pem" || all=0
+        [ "$(served "$n" "$nm")" = "$want" ] || all=0
+      done
+      [ "$all" = 1 ] || break
+    done
+    [ "$all" = 1 ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+# store_digest N: node N's lineages and accounts (not the lock file, which names its last holder).
+store_digest() {
+  local d
+  for d in live archive renewal accounts; do tree_digest "$TEST_DIR/n$1/etc/$d"; done | sha256sum
+}
+orders() { grep -c 'Added order' "$TEST_DIR/pebble.log" || true; }
+
+log "node 1 obtains $N lineages; they name nginx (through node-nginx) as installer; fleet import"
+for ((k = 1; k <= N; k++)); do
+  ok node 1 certonly --standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 \
+    -d "$(name "$k")" --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n --agree-tos \
+    --register-unsafely-without-email
+  sed -i "/^\[renewalparams\]/a installer = nginx\nnginx_ctl = $TEST_DIR/bin/node-nginx\nnginx_server_root = $TEST_DIR/layout" \
+    "$TEST_DIR/n1/etc/renewal/$(name "$k").conf"
+done
+ok node 1 fleet init
+ok node 1 fleet import
+seen -F "$N lineage(s) and 1 account(s) imported" <"$TEST_DIR/out" || { cat "$TEST_DIR/out"; fail "import"; }
+ok node 2 fleet agent --once
+ok node 3 fleet agent --once
+
+log "three nginx (port-80 stand-in $HTTP01_PORT serving each node's challenge dir, TLS $TLS_PORT)"
+NGINX_PIDS=()
+for n in 1 2 3; do
+  mkdir -p "$TEST_DIR/nginx$n" "$TEST_DIR/n$n/challenges"
+  {
+    echo "user root; worker_processes 1; pid $TEST_DIR/nginx$n/nginx.pid;"
+    echo "error_log $TEST_DIR/nginx$n/error.log; events { worker_connections 64; }"
+    echo "http { access_log $TEST_DIR/nginx$n/access.log;"
+    echo "  server { listen $(addr "$n"):$HTTP01_PORT;"
+    echo "    location ^~ /.well-known/acme-challenge/ { root $TEST_DIR/n$n/challenges; default_type text/plain; }"
+    echo "    location / { return 404; } }"
+    for ((k = 1; k <= N; k++)); do
+      live="$TEST_DIR/n$n/etc/live/$(name "$k")"
+      echo "  server { listen $(addr "$n"):$TLS_PORT ssl; server_name $(name "$k");"
+      echo "    ssl_certificate $live/fullchain.pem; ssl_certificate_key $live/privkey.pem; }"
+    done
+    echo "}"
+  } >"$TEST_DIR/nginx$n/nginx.conf"
+  nginx -c "$TEST_DIR/nginx$n/nginx.conf" || fail "nginx $n does not start"
+  pid=
+  for _ in $(seq 1 50); do
+    pid=$(cat "$TEST_DIR/nginx$n/nginx.pid" 2>/dev/null || true)
+    [ -n "$pid" ] && break
+    sleep 0.1
+  done
+  [ -n "$pid" ] || fail "nginx $n wrote no pid file"
+  NGINX_PIDS+=("$pid")
+  _PIDS+=("$pid")
+done
+converged "$(name 1)" || fail "the nodes do not serve the imported certificates"
+
+log "an agent on every node (node 3's clock an hour ahead)"
+for n in 1 2 3; do
+  node_cmd "$n" "$([ "$n" = 3 ] && echo +1h)"
+  start_bg "agent$n" "${NODE_CMD[@]}" fleet agent --interval 1
+done
+for _ in $(seq 1 40); do
+  [ "$(ectl get --prefix /acmed/alive/ --keys-only | grep -c node)" = 3 ] && break
+  sleep 0.25
+done
+[ "$(ectl get --prefix /acmed/alive/ --keys-only | grep -c node)" = 3 ] || fail "not every agent is alive"
+
+log "node 1 renews $(name 1) while Pebble validates against node 2"
+point "$(name 1)" 2
+before=$(serial_of "$TEST_DIR/n1/etc/live/$(name 1)/cert.pem")
+ok renew 1 --force-renewal --cert-name "$(name 1)"
+seen -F "$(name 1): version 2 published to the fleet" <"$TEST_DIR/out" || { cat "$TEST_DIR/out"; fail "no publish"; }
+[ "$(current "$(name 1)")" = 2 ] || fail "etcd version of $(name 1)"
+seen -F "GET /.well-known/acme-challenge/" <"$TEST_DIR/nginx2/access.log" || fail "Pebble did not ask node 2"
+if seen -F "GET /.well-known/acme-challenge/" <"$TEST_DIR/nginx1/access.log"; then fail "Pebble asked node 1"; fi
+[ "$(serial_of "$TEST_DIR/n1/etc/live/$(name 1)/cert.pem")" != "$before" ] || fail "node 1 has no new certificate"
+converged "$(name 1)" || fail "not every node serves the new $(name 1)"
+[ -z "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] || fail "challenges left in etcd"
+[ -z "$(ectl get --prefix /acmed/locks/ --keys-only)" ] || fail "a lock is left in etcd"
+
+log "renew --force-renewal on all three nodes at once: one order per lineage"
+all=()
+for ((k = 1; k <= N; k++)); do point "$(name "$k")" $((k % 3 + 1)); all+=("$(name "$k")"); done
+declare -A version_before
+for nm in "${all[@]}"; do version_before[$nm]=$(current "$nm"); done
+orders_before=$(orders)
+pids=()
+for n in 1 2 3; do
+  start_renew "all$n" "$n" --force-renewal
+  pids+=("$BG_PID")
+done
+for n in 1 2 3; do
+  wait "${pids[n - 1]}" || { cat "$TEST_DIR/all$n.log"; fail "node $n's renew failed"; }
+done
+[ $(($(orders) - orders_before)) = "$N" ] || fail "$(($(orders) - orders_before)) orders for $N lineages"
+for nm in "${all[@]}"; do
+  [ "$(current "$nm")" = $((version_before[$nm] + 1)) ] || fail "$nm: etcd version $(current "$nm")"
+done
+renewed=$(cat "$TEST_DIR"/all?.log | grep -c "published to the fleet" || true)
+[ "$renewed" = "$N" ] || fail "$renewed lineages published"
+cat "$TEST_DIR"/all?.log | seen -E "skipped: (node node[123] is renewing it|the fleet has version)" \
+  || fail "no node skipped a lineage another renewed"
+converged "${all[@]}" || fail "not every node serves every new certificate"
+for nm in "${all[@]}"; do verify_chain "$TEST_DIR/n3/etc/live/$nm/fullchain.pem" "$TEST_DIR/root.pem"; done
+
+log "a lineage locked by another node is skipped (exit 0)"
+lease=$(ectl lease grant 60 | awk '{print $2}')
+ectl put --lease="$lease" "/acmed/locks/$(name 5)" elsewhere >/dev/null
+ok renew 2 --force-renewal --cert-name "$(name 5)"
+seen -F "$(name 5): skipped: node elsewhere is renewing it" <"$TEST_DIR/out" || { cat "$TEST_DIR/out"; fail "no skip"; }
+ectl lease revoke "$lease" >/dev/null
+
+log "an agent that never acknowledges: a bounded wait, the node named, nothing written"
+ghost=$(ectl lease grant 300 | awk '{print $2}')
+ectl put --lease="$ghost" /acmed/alive/ghost ghost >/dev/null
+v=$(current "$(name 4)")
+n1=$(store_digest 1)
+rc=0
+renew 1 --force-renewal --cert-name "$(name 4)" --fleet-ack-timeout 3 >"$TEST_DIR/out" 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "a silent agent did not fail the renewal"
+seen -F "fleet node(s) ghost did not serve the http-01 responses for $(name 4) within 3 s" <"$TEST_DIR/out" \
+  || { cat "$TEST_DIR/out"; fail "the silent node is not named"; }
+[ "$(current "$(name 4)")" = "$v" ] || fail "a failed renewal changed etcd"
+[ -z "$(ectl get --prefix /acmed/locks/ --keys-only)" ] || fail "the lock outlived the run"
+[ "$(store_digest 1)" = "$n1" ] || fail "a failed renewal changed node 1's store"
+
+log "a lock lost mid-order (its lease revoked): the order is abandoned, nothing written"
+n3=$(store_digest 3)
+v=$(current "$(name 3)")
+start_renew lost 3 --force-renewal --cert-name "$(name 3)" --fleet-ack-timeout 120
+lost_pid=$BG_PID
+for _ in $(seq 1 100); do
+  [ -n "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] && break
+  sleep 0.1
+done
+[ -n "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] || { cat "$TEST_DIR/lost.log"; fail "no challenge published"; }
+lock_lease=$(ectl get "/acmed/locks/$(name 3)" -w json | python3 -c 'import json,sys; print("%x" % json.load(sys.stdin)["kvs"][0]["lease"])')
+ectl lease revoke "$lock_lease" >/dev/null
+rc=0
+for _ in $(seq 1 100); do kill -0 "$lost_pid" 2>/dev/null || break; sleep 0.2; done
+kill -0 "$lost_pid" 2>/dev/null && fail "the holder did not notice its lost lock within 20 s"
+wait "$lost_pid" || rc=$?
+[ "$rc" != 0 ] || fail "a lost lock did not fail the renewal"
+seen -F "the fleet lock on $(name 3) was lost" <"$TEST_DIR/lost.log" || { cat "$TEST_DIR/lost.log"; fail "lost lock message"; }
+[ "$(current "$(name 3)")" = "$v" ] || fail "a lost lock changed etcd"
+[ "$(store_digest 3)" = "$n3" ] || fail "a lost lock changed node 3's files"
+
+log "kill -9 the lock holder mid-order: another node completes within the TTL plus one run"
+v=$(current "$(name 2)")
+n1=$(store_digest 1)
+start_renew holder 1 --force-renewal --cert-name "$(name 2)" --fleet-ack-timeout 120
+holder=$BG_PID
+for _ in $(seq 1 100); do
+  [ -n "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] && break
+  sleep 0.1
+done
+[ -n "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] || { cat "$TEST_DIR/holder.log"; fail "no challenge published"; }
+kill -9 "$holder"
+ectl lease revoke "$ghost" >/dev/null
+killed=$(date +%s)
+done_in=
+for _ in $(seq 1 $((TTL + 30))); do
+  renew 2 --force-renewal --cert-name "$(name 2)" >"$TEST_DIR/takeover.out" 2>&1 || true
+  if seen -F "published to the fleet" <"$TEST_DIR/takeover.out"; then done_in=$(($(date +%s) - killed)); break; fi
+  seen -F "node node1 is renewing it" <"$TEST_DIR/takeover.out" || { cat "$TEST_DIR/takeover.out"; fail "takeover run"; }
+  sleep 1
+done
+[ -n "$done_in" ] || fail "no node took $(name 2) over"
+echo "taken over ${done_in}s after the kill (lock TTL ${TTL}s)" >&2
+[ "$done_in" -le $((TTL + 15)) ] || fail "the takeover took ${done_in}s"
+[ "$(current "$(name 2)")" = $((v + 1)) ] || fail "$(name 2): etcd version $(current "$(name 2)")"
+[ "$(store_digest 1)" = "$n1" ] || fail "the killed holder changed node 1's store"
+converged "$(name 2)" || fail "not every node serves the taken-over $(name 2)"
+
+log "one etcd member down: a renewal goes on"
+stop_etcd_member 0
+ok renew 3 --force-renewal --cert-name "$(name 6)"
+seen -F "published to the fleet" <"$TEST_DIR/out" || { cat "$TEST_DIR/out"; fail "renewal with a member down"; }
+converged "$(name 6)" || fail "not every node serves $(name 6) with a member down"
+
+log "etcd down: every node keeps serving, renew exits 75 in one line; back up: it works"
+stop_etcd_member 1
+stop_etcd_member 2
+n2=$(store_digest 2)
+rc=0
+renew 2 --etcd-timeout 2 --force-renewal --cert-name "$(name 7)" 2>"$TEST_DIR/down.err" >/dev/null || rc=$?
+[ "$rc" = 75 ] || { cat "$TEST_DIR/down.err"; fail "etcd down: exit $rc"; }
+[ "$(grep -c '^acmed: error' "$TEST_DIR/down.err" || true)" -le 1 ] || { cat "$TEST_DIR/down.err"; fail "more than one error line"; }
+seen -F "127.0.0.1" <"$TEST_DIR/down.err" || fail "the error does not name etcd"
+[ "$(store_digest 2)" = "$n2" ] || fail "etcd down changed node 2's files"
+for n in 1 2 3; do
+  [ -n "$(served "$n" "$(name 7)")" ] || fail "node $n stopped serving with etcd down"
+done
+start_etcd_member 0 1 2
+ok renew 2 --force-renewal --cert-name "$(name 7)"
+seen -F "published to the fleet" <"$TEST_DIR/out" || { cat "$TEST_DIR/out"; fail "no renewal after etcd came back"; }
+converged "$(name 7)" || fail "not every node serves $(name 7) after etcd came back"
+
+log "the fleet key missing on one node: refused, the file named, nothing written"
+n3=$(store_digest 3)
+FLEET_KEY="$TEST_DIR/missing.key" expect_fail renew 3 --force-renewal --cert-name "$(name 8)"
+echo "$LAST_ERR" | seen -F "missing.key" || fail "missing key: $LAST_ERR"
+[ "$(store_digest 3)" = "$n3" ] || fail "a missing key changed node 3's files"
+
+log "node 3, its clock an hour ahead, renews for the fleet; fleet status shows every node current"
+node_cmd 3 +1h
+ok "${NODE_CMD[@]}" "${RENEW[@]}" --force-renewal --cert-name "$(name 9)"
+seen -F "published to the fleet" <"$TEST_DIR/out" || { cat "$TEST_DIR/out"; fail "skewed node's renewal"; }
+converged "$(name 9)" || fail "not every node serves $(name 9)"
+for _ in $(seq 1 20); do
+  node 1 fleet status --json >"$TEST_DIR/status.json" 2>/dev/null || true
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(any(n["outdated"] for n in s["nodes"]))' \
+    "$TEST_DIR/status.json" 2>/dev/null && break
+  sleep 0.5
+done
+python3 - "$TEST_DIR/status.json" "$N" <<'EOF' || fail "fleet status"
+import json, sys
+s = json.load(open(sys.argv[1]))
+nodes = {n["name"]: n for n in s["nodes"]}
+assert set(nodes) == {"node1", "node2", "node3"}, nodes
+for n in nodes.values():
+    assert n["outdated"] == [], n
+    assert len(n["lineages"]) == int(sys.argv[2]), n
+EOF
+echo "PASS"
