@@ -8,8 +8,9 @@
 //                                     written}: one version, whole
 //   <prefix>accounts/<server>/<id>    sealed {server, id, private_key, regr, meta} (<server> is the
 //                                     directory URL in base64url)
-//   <prefix>nodes/<node>              {"name", "last_heartbeat", "lineages": {NAME: {"version":
-//   N}}} <prefix>alive/<node>              the node's name while its agent runs (the agent's lease)
+//   <prefix>nodes/<node>              {"name", "last_heartbeat", "lineages":
+//                                     {NAME: {"version": N}}}
+//   <prefix>alive/<node>              the node's name while its agent runs (its lease)
 //   <prefix>locks/<lineage>           the node renewing it (its claim's lease: fleet/claim.hpp)
 //   <prefix>challenges/<token>        the key authorization of a pending http-01 challenge
 //                                     (the renewing node's claim lease)
