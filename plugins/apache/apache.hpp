@@ -32,6 +32,10 @@ struct Options {
   std::string ensite;
   std::string http01_port = "80";  // --http-01-port: the plain-HTTP port vhosts are matched on
   std::string https_port = "443";  // where HTTPS vhosts listen, and the post-reload TLS check
+  // --apache-challenge-dir (fleet mode, docs/fleet.md): the installer aliases
+  // /.well-known/acme-challenge/ to <dir>/.well-known/acme-challenge/ in the names' port-80
+  // vhosts. Empty: none. The authenticator ignores it.
+  fs::path challenge_dir;
   // The post-reload TLS check connects here unless the vhost listens on one numeric address.
   std::string tls_check_address = "127.0.0.1";
   fs::path config_dir = "/etc/letsencrypt";    // acmed-apache-tls.conf is written here, once

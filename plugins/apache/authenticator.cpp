@@ -102,9 +102,12 @@ class ApacheAuthenticator final : public challenge::Authenticator {
   // each vhost serving a name with RewriteEngine on, a first rule sends the challenge path to
   // the token directory and ends rewriting. Vhosts without RewriteEngine on are left alone
   // (turning it on could wake rules the user switched off); the server-wide Alias serves them.
+  //
+  // A vhost holding acmed's fleet challenge directory (installer.hpp) has its own Alias for the
+  // path, which wins over the server-wide one: without RewriteEngine on, it gets a first Alias
+  // for each token (mod_alias takes the first match), so the fleet's other tokens stay served.
   void add_rewrite_exemptions(Config& config, std::span<const challenge::Task> tasks,
                               install::Plan& plan) {
-    if (!config.has_module("rewrite_module")) return;
     std::vector<std::size_t> done;
     std::vector<std::size_t> edited_files;
     for (const auto& t : tasks) {
@@ -113,23 +116,56 @@ class ApacheAuthenticator final : public challenge::Authenticator {
       done.push_back(*v);
       const VirtualHost& vh = config.vhosts[*v];
       Node& node = config.node(vh.ref);
-      bool engine_on = std::any_of(node.children.begin(), node.children.end(), [](const Node& c) {
-        auto a = c.head.args();
-        return c.is_directive() && c.head.is("RewriteEngine") && !a.empty() && iequals(a[0], "on");
+      bool engine_on = config.has_module("rewrite_module") &&
+                       std::any_of(node.children.begin(), node.children.end(), [](const Node& c) {
+                         auto a = c.head.args();
+                         return c.is_directive() && c.head.is("RewriteEngine") && !a.empty() &&
+                                iequals(a[0], "on");
+                       });
+      bool fleet_alias = std::any_of(node.children.begin(), node.children.end(), [](const Node& c) {
+        return c.head.kind == LineKind::comment &&
+               c.head.words[0].value.rfind(k_challenge_dir_marker, 0) == 0;
       });
-      if (!engine_on) continue;
+      if (!engine_on && !fleet_alias) continue;
       LoadedFile& f = config.files[vh.ref.file];
       std::string eol = file_eol(f.tree);
       std::string indent = child_indent(node, indent_unit(f.tree));
       std::vector<Node> lines;
+      if (!engine_on) {
+        lines.push_back(Node{
+            make_comment(indent,
+                         "acmed: TEMPORARY aliases for ACME http-01, removed when validation ends",
+                         eol),
+            {},
+            {}});
+        for (const auto& task : tasks) {
+          lines.push_back(Node{make_directive(indent, "Alias",
+                                              {"/.well-known/acme-challenge/" + task.token,
+                                               (m_dir / task.token).string()},
+                                              eol),
+                               {},
+                               {}});
+        }
+        node.children.insert(node.children.begin(), lines.begin(), lines.end());
+        if (std::find(edited_files.begin(), edited_files.end(), vh.ref.file) == edited_files.end())
+          edited_files.push_back(vh.ref.file);
+        continue;
+      }
       lines.push_back(Node{
           make_comment(indent,
                        "acmed: TEMPORARY rule for ACME http-01, removed when validation ends", eol),
           {},
           {}});
       lines.push_back(Node{make_directive(indent, "RewriteEngine", {"on"}, eol), {}, {}});
+      // Beside the fleet directory, only this run's tokens (the check above keeps them to
+      // [A-Za-z0-9_-]).
+      std::string tokens = "[A-Za-z0-9_-]+";
+      if (fleet_alias) {
+        tokens.clear();
+        for (const auto& task : tasks) tokens += (tokens.empty() ? "" : "|") + task.token;
+      }
       lines.push_back(Node{make_directive(indent, "RewriteRule",
-                                          {"^/\\.well-known/acme-challenge/([A-Za-z0-9_-]+)$",
+                                          {"^/\\.well-known/acme-challenge/(" + tokens + ")$",
                                            (m_dir / "$1").string(), "[END]"},
                                           eol),
                            {},

@@ -1,6 +1,7 @@
 #include "plugins/apache/installer.hpp"
 
 #include "plugins/apache/vhost.hpp"
+#include "plugins/webconf/http01.hpp"
 #include "plugins/webconf/tls_check.hpp"
 
 #include "acmed/install/transaction.hpp"
@@ -120,6 +121,11 @@ class Planner {
           Errc::usage, "--apache-enmod/--apache-ensite accept only a2enmod/a2ensite",
           "leave them out: acmed makes the same symlinks itself, so rollback can undo them");
     }
+    std::optional<std::string> challenge_dir;
+    if (!m_options.challenge_dir.empty()) {
+      ACMED_TRY(challenge_dir,
+                webconf::challenge_dir("--apache-challenge-dir", m_options.challenge_dir));
+    }
     bool redirect = has(enhancements, install::Enhancement::redirect);
     bool hsts = has(enhancements, install::Enhancement::hsts);
     bool uir = has(enhancements, install::Enhancement::uir);
@@ -136,7 +142,7 @@ class Planner {
         it->second.push_back(name);
       }
     };
-    Groups from_port80, existing_ssl, redirects;
+    Groups from_port80, existing_ssl, redirects, challenges;
     for (const std::string& name : names) {
       auto ssl = select_ssl_vhost(name);
       auto plain = select_vhost(m_config, name, m_options.http01_port);
@@ -153,15 +159,23 @@ class Planner {
         m_plan.notes.push_back(name + ": no vhost on port " + m_options.http01_port +
                                ", so no redirect");
       }
+      if (challenge_dir && plain) {
+        add(challenges, *plain, name);
+      } else if (challenge_dir) {
+        m_plan.notes.push_back(name + ": no vhost on port " + m_options.http01_port +
+                               ", so the challenge directory is not served for it");
+      }
     }
 
     if (deploy || hsts || uir) ACMED_CHECK(enable_module("ssl"));
     if (redirect && !redirects.empty()) ACMED_CHECK(enable_module("rewrite"));
     if (hsts || uir) ACMED_CHECK(enable_module("headers"));
+    if (!challenges.empty()) ACMED_CHECK(enable_module("alias"));
 
     for (auto& [v, group] : existing_ssl) edit_ssl_in_place(v, group, deploy, hsts, uir);
     for (auto& [v, group] : from_port80) ACMED_CHECK(ssl_vhost(v, group, deploy, hsts, uir));
     for (auto& [v, group] : redirects) add_redirect(v, group);
+    for (auto& [v, group] : challenges) serve_challenge_dir(v, group, *challenge_dir);
     if (deploy)
       webconf::add_options_file(m_plan, m_options.config_dir / k_options_file, options_file_text());
     for (std::size_t f : m_edited)
@@ -499,8 +513,16 @@ class Planner {
                   eol),
         {},
         {}});
-    // Insert after the last non-blank child, so a trailing blank line stays before </VirtualHost>.
-    auto& body = port80.children;
+    append_lines(port80, lines, eol);
+    mark_edited(vh.ref.file);
+    m_plan.notes.push_back(lineage_comment(names) + ": redirect added in " + src.path.string() +
+                           ":" + std::to_string(vh.line));
+  }
+
+  // Inserts `lines` after the last non-blank child of `section`, so a trailing blank line stays
+  // before its close tag.
+  static void append_lines(Node& section, const std::vector<Node>& lines, std::string_view eol) {
+    auto& body = section.children;
     std::size_t at = body.size();
     while (at > 0 && body[at - 1].head.kind == LineKind::blank) --at;
     if (at > 0) {
@@ -509,9 +531,105 @@ class Planner {
       if (last.eol.empty()) last.eol = eol;
     }
     body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), lines.begin(), lines.end());
+  }
+
+  // The port-80 vhost serves <dir>/.well-known/acme-challenge/ (the fleet agent's directory):
+  // an Alias and a <Directory> that grants it, never overridden by .htaccess files or the
+  // vhost's DocumentRoot. acmed's redirect exempts the path before mod_alias runs; a redirect of
+  // the user's that does not is reported in the notes. Idempotent: acmed's block is found by
+  // its marker (and pointed at `dir` when that changed); an Alias of the user's for the path is
+  // left alone, with a note.
+  void serve_challenge_dir(std::size_t v, const std::vector<std::string>& names,
+                           const std::string& dir) {
+    const VirtualHost& vh = m_config.vhosts[v];
+    LoadedFile& src = m_config.files[vh.ref.file];
+    Node& port80 = m_config.node(vh.ref);
+    const std::string where = src.path.string() + ":" + std::to_string(vh.line);
+    const std::string base = (dir == "/" ? "" : dir) + "/.well-known/acme-challenge";
+    bool ours = false, exempted = false, changed = false;
+    for (Node& c : port80.children) {
+      if (is_marker(c) && c.head.words[0].value.rfind(k_challenge_dir_marker, 0) == 0) {
+        ours = true;
+        continue;
+      }
+      if (c.is_directive() && c.head.is("RewriteCond")) {
+        auto a = c.head.args();
+        exempted = exempted || (a.size() >= 2 && a[1].find("acme-challenge") != std::string::npos);
+      }
+      if (c.is_directive() && c.head.is("Alias") && c.head.args().size() == 2 &&
+          c.head.args()[0].rfind("/.well-known/acme-challenge", 0) == 0) {
+        if (!ours) {
+          m_plan.notes.push_back(where + ": the vhost has its own Alias for " + c.head.args()[0] +
+                                 " (line " + std::to_string(c.head.line_no) +
+                                 "), left as it is: make it serve " + base + "/ yourself");
+          return;
+        }
+        if (c.head.args()[1] != base + "/") {
+          set_last_arg(c.head, base + "/");
+          changed = true;
+        }
+      }
+      if (ours && c.is_section() && c.head.is("Directory") && c.head.args().size() == 1 &&
+          c.head.args()[0].find("/.well-known/acme-challenge") != std::string::npos &&
+          c.head.args()[0] != base) {
+        set_last_arg(c.head, base);
+        changed = true;
+      }
+      bool alias_redirect =
+          c.is_directive() && !c.head.is("RewriteRule") && redirects_to_https(c.head);
+      bool unexempted_rule =
+          c.is_directive() && c.head.is("RewriteRule") && redirects_to_https(c.head) && !exempted;
+      if (alias_redirect || unexempted_rule) {
+        m_plan.notes.push_back(where + ": line " + std::to_string(c.head.line_no) +
+                               " redirects /.well-known/acme-challenge/ to https too: exempt the "
+                               "path there, or the fleet's challenges are answered only over "
+                               "HTTPS");
+      }
+      if (c.is_directive() && c.head.is("RewriteRule")) exempted = false;
+    }
+    if (changed) {
+      mark_edited(vh.ref.file);
+      m_plan.notes.push_back(where + ": challenge directory changed to " + dir);
+    }
+    if (ours) return;
+    std::string eol = file_eol(src.tree);
+    std::string unit = indent_unit(src.tree);
+    std::string indent = child_indent(port80, unit);
+    std::vector<Node> lines;
+    lines.push_back(Node{
+        make_comment(
+            indent,
+            std::string(k_challenge_dir_marker + 2) + " (acmed fleet agent --challenge-dir)", eol),
+        {},
+        {}});
+    lines.push_back(Node{
+        directive(indent, "Alias", {"/.well-known/acme-challenge/", base + "/"}, eol), {}, {}});
+    Node grant = section(indent, "Directory", {base}, eol);
+    std::string inner = indent + unit;
+    for (const std::vector<std::string>& d :
+         std::vector<std::vector<std::string>>{{"Require", "all", "granted"},
+                                               {"Options", "None"},
+                                               {"AllowOverride", "None"},
+                                               {"ForceType", "text/plain"}}) {
+      append_node(
+          grant.children,
+          Node{directive(inner, d[0], std::vector<std::string>(d.begin() + 1, d.end()), eol),
+               {},
+               {}},
+          eol);
+    }
+    lines.push_back(std::move(grant));
+    append_lines(port80, lines, eol);
     mark_edited(vh.ref.file);
-    m_plan.notes.push_back(lineage_comment(names) + ": redirect added in " + src.path.string() +
-                           ":" + std::to_string(vh.line));
+    m_plan.notes.push_back(lineage_comment(names) + ": " + where + " serves " + base + "/");
+  }
+
+  // Replaces the last argument of `line` with `value`, quoted as apache reads it back.
+  void set_last_arg(Line& line, const std::string& value) {
+    note_unwritable({value});
+    Word& w = line.words.back();
+    w.raw = quote_word(value);
+    w.value = value;
   }
 
   Config& m_config;

@@ -11,6 +11,9 @@
 //    modules their .load files say they depend on ("# Depends:"), as a2enmod makes them.
 //  - <config_dir>/acmed-apache-tls.conf, written once.
 //  - the redirect: lines appended inside the port-80 vhost, marked by an "# acmed:" comment.
+//  - with Options::challenge_dir (fleet mode): an Alias of /.well-known/acme-challenge/ to the
+//    directory and its <Directory> grant, appended inside the port-80 vhost after
+//    k_challenge_dir_marker, with or without the redirect (whose RewriteCond lets the path by).
 // Running it again on the result plans nothing.
 #pragma once
 
@@ -22,6 +25,9 @@
 #include <span>
 
 namespace acmed::plugins::apache {
+
+// The comment above the fleet challenge directory's Alias in a port-80 vhost.
+inline constexpr const char* k_challenge_dir_marker = "# acmed: fleet challenge directory";
 
 // The bytes of the acmed-managed TLS options file.
 std::string options_file_text();

@@ -13,6 +13,7 @@ Result<apache::Options> options(const BuildContext& ctx) {
   o.ctl = ctx.settings.get("apache_ctl");
   o.enmod = ctx.settings.get("apache_enmod");
   o.ensite = ctx.settings.get("apache_ensite");
+  o.challenge_dir = ctx.settings.get("apache_challenge_dir");
   ACMED_TRY(int port, number_setting(ctx.settings, "http01_port"));
   o.http01_port = std::to_string(port);
   ACMED_TRY(int https_port, number_setting(ctx.settings, "https_port"));
@@ -37,6 +38,9 @@ const Plugin& apache_plugin() {
               {"apache_ctl", "--apache-ctl", "apache control program", "apache2ctl"},
               {"apache_enmod", "--apache-enmod", "Program that enables modules (a2enmod)", ""},
               {"apache_ensite", "--apache-ensite", "Program that enables sites (a2ensite)", ""},
+              {"apache_challenge_dir", "--apache-challenge-dir",
+               "Serve DIR/.well-known/acme-challenge/ in the names' port-80 vhosts (fleet mode)",
+               ""},
               http01_port_setting(),
               https_port_setting(),
           },

@@ -2,6 +2,7 @@
 #include "plugins/nginx/edit.hpp"
 #include "plugins/nginx/nginx.hpp"
 #include "plugins/nginx/servers.hpp"
+#include "plugins/webconf/http01.hpp"
 #include "plugins/webconf/tls_check.hpp"
 
 #include "acmed/sys/fs.hpp"
@@ -30,12 +31,34 @@ const Node* find_in(const Server& s, std::string_view name) {
   return nullptr;
 }
 
-// Lines to insert into one server block, gathered over all names first (inserting moves nodes).
+constexpr std::string_view k_challenge_path = "/.well-known/acme-challenge/";
+
+// The prefix location of `node` when it is `location [^~] /.well-known/acme-challenge/ { }`:
+// nginx refuses a second one with the same path ("duplicate location").
+bool is_challenge_location(const Node& node) {
+  if (node.name() != "location" || node.kind != NodeKind::block) return false;
+  if (node.arg_count() == 1) return node.arg(0) == k_challenge_path;
+  return node.arg_count() == 2 && node.arg(0) == "^~" && node.arg(1) == k_challenge_path;
+}
+
+// acmed's `if ($request_uri ~ "^/\.well-known/acme-challenge/") { break; }`, which ends the
+// server-level rewrite directives for the challenge path before a `return` can answer it.
+bool is_challenge_break(const Node& node) {
+  return node.name() == "if" && has_marker(node) && node.children.size() == 1 &&
+         node.children[0].name() == "break";
+}
+
+// Lines to insert into one server block, gathered over all names first (inserting moves nodes):
+// `lines` after its last listen, `first` at the top of its body.
 struct ServerEdit {
   std::vector<std::string> lines;
-  void add(std::string line) {
-    if (std::find(lines.begin(), lines.end(), line) == lines.end())
-      lines.push_back(std::move(line));
+  std::vector<std::string> first;
+  void add(std::string line) { add_to(lines, std::move(line)); }
+  void add_first(std::string line) { add_to(first, std::move(line)); }
+
+ private:
+  static void add_to(std::vector<std::string>& to, std::string line) {
+    if (std::find(to.begin(), to.end(), line) == to.end()) to.push_back(std::move(line));
   }
 };
 
@@ -53,6 +76,7 @@ class NginxInstaller final : public install::Installer {
 
   Result<install::Plan> plan_deploy(const install::DeployRequest& request) override {
     if (request.names.empty()) return Error(Errc::usage, "no names to install a certificate for");
+    ACMED_CHECK(check_challenge_dir());
     ACMED_TRY(Config config, m_control.load());
     ACMED_TRY(Version version, m_control.version());
     auto servers = http_servers(config);
@@ -113,8 +137,8 @@ class NginxInstaller final : public install::Installer {
         plan.notes.push_back(where + ": keeps its own ssl_* settings, options file not included");
       }
     }
-    ACMED_CHECK(plan_enhancements(servers, request.names, request.enhancements, tls_targets, edits,
-                                  plan.notes));
+    ACMED_CHECK(plan_enhancements(config, servers, request.names, request.enhancements, tls_targets,
+                                  edits, plan.notes));
     ACMED_CHECK(apply_edits(servers, edits));
     install::Plan edited = plan_from(config);
     ACMED_CHECK(check_inside_root(edited));
@@ -125,6 +149,7 @@ class NginxInstaller final : public install::Installer {
 
   Result<install::Plan> plan_enhance(std::span<const std::string> names,
                                      std::span<const install::Enhancement> enhancements) override {
+    ACMED_CHECK(check_challenge_dir());
     ACMED_TRY(Config config, m_control.load());
     auto servers = http_servers(config);
     std::vector<std::size_t> tls_targets;
@@ -142,7 +167,8 @@ class NginxInstaller final : public install::Installer {
     install::Plan plan;
     std::vector<std::string> name_list(names.begin(), names.end());
     std::vector<install::Enhancement> wanted(enhancements.begin(), enhancements.end());
-    ACMED_CHECK(plan_enhancements(servers, name_list, wanted, tls_targets, edits, plan.notes));
+    ACMED_CHECK(
+        plan_enhancements(config, servers, name_list, wanted, tls_targets, edits, plan.notes));
     ACMED_CHECK(apply_edits(servers, edits));
     install::Plan edited = plan_from(config);
     ACMED_CHECK(check_inside_root(edited));
@@ -203,7 +229,8 @@ class NginxInstaller final : public install::Installer {
     return {};
   }
 
-  Status plan_enhancements(std::vector<Server>& servers, const std::vector<std::string>& names,
+  Status plan_enhancements(const Config& config, std::vector<Server>& servers,
+                           const std::vector<std::string>& names,
                            const std::vector<install::Enhancement>& wanted,
                            const std::vector<std::size_t>& tls_targets,
                            std::map<std::size_t, ServerEdit>& edits,
@@ -236,6 +263,26 @@ class NginxInstaller final : public install::Installer {
         }
       }
     }
+    if (!m_options.challenge_dir.empty()) {
+      ACMED_TRY(std::string dir,
+                webconf::challenge_dir("--nginx-challenge-dir", m_options.challenge_dir));
+      std::vector<std::size_t> done;
+      for (const auto& host : names) {
+        auto plain = select_servers(servers, host, m_options.http01_port, Tls::plain);
+        if (plain.empty()) {
+          notes.push_back(host + ": no server block listens on port " +
+                          std::to_string(m_options.http01_port) +
+                          " without TLS, so the challenge directory is not served for it");
+        }
+        for (std::size_t p : plain) {
+          if (std::find(done.begin(), done.end(), p) != done.end()) continue;
+          done.push_back(p);
+          const std::string where = config.file(servers[p].block.file).path.string() + ":" +
+                                    std::to_string(servers[p].block.node->line);
+          serve_challenge_dir(servers[p], where, dir, edits[p], notes);
+        }
+      }
+    }
     for (std::size_t t : tls_targets) {
       if (want(install::Enhancement::hsts) &&
           !has_header(servers[t], "strict-transport-security")) {
@@ -246,6 +293,53 @@ class NginxInstaller final : public install::Installer {
       }
     }
     return {};
+  }
+
+  Status check_challenge_dir() const {
+    if (m_options.challenge_dir.empty()) return {};
+    ACMED_CHECK(webconf::challenge_dir("--nginx-challenge-dir", m_options.challenge_dir));
+    return {};
+  }
+
+  // Plain-HTTP server `s` serves files from `dir` under /.well-known/acme-challenge/ (the fleet
+  // agent's directory): a `^~` location, which no regex location overrides, and, when the server
+  // has rewrite directives of its own at server level (a `return 301` runs before any location is
+  // chosen), a first `if` that ends them for the challenge path. acmed's redirect lets the path
+  // through by itself. Idempotent: acmed's location is found again (its root updated when `dir`
+  // changed); a location of the user's for the path is left alone, with a note.
+  void serve_challenge_dir(Server& s, const std::string& where, const std::string& dir,
+                           ServerEdit& e, std::vector<std::string>& notes) {
+    bool has_location = false;
+    for (const auto& d : s.body) {
+      Node& n = *d.node;
+      if (!is_challenge_location(n)) continue;
+      has_location = true;
+      if (!has_marker(n) || d.file != s.block.file) {
+        notes.push_back(where + ": the server block has its own location " +
+                        std::string(k_challenge_path) + " (line " + std::to_string(n.line) +
+                        "), left as it is: make it serve " + dir + " yourself");
+        continue;
+      }
+      for (Node& c : n.children) {
+        if (c.name() != "root" || c.arg_count() != 1 || c.arg(0) == dir) continue;
+        c.words[1].raw = quote_word(dir);
+        c.words[1].value = dir;
+        notes.push_back(where + ": challenge directory changed to " + dir);
+      }
+    }
+    if (!has_location) {
+      e.add("location ^~ " + std::string(k_challenge_path) + " { root " + quote_word(dir) +
+            "; default_type text/plain; }");
+      notes.push_back(where + ": serve " + std::string(k_challenge_path) + " from " + dir);
+    }
+    bool own_rewrites = std::any_of(s.body.begin(), s.body.end(), [](const DirectiveRef& d) {
+      const Node& n = *d.node;
+      return (n.name() == "return" || n.name() == "rewrite" || n.name() == "if") && !has_marker(n);
+    });
+    bool has_break = std::any_of(s.body.begin(), s.body.end(),
+                                 [](const DirectiveRef& d) { return is_challenge_break(*d.node); });
+    if (own_rewrites && !has_break)
+      e.add_first("if ($request_uri ~ \"^/\\.well-known/acme-challenge/\") { break; }");
   }
 
   // acmed edits config files only under the server root (as nginx names them).
@@ -329,6 +423,7 @@ class NginxInstaller final : public install::Installer {
       Node& block = *servers[index].block.node;
       ACMED_CHECK(insert_lines(block, position_after_last(block, "listen"), edit.lines,
                                body_indent(block), k_marker));
+      ACMED_CHECK(insert_lines(block, 0, edit.first, body_indent(block), k_marker));
     }
     return {};
   }

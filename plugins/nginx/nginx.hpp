@@ -27,6 +27,10 @@ struct Options {
   fs::path config_dir = "/etc/letsencrypt";  // --config-dir: live/NAME/ and the TLS options file
   int http01_port = 80;  // --http-01-port: where the CA validates, the redirect lives
   int https_port = 443;  // the port TLS servers listen on
+  // --nginx-challenge-dir (fleet mode, docs/fleet.md): the installer gives every plain-HTTP
+  // server block of the names a permanent `location ^~ /.well-known/acme-challenge/` with this
+  // root. Empty: none. The authenticator ignores it.
+  fs::path challenge_dir;
   std::string tls_check_address = "127.0.0.1";  // check_deployed() and the http-01 probe connect
                                                 // here unless the server listens on one address
   int tls_check_port = 0;                       // where check_deployed() connects; 0: https_port

@@ -10,6 +10,7 @@ Result<nginx::Options> options(const BuildContext& ctx) {
   nginx::Options o;
   o.server_root = ctx.settings.get("nginx_server_root");
   o.ctl = ctx.settings.get("nginx_ctl");
+  o.challenge_dir = ctx.settings.get("nginx_challenge_dir");
   o.config_dir = ctx.env.config_dir;
   ACMED_TRY(o.http01_port, number_setting(ctx.settings, "http01_port"));
   ACMED_TRY(o.https_port, number_setting(ctx.settings, "https_port"));
@@ -28,6 +29,9 @@ const Plugin& nginx_plugin() {
                "/etc/nginx"},
               {"nginx_ctl", "--nginx-ctl", "nginx binary (run as NGINX -c ROOT/nginx.conf -t)",
                "nginx"},
+              {"nginx_challenge_dir", "--nginx-challenge-dir",
+               "Serve DIR/.well-known/acme-challenge/ on the names' port-80 servers (fleet mode)",
+               ""},
               http01_port_setting(),
               https_port_setting(),
           },

@@ -25,6 +25,36 @@ Status check_http01_tasks(std::string_view plugin, std::span<const challenge::Ta
   return {};
 }
 
+Result<std::string> challenge_dir(std::string_view flag, const std::filesystem::path& dir) {
+  const std::string given = dir.string();
+  std::string shown;
+  for (unsigned char c : given) {
+    if (c < 0x20 || c == 0x7f) {
+      static const char* k_hex = "0123456789abcdef";
+      shown += std::string("\\x") + k_hex[c >> 4] + k_hex[c & 0xf];
+    } else {
+      shown += static_cast<char>(c);
+    }
+  }
+  if (!dir.is_absolute()) {
+    return Error(Errc::usage,
+                 std::string(flag) + " must be an absolute directory, not \"" + shown + "\"");
+  }
+  constexpr std::string_view k_refused = "\"'\\;{}#$";
+  bool unsafe = std::any_of(given.begin(), given.end(), [&](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f || k_refused.find(c) != std::string_view::npos;
+  });
+  if (unsafe) {
+    return Error(Errc::usage, std::string(flag) + " \"" + shown +
+                                  "\": acmed will not write quotes, backslashes, control "
+                                  "characters or any of ;{}#$ into a web server's config");
+  }
+  std::string out = dir.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
 Status TemporaryEdit::apply(install::ServerControl& server, const install::Plan& plan) {
   undo();
   m_tx =

@@ -6,8 +6,10 @@
 #include "acmed/challenge/authenticator.hpp"
 #include "acmed/install/transaction.hpp"
 
+#include <filesystem>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace acmed::plugins::webconf {
@@ -21,6 +23,13 @@ Status check_http01_tasks(std::string_view plugin, std::span<const challenge::Ta
 // True if `ka` is token "." base64url thumbprint characters only (RFC 8555 section 8.1), at
 // most 512 bytes: safe inside a quoted config string.
 bool key_authorization_is_safe(std::string_view ka);
+
+// The fleet challenge directory (`--nginx-challenge-dir`, `--apache-challenge-dir`: the fleet
+// agent's --challenge-dir, docs/fleet.md) as the installers write it into a config: absolute,
+// lexically normal, without a trailing slash. Errc::usage (one line naming `flag`) for a relative
+// path or one holding a byte acmed will not put in a config: control characters (CR, LF, ...),
+// quotes, backslash, ';', '{', '}', '#', '$' (nginx and apache expand variables with it).
+Result<std::string> challenge_dir(std::string_view flag, const std::filesystem::path& dir);
 
 // One temporary edit of a server's config. undo() runs on every path (the authenticator's
 // cleanup() and destructor); it never throws.

@@ -304,3 +304,134 @@ TEST_CASE("a vhost root apache would never load is refused at planning time") {
   CHECK(p.error().code == Errc::config);
   CHECK(p.error().message.find("would not load") != std::string::npos);
 }
+
+namespace {
+
+class FailingServer final : public install::ServerControl {
+ public:
+  std::string name() const override { return "fake"; }
+  Status config_test() override { return Error(Errc::server, "apache rejects the configuration"); }
+  Status reload() override { return {}; }
+};
+
+std::string fleet_block(const std::string& dir) {
+  return "\t# acmed: fleet challenge directory (acmed fleet agent --challenge-dir)\n"
+         "\tAlias /.well-known/acme-challenge/ " +
+         dir +
+         "/.well-known/acme-challenge/\n"
+         "\t<Directory " +
+         dir +
+         "/.well-known/acme-challenge>\n"
+         "\t\tRequire all granted\n"
+         "\t\tOptions None\n"
+         "\t\tAllowOverride None\n"
+         "\t\tForceType text/plain\n"
+         "\t</Directory>\n";
+}
+
+}  // namespace
+
+TEST_CASE("--apache-challenge-dir: the port-80 vhost aliases it, with and without the redirect") {
+  for (bool redirect : {false, true}) {
+    CAPTURE(redirect);
+    Setup s;
+    s.options.challenge_dir = s.dir / "fleet/";
+    std::string dir = (s.dir / "fleet").string();
+    auto r = s.request(
+        {"example.test", "www.example.test"},
+        redirect ? std::vector<Enhancement>{Enhancement::redirect} : std::vector<Enhancement>{});
+    auto plan = s.plan(r);
+    const auto* site = change_for(plan, s.root / "sites-available/example.conf");
+    REQUIRE(site);
+    std::string redirect_end = "[END,NE,R=permanent]\n";
+    std::string before_block =
+        redirect ? redirect_end : std::string("\tErrorLog ${APACHE_LOG_DIR}/error.log\n");
+    CHECK(site->after.find(before_block + fleet_block(dir) + "</VirtualHost>\n") !=
+          std::string::npos);
+    CHECK((site->after.find("RewriteRule") != std::string::npos) == redirect);
+    // Only the port-80 vhost: the new HTTPS vhost has no such Alias.
+    const auto* ssl = change_for(plan, s.root / "sites-available/example-le-ssl.conf");
+    REQUIRE(ssl);
+    CHECK(ssl->after.find("acme-challenge") == std::string::npos);
+    // mod_alias is enabled already (Debian's default): no link for it.
+    CHECK_FALSE(has_link(plan, s.root / "mods-enabled/alias.load", "../mods-available/alias.load"));
+    // Applied, a second plan changes nothing.
+    s.apply(plan);
+    auto again = s.plan(r);
+    CHECK(again.empty());
+    Config c = s.config();
+    std::vector<std::string> names{"example.test"};
+    std::vector<Enhancement> hsts{Enhancement::hsts};
+    auto enhanced = plan_changes(c, s.options, names, nullptr, hsts);
+    REQUIRE(enhanced);
+    CHECK(change_for(*enhanced, s.root / "sites-available/example.conf") == nullptr);
+  }
+}
+
+TEST_CASE("--apache-challenge-dir: a new directory replaces the old one in acmed's block") {
+  Setup s;
+  s.options.challenge_dir = "/srv/one";
+  auto r = s.request({"example.test"}, {});
+  s.apply(s.plan(r));
+  s.options.challenge_dir = "/srv/two";
+  auto plan = s.plan(r);
+  const auto* site = change_for(plan, s.root / "sites-available/example.conf");
+  REQUIRE(site);
+  CHECK(site->after.find(fleet_block("/srv/two")) != std::string::npos);
+  CHECK(site->after.find("/srv/one") == std::string::npos);
+}
+
+TEST_CASE("--apache-challenge-dir: the user's own Alias and redirect are reported, not changed") {
+  Setup s;
+  test::write_text(s.root / "sites-available/example.conf",
+                   "<VirtualHost *:18080>\n\tServerName example.test\n"
+                   "\tAlias /.well-known/acme-challenge/ /var/www/le/\n"
+                   "</VirtualHost>\n<VirtualHost *:18080>\n\tServerName b.test\n"
+                   "\tRedirect permanent / https://b.test/\n</VirtualHost>\n");
+  s.options.challenge_dir = "/srv/fleet";
+  auto plan = s.plan(s.request({"example.test", "b.test"}, {}));
+  const auto* site = change_for(plan, s.root / "sites-available/example.conf");
+  REQUIRE(site);
+  auto has_note = [&](std::string_view part) {
+    return std::any_of(plan.notes.begin(), plan.notes.end(),
+                       [&](const std::string& n) { return n.find(part) != std::string::npos; });
+  };
+  CHECK(has_note("has its own Alias for /.well-known/acme-challenge/ (line 3)"));
+  CHECK(has_note("line 7 redirects /.well-known/acme-challenge/ to https too"));
+  // b.test's vhost gets the block; example.test's keeps its own Alias only.
+  CHECK(site->after.find("\tAlias /.well-known/acme-challenge/ /var/www/le/\n</VirtualHost>") !=
+        std::string::npos);
+  CHECK(site->after.find("\tRedirect permanent / https://b.test/\n" + fleet_block("/srv/fleet")) !=
+        std::string::npos);
+}
+
+TEST_CASE("--apache-challenge-dir refuses relative and unsafe directories, changing nothing") {
+  for (const char* dir : {"srv/fleet", "/srv/a\"b", "/srv/a\nb", "/srv/a;b", "/srv/a{b", "/srv/a}b",
+                          "/srv/${X}", "/srv/a\\b"}) {
+    CAPTURE(dir);
+    Setup s;
+    std::string before = *sys::read_file(s.root / "sites-available/example.conf");
+    s.options.challenge_dir = dir;
+    Config c = s.config();
+    auto r = s.request({"example.test"});
+    auto plan = plan_changes(c, s.options, r.names, &r, r.enhancements);
+    REQUIRE_FALSE(plan);
+    CHECK(plan.error().code == Errc::usage);
+    CHECK(plan.error().message.find("--apache-challenge-dir") == 0);
+    CHECK(plan.error().describe().find('\n') == std::string::npos);
+    CHECK(*sys::read_file(s.root / "sites-available/example.conf") == before);
+  }
+}
+
+TEST_CASE("--apache-challenge-dir: a configtest failure restores the vhost byte for byte") {
+  Setup s;
+  s.options.challenge_dir = "/srv/fleet";
+  std::string before = *sys::read_file(s.root / "sites-available/example.conf");
+  auto plan = s.plan(s.request({"example.test"}));
+  REQUIRE(change_for(plan, s.root / "sites-available/example.conf"));
+  FailingServer server;
+  auto cp = install::execute(plan, server, s.dir / "backups", "test");
+  REQUIRE_FALSE(cp);
+  CHECK(*sys::read_file(s.root / "sites-available/example.conf") == before);
+  CHECK_FALSE(fs::exists(s.root / "sites-available/example-le-ssl.conf"));
+}

@@ -452,3 +452,58 @@ TEST_CASE(
                                 "127.0.0.1:" +
                                 std::to_string(s.https)) != std::string::npos);
 }
+
+TEST_CASE("real apache: --apache-challenge-dir serves the fleet's files beside http-01") {
+  if (!have_apache()) return;
+  Site s;
+  fs::path fleet = s.dir / "fleet";
+  test::write_text(fleet / ".well-known/acme-challenge/fleet-tok", "fleet-tok.key");
+  ::chmod(fleet.c_str(), 0755);
+  ::chmod((fleet / ".well-known").c_str(), 0755);
+  ::chmod((fleet / ".well-known/acme-challenge").c_str(), 0755);
+  ::chmod((fleet / ".well-known/acme-challenge/fleet-tok").c_str(), 0644);
+  s.options.challenge_dir = fleet;
+  s.request.enhancements = {};
+  Apache apache(s.root, s.http);
+  auto installer = make_installer(s.options, s.runner);
+  auto plan = installer->plan_deploy(s.request);
+  REQUIRE_MESSAGE(plan, (plan ? "" : plan.error().describe()));
+  auto cp = install::execute(*plan, *installer, s.dir / "work/backups", "deploy");
+  REQUIRE_MESSAGE(cp, (cp ? "" : cp.error().describe()));
+  auto fleet_body = [&] {
+    return curl(s.http_url("/.well-known/acme-challenge/fleet-tok"), "example.test", s.http).body;
+  };
+  CHECK(fleet_body() == "fleet-tok.key");
+  CHECK(curl(s.http_url(), "example.test", s.http).body == "hello from example.test\n");
+
+  // The apache authenticator still answers its own tokens, and the fleet's stay served.
+  auto http01 = [&](const std::string& token) {
+    auto auth = make_authenticator(s.options, s.runner);
+    std::vector<challenge::Task> tasks(1);
+    tasks[0].identifier = "example.test";
+    tasks[0].type = "http-01";
+    tasks[0].token = token;
+    tasks[0].key_authorization = token + ".own";
+    auto before = snapshot(s.root);
+    auto st = auth->perform(tasks);
+    REQUIRE_MESSAGE(st, (st ? "" : st.error().describe()));
+    CHECK(curl(s.http_url("/.well-known/acme-challenge/" + token), "example.test", s.http).body ==
+          token + ".own");
+    CHECK(fleet_body() == "fleet-tok.key");
+    auth->cleanup(tasks);
+    CHECK(snapshot(s.root) == before);
+  };
+  http01("own-1");
+
+  // With the redirect: the fleet's files are still served over plain HTTP, the rest is a 301.
+  std::vector<std::string> names = s.request.names;
+  std::vector<install::Enhancement> redirect{install::Enhancement::redirect};
+  auto enhance = installer->plan_enhance(names, redirect);
+  REQUIRE_MESSAGE(enhance, (enhance ? "" : enhance.error().describe()));
+  REQUIRE(install::execute(*enhance, *installer, s.dir / "work/backups", "enhance"));
+  CHECK(fleet_body() == "fleet-tok.key");
+  Curl page = curl(s.http_url("/page"), "example.test", s.http);
+  CHECK(page.code == 301);
+  CHECK(page.location == "https://example.test:" + std::to_string(s.https) + "/page");
+  http01("own-2");
+}

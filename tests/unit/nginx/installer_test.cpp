@@ -395,3 +395,183 @@ TEST_CASE("the plugin error rule: an unsupported challenge type is internal, not
   CHECK(s.runner.calls.empty());
   CHECK(*sys::read_file(s.site()) == k_site);
 }
+
+namespace {
+
+const char* k_fleet_site =
+    "server {\n"
+    "\tlisten 80;\n"
+    "\tserver_name a.test;\n"
+    "\troot /var/www/a;\n"
+    "}\n"
+    "server {\n"
+    "\tlisten 443 ssl;\n"
+    "\tserver_name a.test;\n"
+    "\tssl_certificate /old/a.pem;\n"
+    "\tssl_certificate_key /old/a.key;\n"
+    "}\n"
+    "server {\n"
+    "\tlisten 80;\n"
+    "\tserver_name other.test;\n"
+    "}\n";
+
+const char* k_fleet_location =
+    "\tlocation ^~ /.well-known/acme-challenge/ { root /srv/fleet; default_type text/plain; } "
+    "# managed by acmed\n";
+
+bool has_note(const install::Plan& plan, std::string_view part) {
+  return std::any_of(plan.notes.begin(), plan.notes.end(),
+                     [&](const std::string& n) { return n.find(part) != std::string::npos; });
+}
+
+}  // namespace
+
+TEST_CASE("--nginx-challenge-dir: the names' port-80 blocks serve it, TLS blocks do not") {
+  Site s(k_fleet_site);
+  s.options.challenge_dir = "/srv/fleet";
+  auto plan = nginx::make_installer(s.options, s.runner)->plan_deploy(s.request({"a.test"}, {}));
+  REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().describe()));
+  std::string live = (s.dir / "acmed/live/a.test").string();
+  CHECK(s.after_for(*plan, s.site()) ==
+        "server {\n"
+        "\tlisten 80;\n" +
+            std::string(k_fleet_location) +
+            "\tserver_name a.test;\n"
+            "\troot /var/www/a;\n"
+            "}\n"
+            "server {\n"
+            "\tlisten 443 ssl;\n"
+            "\tinclude " +
+            (s.dir / "acmed/acmed-nginx-tls.conf").string() +
+            "; # managed by acmed\n"
+            "\tserver_name a.test;\n"
+            "\tssl_certificate " +
+            live + "/fullchain.pem; # managed by acmed\n\tssl_certificate_key " + live +
+            "/privkey.pem; # managed by acmed\n"
+            "}\n"
+            "server {\n"
+            "\tlisten 80;\n"
+            "\tserver_name other.test;\n"
+            "}\n");
+  CHECK(
+      has_note(*plan, "sites-enabled/site:1: serve /.well-known/acme-challenge/ from /srv/fleet"));
+}
+
+TEST_CASE("--nginx-challenge-dir is served with the redirect too, and only once") {
+  Site s(k_site);
+  s.options.challenge_dir = "/srv/fleet/";  // normalised: no trailing slash in root
+  auto installer = nginx::make_installer(s.options, s.runner);
+  auto req = s.request({"example.test", "www.example.test"});
+  auto plan = installer->plan_deploy(req);
+  REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().describe()));
+  std::string text = s.after_for(*plan, s.site());
+  CHECK(text.find("\tif ($acmed_redirect = http) { return 301 https://$host$request_uri; } "
+                  "# managed by acmed\n" +
+                  std::string(k_fleet_location)) != std::string::npos);
+  // One location for the two names of the block, none in other.test's block.
+  CHECK(text.find("acme-challenge/ {") == text.rfind("acme-challenge/ {"));
+  CHECK(text.find("\tserver_name other.test;\n}\n") != std::string::npos);
+  s.write(*plan);
+  auto again = installer->plan_deploy(req);
+  REQUIRE(again.ok());
+  CHECK(again->empty());
+  // enhance sees acmed's location as well.
+  std::vector<std::string> names{"example.test"};
+  std::vector<install::Enhancement> hsts{install::Enhancement::hsts};
+  auto enhanced = installer->plan_enhance(names, hsts);
+  REQUIRE(enhanced.ok());
+  CHECK(s.after_for(*enhanced, s.site()).find("acme-challenge/ {") ==
+        s.after_for(*enhanced, s.site()).rfind("acme-challenge/ {"));
+}
+
+TEST_CASE("--nginx-challenge-dir: enhance adds it, a new directory replaces the old root") {
+  Site s("server {\n  listen 80;\n  listen 443 ssl;\n  server_name a.test;\n}\n");
+  s.options.challenge_dir = "/srv/one";
+  std::vector<std::string> names{"a.test"};
+  std::vector<install::Enhancement> none;
+  auto plan = nginx::make_installer(s.options, s.runner)->plan_enhance(names, none);
+  REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().describe()));
+  s.write(*plan);
+  CHECK(*sys::read_file(s.site()) ==
+        "server {\n  listen 80;\n  listen 443 ssl;\n  location ^~ /.well-known/acme-challenge/ { "
+        "root /srv/one; default_type text/plain; } # managed by acmed\n  server_name a.test;\n}\n");
+  s.options.challenge_dir = "/srv/two words";
+  auto moved = nginx::make_installer(s.options, s.runner)->plan_enhance(names, none);
+  REQUIRE(moved.ok());
+  CHECK(s.after_for(*moved, s.site()) ==
+        "server {\n  listen 80;\n  listen 443 ssl;\n  location ^~ /.well-known/acme-challenge/ { "
+        "root \"/srv/two words\"; default_type text/plain; } # managed by acmed\n  server_name "
+        "a.test;\n}\n");
+}
+
+TEST_CASE("--nginx-challenge-dir: a server-level return gets a first `break` for the path") {
+  Site s(
+      "server {\n  listen 80;\n  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n"
+      "server {\n  listen 443 ssl;\n  server_name a.test;\n}\n");
+  s.options.challenge_dir = "/srv/fleet";
+  auto installer = nginx::make_installer(s.options, s.runner);
+  auto req = s.request({"a.test"});
+  auto plan = installer->plan_deploy(req);
+  REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().describe()));
+  std::string text = s.after_for(*plan, s.site());
+  CHECK(text.find("server {\n"
+                  "  if ($request_uri ~ \"^/\\.well-known/acme-challenge/\") { break; } # managed "
+                  "by acmed\n"
+                  "  listen 80;\n"
+                  "  location ^~ /.well-known/acme-challenge/ { root /srv/fleet; default_type "
+                  "text/plain; } # managed by acmed\n"
+                  "  server_name a.test;\n  return 301 https://$host$request_uri;\n}\n") == 0);
+  s.write(*plan);
+  auto again = installer->plan_deploy(req);
+  REQUIRE(again.ok());
+  CHECK(again->empty());
+}
+
+TEST_CASE("--nginx-challenge-dir: the user's own location and a name without port 80 are notes") {
+  Site s(
+      "server {\n  listen 80;\n  server_name a.test;\n"
+      "  location /.well-known/acme-challenge/ { root /var/www/le; }\n}\n"
+      "server {\n  listen 443 ssl;\n  server_name b.test;\n}\n");
+  s.options.challenge_dir = "/srv/fleet";
+  auto plan =
+      nginx::make_installer(s.options, s.runner)->plan_deploy(s.request({"a.test", "b.test"}, {}));
+  REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error().describe()));
+  CHECK(s.after_for(*plan, s.site()).find("/srv/fleet") == std::string::npos);
+  CHECK(has_note(*plan, "has its own location /.well-known/acme-challenge/ (line 4)"));
+  CHECK(has_note(*plan, "b.test: no server block listens on port 80 without TLS"));
+}
+
+TEST_CASE("--nginx-challenge-dir refuses relative and unsafe directories, changing nothing") {
+  for (const char* dir : {"srv/fleet", "./fleet", "/srv/a\"b", "/srv/a'b", "/srv/a\nb", "/srv/a;b",
+                          "/srv/a{b", "/srv/a}b", "/srv/$fleet", "/srv/a\\b", "/srv/a#b"}) {
+    CAPTURE(dir);
+    Site s(k_site);
+    s.options.challenge_dir = dir;
+    auto installer = nginx::make_installer(s.options, s.runner);
+    auto plan = installer->plan_deploy(s.request({"example.test"}));
+    REQUIRE_FALSE(plan.ok());
+    CHECK(plan.error().code == Errc::usage);
+    CHECK(plan.error().message.find("--nginx-challenge-dir") == 0);
+    CHECK(plan.error().describe().find('\n') == std::string::npos);
+    std::vector<std::string> names{"example.test"};
+    std::vector<install::Enhancement> hsts{install::Enhancement::hsts};
+    CHECK(installer->plan_enhance(names, hsts).error().code == Errc::usage);
+    CHECK(s.runner.calls.empty());  // refused before nginx is asked anything
+    CHECK(*sys::read_file(s.site()) == k_site);
+  }
+}
+
+TEST_CASE("--nginx-challenge-dir: a config nginx -t rejects is restored byte for byte") {
+  Site s(k_site);
+  s.options.challenge_dir = "/srv/fleet";
+  s.runner.fail_test = true;
+  auto installer = nginx::make_installer(s.options, s.runner);
+  auto plan = installer->plan_deploy(s.request({"example.test"}));
+  REQUIRE(plan.ok());
+  CHECK(s.after_for(*plan, s.site()).find(k_fleet_location) != std::string::npos);
+  auto res = install::execute(*plan, *installer, s.dir / "backups", "deploy");
+  REQUIRE_FALSE(res.ok());
+  CHECK(res.error().code == Errc::server);
+  CHECK(*sys::read_file(s.site()) == k_site);
+  CHECK_FALSE(fs::exists(s.dir / "acmed/acmed-nginx-tls.conf"));
+}
