@@ -194,7 +194,14 @@ Result<AgentPass> agent_pass(fleet::FleetStore& fleet, const FleetConfig& config
   ACMED_TRY(fleet::MaterializeResult m, fleet::materialize(fleet, env.paths));
   pass.changed = m.changed;
   pass.failed = m.failed;
-  for (const Error& e : pass.failed) env.log(renew::LogLevel::error, e.message);
+  for (const Error& e : pass.failed) {
+    // A renewal running here holds the store: the copy waits for the next pass.
+    if (e.code == Errc::locked) {
+      env.log(renew::LogLevel::debug, e.message + " (copied at a later pass)");
+    } else {
+      env.log(renew::LogLevel::error, e.message);
+    }
+  }
   if (!pass.changed.empty()) {
     std::vector<store::Lineage> lineages;
     for (const std::string& name : pass.changed) {
@@ -266,14 +273,17 @@ renew::RenewFn fleet_renew_fn(const FleetConfig& config, std::int64_t run_revisi
                               renew::Logger log) {
   // fleet.json is read and written by the renewing threads in turn.
   auto state_mutex = std::make_shared<std::mutex>();
-  return [config, run_revision, settings = std::move(settings), own = std::move(own), log,
+  auto say = [log](renew::LogLevel level, const std::string& text) {
+    if (log) log(level, text);
+  };
+  return [config, run_revision, settings = std::move(settings), own = std::move(own), say,
           state_mutex](const store::Lineage& lineage,
                        const renew::RenewAttempt& attempt) -> Result<renew::RenewedCert> {
     const std::string& name = lineage.name;
     ACMED_TRY(fleet::FleetStore fleet, open_fleet(config));
     ACMED_TRY(fleet::FleetStore::Current listed, fleet.current_version(name));
     if (listed.version == 0) {
-      log(renew::LogLevel::warning, name +
+      say(renew::LogLevel::warning, name +
                                         " is not in the fleet: renewed on this node alone "
                                         "(`acmed fleet import` shares it)");
       return renew::reissue_with(settings, own)(lineage, attempt);
@@ -342,7 +352,7 @@ renew::RenewFn fleet_renew_fn(const FleetConfig& config, std::int64_t run_revisi
       ACMED_TRY(fleet::MaterializedVersions versions, fleet::load_materialized(settings.paths));
       versions[name] = published;
       ACMED_CHECK(fleet::save_materialized(settings.paths, versions));
-      log(renew::LogLevel::info,
+      say(renew::LogLevel::info,
           name + ": version " + std::to_string(published) + " published to the fleet");
     }
     return renewed;

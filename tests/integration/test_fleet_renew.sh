@@ -25,148 +25,52 @@ start_pebble
 pebble_root "$TEST_DIR/root.pem"
 start_etcd_cluster 3
 KEY="$TEST_DIR/fleet.key"
-TLS_PORT=$(free_port)
-addr() { echo "127.0.0.$(($1 + 1))"; }  # node 1 is 127.0.0.2
-
-# A node is a config dir, its challenge dir and its nginx. `node-nginx` stands in for the nginx
-# binary every renewal conf names (machines of a fleet are alike: one path, one layout); it runs
-# this node's nginx, named by NODE_NGINX_CONF.
-mkdir -p "$TEST_DIR/bin" "$TEST_DIR/layout"
-cat >"$TEST_DIR/bin/node-nginx" <<'EOF'
-#!/bin/bash
-args=()
-while (($#)); do
-  if [ "$1" = -c ]; then shift 2; continue; fi
-  args+=("$1"); shift
-done
-exec nginx -c "$NODE_NGINX_CONF" "${args[@]}"
-EOF
-chmod +x "$TEST_DIR/bin/node-nginx"
-# node_cmd N [SKEW]: NODE_CMD is node N's acmed (one process: start_bg's PID is acmed's own);
-# with SKEW ("+1h") its clock is off by that much (libfaketime).
-node_cmd() {
-  NODE_CMD=(env NODE_NGINX_CONF="$TEST_DIR/nginx$1/nginx.conf")
-  if [ -n "${2:-}" ]; then
-    NODE_CMD+=(LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 FAKETIME="$2"
-      DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
-  fi
-  NODE_CMD+=("$ACMED_BIN" -c /dev/null --config-dir "$TEST_DIR/n$1/etc"
-    --work-dir "$TEST_DIR/n$1/work" --logs-dir "$TEST_DIR/n$1/logs"
-    --etcd-endpoints "$ETCD_ENDPOINTS" --etcd-cacert "$ETCD_CACERT" --etcd-cert "$ETCD_CERT"
-    --etcd-key "$ETCD_KEY" --fleet-key "${FLEET_KEY:-$KEY}" --node-name "node$1"
-    --challenge-dir "$TEST_DIR/n$1/challenges" --fleet-lock-ttl "$TTL")
-}
-node() { node_cmd "$1"; shift; "${NODE_CMD[@]}" "$@"; }
-RENEW=(renew --store etcd --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n)
-renew() { local n=$1; shift; node "$n" "${RENEW[@]}" "$@"; }
-# start_renew NAME N ARGS...: node N's renew in the background; BG_PID is acmed's PID.
-start_renew() {
-  local name=$1; node_cmd "$2"; shift 2
-  start_bg "$name" "${NODE_CMD[@]}" "${RENEW[@]}" "$@"
-}
+. "$(dirname "$0")/fleet_lib.sh"
 ectl() { etcdctl_tls --endpoints "$ETCD_ENDPOINTS" "$@"; }
-ok() { "$@" >"$TEST_DIR/out" 2>&1 || { cat "$TEST_DIR/out"; fail "$*"; }; }
-name() { echo "l$1.fleet.test"; }
 current() { ectl get "/acmed/current/$1" --print-value-only; }
-# point NAME NODE: Pebble resolves NAME to NODE's address.
-point() {
-  curl -sf --max-time 5 -X POST -d "{\"host\":\"$1.\",\"addresses\":[\"$(addr "$2")\"]}" \
-    "$CHALL_MGMT/add-a" >/dev/null || fail "challtestsrv add-a $1"
-}
-serial_of() { openssl x509 -noout -serial -in "$1" | cut -d= -f2; }
-# served NODE NAME: the serial of the certificate NODE's nginx serves for NAME.
-served() {
-  openssl s_client -connect "$(addr "$1"):$TLS_PORT" -servername "$2" </dev/null 2>/dev/null \
-    | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2
-}
-# converged NAME...: every node has the same live certificate of each NAME as node 1 and its
-# nginx serves it; waits at most 30 s for the agents.
-converged() {
-  local nm n want i
-  for ((i = 0; i < 60; i++)); do
-    local all=1
-    for nm in "$@"; do
-      want=$(serial_of "$TEST_DIR/n1/etc/live/$nm/cert.pem")
-      for n in 1 2 3; do
-        cmp -s "$TEST_DIR/n1/etc/live/$nm/cert.pem" "$TEST_DIR/n$n/etc/live/$nm/cert.pem" || all=0
-        [ "$(served "$n" "$nm")" = "$want" ] || all=0
-      done
-      [ "$all" = 1 ] || break
-    done
-    [ "$all" = 1 ] && return 0
-    sleep 0.5
+# Pebble hands an account its valid authorization again 1% of the time even with
+# PEBBLE_AUTHZREUSE=0 (lib.sh, with_new_account); a step that needs a challenge then has none to
+# publish. validations NAME counts Pebble's http-01 attempts for NAME; the steps below retry
+# (at most 3 times) when their renewal validated nothing.
+validations() { grep -c "Attempting to validate w/ HTTP: http://$1:" "$TEST_DIR/pebble.log" || true; }
+# published_while PID: waits (bounded, 10 s) until a challenge is in etcd while PID runs; fails
+# when PID ended first (it was handed a valid authorization).
+published_while() {
+  for _ in $(seq 1 100); do
+    [ -n "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] && return 0
+    kill -0 "$1" 2>/dev/null || return 1
+    sleep 0.1
   done
-  return 1
+  fail "no challenge published within 10 s"
 }
-# store_digest N: node N's lineages and accounts (not the lock file, which names its last holder).
+# store_digest I: node I's lineages and accounts (not the lock file, which names its last holder).
 store_digest() {
   local d
   for d in live archive renewal accounts; do tree_digest "$TEST_DIR/n$1/etc/$d"; done | sha256sum
 }
-orders() { grep -c 'Added order' "$TEST_DIR/pebble.log" || true; }
 
 log "node 1 obtains $N lineages; they name nginx (through node-nginx) as installer; fleet import"
-for ((k = 1; k <= N; k++)); do
-  ok node 1 certonly --standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 \
-    -d "$(name "$k")" --server "$PEBBLE_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" -n --agree-tos \
-    --register-unsafely-without-email
-  sed -i "/^\[renewalparams\]/a installer = nginx\nnginx_ctl = $TEST_DIR/bin/node-nginx\nnginx_server_root = $TEST_DIR/layout" \
-    "$TEST_DIR/n1/etc/renewal/$(name "$k").conf"
-done
-ok node 1 fleet init
-ok node 1 fleet import
-seen -F "$N lineage(s) and 1 account(s) imported" <"$TEST_DIR/out" || { cat "$TEST_DIR/out"; fail "import"; }
+fleet_obtain
 ok node 2 fleet agent --once
 ok node 3 fleet agent --once
 
 log "three nginx (port-80 stand-in $HTTP01_PORT serving each node's challenge dir, TLS $TLS_PORT)"
-NGINX_PIDS=()
-for n in 1 2 3; do
-  mkdir -p "$TEST_DIR/nginx$n" "$TEST_DIR/n$n/challenges"
-  {
-    echo "user root; worker_processes 1; pid $TEST_DIR/nginx$n/nginx.pid;"
-    echo "error_log $TEST_DIR/nginx$n/error.log; events { worker_connections 64; }"
-    echo "http { access_log $TEST_DIR/nginx$n/access.log;"
-    echo "  server { listen $(addr "$n"):$HTTP01_PORT;"
-    echo "    location ^~ /.well-known/acme-challenge/ { root $TEST_DIR/n$n/challenges; default_type text/plain; }"
-    echo "    location / { return 404; } }"
-    for ((k = 1; k <= N; k++)); do
-      live="$TEST_DIR/n$n/etc/live/$(name "$k")"
-      echo "  server { listen $(addr "$n"):$TLS_PORT ssl; server_name $(name "$k");"
-      echo "    ssl_certificate $live/fullchain.pem; ssl_certificate_key $live/privkey.pem; }"
-    done
-    echo "}"
-  } >"$TEST_DIR/nginx$n/nginx.conf"
-  nginx -c "$TEST_DIR/nginx$n/nginx.conf" || fail "nginx $n does not start"
-  pid=
-  for _ in $(seq 1 50); do
-    pid=$(cat "$TEST_DIR/nginx$n/nginx.pid" 2>/dev/null || true)
-    [ -n "$pid" ] && break
-    sleep 0.1
-  done
-  [ -n "$pid" ] || fail "nginx $n wrote no pid file"
-  NGINX_PIDS+=("$pid")
-  _PIDS+=("$pid")
-done
+for n in 1 2 3; do start_node_nginx "$n"; done
 converged "$(name 1)" || fail "the nodes do not serve the imported certificates"
 
 log "an agent on every node (node 3's clock an hour ahead)"
-for n in 1 2 3; do
-  node_cmd "$n" "$([ "$n" = 3 ] && echo +1h)"
-  start_bg "agent$n" "${NODE_CMD[@]}" fleet agent --interval 1
-done
-for _ in $(seq 1 40); do
-  [ "$(ectl get --prefix /acmed/alive/ --keys-only | grep -c node)" = 3 ] && break
-  sleep 0.25
-done
-[ "$(ectl get --prefix /acmed/alive/ --keys-only | grep -c node)" = 3 ] || fail "not every agent is alive"
+start_agents +1h
 
 log "node 1 renews $(name 1) while Pebble validates against node 2"
-point "$(name 1)" 2
+point "$(name 1)" "$(addr 2)"
 before=$(serial_of "$TEST_DIR/n1/etc/live/$(name 1)/cert.pem")
-ok renew 1 --force-renewal --cert-name "$(name 1)"
-seen -F "$(name 1): version 2 published to the fleet" <"$TEST_DIR/out" || { cat "$TEST_DIR/out"; fail "no publish"; }
-[ "$(current "$(name 1)")" = 2 ] || fail "etcd version of $(name 1)"
+for try in 1 2 3; do
+  asked=$(validations "$(name 1)")
+  ok renew 1 --force-renewal --cert-name "$(name 1)"
+  seen -F "$(name 1): version $((try + 1)) published to the fleet" <"$TEST_DIR/out" || { cat "$TEST_DIR/out"; fail "no publish"; }
+  [ "$(validations "$(name 1)")" = "$asked" ] || break
+done
+[ "$(current "$(name 1)")" = $((try + 1)) ] || fail "etcd version of $(name 1)"
 seen -F "GET /.well-known/acme-challenge/" <"$TEST_DIR/nginx2/access.log" || fail "Pebble did not ask node 2"
 if seen -F "GET /.well-known/acme-challenge/" <"$TEST_DIR/nginx1/access.log"; then fail "Pebble asked node 1"; fi
 [ "$(serial_of "$TEST_DIR/n1/etc/live/$(name 1)/cert.pem")" != "$before" ] || fail "node 1 has no new certificate"
@@ -176,7 +80,7 @@ converged "$(name 1)" || fail "not every node serves the new $(name 1)"
 
 log "renew --force-renewal on all three nodes at once: one order per lineage"
 all=()
-for ((k = 1; k <= N; k++)); do point "$(name "$k")" $((k % 3 + 1)); all+=("$(name "$k")"); done
+for ((k = 1; k <= N; k++)); do point "$(name "$k")" "$(addr $((k % 3 + 1)))"; all+=("$(name "$k")"); done
 declare -A version_before
 for nm in "${all[@]}"; do version_before[$nm]=$(current "$nm"); done
 orders_before=$(orders)
@@ -209,10 +113,13 @@ ectl lease revoke "$lease" >/dev/null
 log "an agent that never acknowledges: a bounded wait, the node named, nothing written"
 ghost=$(ectl lease grant 300 | awk '{print $2}')
 ectl put --lease="$ghost" /acmed/alive/ghost ghost >/dev/null
-v=$(current "$(name 4)")
-n1=$(store_digest 1)
-rc=0
-renew 1 --force-renewal --cert-name "$(name 4)" --fleet-ack-timeout 3 >"$TEST_DIR/out" 2>&1 || rc=$?
+for try in 1 2 3; do
+  v=$(current "$(name 4)")
+  n1=$(store_digest 1)
+  rc=0
+  renew 1 --force-renewal --cert-name "$(name 4)" --fleet-ack-timeout 3 >"$TEST_DIR/out" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || break
+done
 [ "$rc" != 0 ] || fail "a silent agent did not fail the renewal"
 seen -F "fleet node(s) ghost did not serve the http-01 responses for $(name 4) within 3 s" <"$TEST_DIR/out" \
   || { cat "$TEST_DIR/out"; fail "the silent node is not named"; }
@@ -221,15 +128,14 @@ seen -F "fleet node(s) ghost did not serve the http-01 responses for $(name 4) w
 [ "$(store_digest 1)" = "$n1" ] || fail "a failed renewal changed node 1's store"
 
 log "a lock lost mid-order (its lease revoked): the order is abandoned, nothing written"
-n3=$(store_digest 3)
-v=$(current "$(name 3)")
-start_renew lost 3 --force-renewal --cert-name "$(name 3)" --fleet-ack-timeout 120
-lost_pid=$BG_PID
-for _ in $(seq 1 100); do
-  [ -n "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] && break
-  sleep 0.1
+for try in 1 2 3; do
+  n3=$(store_digest 3)
+  v=$(current "$(name 3)")
+  start_renew lost 3 --force-renewal --cert-name "$(name 3)" --fleet-ack-timeout 120
+  lost_pid=$BG_PID
+  published_while "$lost_pid" && break
+  [ "$try" != 3 ] || fail "three renewals without a challenge"
 done
-[ -n "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] || { cat "$TEST_DIR/lost.log"; fail "no challenge published"; }
 lock_lease=$(ectl get "/acmed/locks/$(name 3)" -w json | python3 -c 'import json,sys; print("%x" % json.load(sys.stdin)["kvs"][0]["lease"])')
 ectl lease revoke "$lock_lease" >/dev/null
 rc=0
@@ -242,15 +148,14 @@ seen -F "the fleet lock on $(name 3) was lost" <"$TEST_DIR/lost.log" || { cat "$
 [ "$(store_digest 3)" = "$n3" ] || fail "a lost lock changed node 3's files"
 
 log "kill -9 the lock holder mid-order: another node completes within the TTL plus one run"
-v=$(current "$(name 2)")
-n1=$(store_digest 1)
-start_renew holder 1 --force-renewal --cert-name "$(name 2)" --fleet-ack-timeout 120
-holder=$BG_PID
-for _ in $(seq 1 100); do
-  [ -n "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] && break
-  sleep 0.1
+for try in 1 2 3; do
+  v=$(current "$(name 2)")
+  n1=$(store_digest 1)
+  start_renew holder 1 --force-renewal --cert-name "$(name 2)" --fleet-ack-timeout 120
+  holder=$BG_PID
+  published_while "$holder" && break
+  [ "$try" != 3 ] || fail "three renewals without a challenge"
 done
-[ -n "$(ectl get --prefix /acmed/challenges/ --keys-only)" ] || { cat "$TEST_DIR/holder.log"; fail "no challenge published"; }
 kill -9 "$holder"
 ectl lease revoke "$ghost" >/dev/null
 killed=$(date +%s)

@@ -858,3 +858,26 @@ TEST_CASE("the JSON summary (renew --json, version 1) says what the run did, lin
   REQUIRE(j["alerts"].size() == 1);
   CHECK(j["alerts"][0]["lineage"] == "b");
 }
+
+TEST_CASE("a lineage the renewer reports as skipped (another fleet node has it) is not a failure") {
+  Fixture f;
+  test::make_lineage(f.paths, "mine", k_due);
+  test::make_lineage(f.paths, "theirs", k_due);
+  f.issuer.override_fn = [](const store::Lineage& l) -> Result<renew::RenewedCert> {
+    renew::RenewedCert skipped;
+    skipped.skipped = l.name + ": node web2 is renewing it";
+    return skipped;
+  };
+  auto s = f.run();
+  CHECK(s.ok());
+  CHECK(s.count(renew::Outcome::skipped) == 2);
+  REQUIRE(s.lineages.size() == 2);
+  CHECK(s.lineages[1].reason == "theirs: node web2 is renewing it");
+  // Nothing of it is recorded as an attempt, nothing is reloaded: the next run decides afresh.
+  CHECK(f.status("theirs").failure_count == 0);
+  CHECK(f.status("theirs").last_error.empty());
+  CHECK(f.reloads.empty());
+  f.issuer.override_fn = nullptr;
+  f.clock.advance(1h);
+  CHECK(f.run().count(renew::Outcome::renewed) == 2);
+}
