@@ -48,8 +48,10 @@ start_renew() {
   start_bg "$name" "${NODE_CMD[@]}" "${RENEW[@]}" "$@"
 }
 ok() { "$@" >"$TEST_DIR/out" 2>&1 || { cat "$TEST_DIR/out"; fail "$*"; }; }
-# point NAME ADDRESS: Pebble resolves NAME to ADDRESS.
+# point NAME ADDRESS: Pebble resolves NAME to ADDRESS (only).
 point() {
+  curl -sf --max-time 5 -X POST -d "{\"host\":\"$1.\"}" "$CHALL_MGMT/clear-a" >/dev/null \
+    || fail "challtestsrv clear-a $1"
   curl -sf --max-time 5 -X POST -d "{\"host\":\"$1.\",\"addresses\":[\"$2\"]}" \
     "$CHALL_MGMT/add-a" >/dev/null || fail "challtestsrv add-a $1"
 }
