@@ -63,9 +63,9 @@ Result<std::size_t> sync_challenges(fleet::FleetStore& fleet, const FleetConfig&
 }
 
 // The fleet's http-01 authenticator: what one node publishes, every node serves. Each response
-// goes to etcd under the renewing node's lock lease (so it vanishes with a dead holder), into
-// this node's own challenge dir when it has one, and perform() returns once every live agent
-// (alive/<node>) has acknowledged every token: the CA may ask any node behind the name.
+// goes to etcd under the renewing node's lock lease (so it vanishes with a dead holder), and
+// perform() returns once every live agent (alive/<node>, this node's own included) has
+// acknowledged every token: the CA may ask any node behind the name.
 class FleetHttpAuthenticator final : public challenge::Authenticator {
  public:
   FleetHttpAuthenticator(fleet::FleetStore& fleet, const fleet::LineageClaim& claim,
@@ -76,12 +76,18 @@ class FleetHttpAuthenticator final : public challenge::Authenticator {
   std::vector<std::string> supported_types() const override { return {"http-01"}; }
 
   Status perform(std::span<const challenge::Task> tasks) override {
+    // This node's own agent, when it runs, serves the responses like every other (and removes
+    // files etcd does not list, so writing them here too would race with it); without one, this
+    // node writes them itself.
+    ACMED_TRY(fleet::RangeResponse own_agent,
+              m_fleet.etcd().range({m_fleet.key("alive/" + m_config.node_name), "", 0}));
+    m_write_here = own_agent.kvs.empty() && !m_config.challenge_dir.empty();
     for (const challenge::Task& t : tasks) {
       if (t.type != "http-01" || !challenge::token_is_safe(t.token))
         return Error(Errc::internal, "the fleet authenticator got a " + t.type + " challenge");
       ACMED_CHECK(m_fleet.etcd().put(
           {m_fleet.key("challenges/" + t.token), t.key_authorization, m_claim.lease()}));
-      if (!m_config.challenge_dir.empty()) {
+      if (m_write_here) {
         const fs::path dir = m_config.challenge_dir / ".well-known" / "acme-challenge";
         ACMED_CHECK(sys::make_dirs(dir, 0755));
         ACMED_CHECK(sys::write_file_atomic(dir / t.token, t.key_authorization, 0644));
@@ -99,7 +105,7 @@ class FleetHttpAuthenticator final : public challenge::Authenticator {
       (void)m_fleet.etcd().delete_range({m_fleet.key("challenges/" + t.token), ""});
       const std::string acks = m_fleet.key("acks/" + t.token + "/");
       (void)m_fleet.etcd().delete_range({acks, fleet::prefix_end(acks)});
-      if (!m_config.challenge_dir.empty())
+      if (m_write_here)
         fs::remove(m_config.challenge_dir / ".well-known" / "acme-challenge" / t.token, ec);
     }
   }
@@ -152,6 +158,7 @@ class FleetHttpAuthenticator final : public challenge::Authenticator {
   const fleet::LineageClaim& m_claim;
   const FleetConfig& m_config;
   std::string m_lineage;
+  bool m_write_here = false;  // no agent of this node's runs: perform() writes the files
 };
 
 }  // namespace
@@ -253,11 +260,19 @@ Result<std::int64_t> prepare_fleet_renewal(const FleetConfig& config, const Rene
   ACMED_TRY(fleet::FleetStore fleet, open_fleet(config));
   ACMED_CHECK(fleet.check_format(false));
   ACMED_TRY(std::int64_t revision, fleet.revision());
-  if (dry_run) return revision;
+  if (dry_run) {
+    ACMED_CHECK(fleet.check_key());
+    return revision;
+  }
   ACMED_TRY(fleet::MaterializeResult m, fleet::materialize(fleet, env.paths));
   for (const std::string& name : m.changed)
     env.log(renew::LogLevel::info, name + ": copied the fleet's current version from etcd");
-  for (const Error& e : m.failed) env.log(renew::LogLevel::warning, e.describe());
+  for (const Error& e : m.failed) {
+    // A fleet key that opens nothing here: this node must not renew for the fleet.
+    if (e.code == Errc::crypto) return e;
+    env.log(renew::LogLevel::warning, e.describe());
+  }
+  ACMED_CHECK(fleet.check_key());
   return revision;
 }
 

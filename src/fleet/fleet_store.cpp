@@ -41,6 +41,28 @@ fs::path state_path(const store::Paths& paths) {
 FleetStore::FleetStore(EtcdClient client, crypto::FleetKey key, std::string prefix)
     : m_etcd(std::move(client)), m_key(std::move(key)), m_prefix(std::move(prefix)) {}
 
+Status FleetStore::check_key() {
+  const std::string marker = key("keycheck");
+  ACMED_TRY(RangeResponse r, m_etcd.range({marker, "", 0}));
+  if (r.kvs.empty()) {
+    // The first writer to get here (fleet import, or a renewal in a fleet made before the key
+    // check existed) seals it with its key.
+    ACMED_TRY(std::string box, crypto::seal(m_key, k_fleet_format, marker));
+    TxnRequest txn;
+    txn.compare.push_back({marker, CompareTarget::create_revision, CompareOp::equal, 0, ""});
+    txn.success.push_back(PutRequest{marker, box, 0});
+    ACMED_TRY(TxnResponse t, m_etcd.txn(txn));
+    if (t.succeeded) return ok_status();
+    return check_key();  // another node sealed it meanwhile
+  }
+  if (!crypto::open(m_key, r.kvs.front().value, marker))
+    return Error(Errc::crypto,
+                 "this node's fleet key is not the one the fleet under " + m_prefix +
+                     " is sealed with (" + marker + " does not open)",
+                 "every node needs the same --fleet-key file; copy it from a node of the fleet");
+  return ok_status();
+}
+
 Status FleetStore::check_format(bool create) {
   const std::string format_key = key("format");
   ACMED_TRY(RangeResponse r, m_etcd.range({format_key, "", 0}));
@@ -307,6 +329,7 @@ Result<MaterializeResult> materialize(FleetStore& fleet, const store::Paths& pat
 Result<ImportResult> import_store(FleetStore& fleet, const store::Paths& paths,
                                   std::string_view node, std::string_view now) {
   ACMED_CHECK(fleet.check_format(true));
+  ACMED_CHECK(fleet.check_key());
   ACMED_TRY(auto current, fleet.current_versions());
   ACMED_TRY(MaterializedVersions have, load_materialized(paths));
   ACMED_TRY(std::vector<std::string> names, store::lineage_names(paths));

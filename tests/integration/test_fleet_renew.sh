@@ -13,7 +13,8 @@
 #   - a lineage locked by another node: skipped, exit 0;
 #   - one etcd member down: renewals go on; etcd down: every node keeps serving, `renew` exits 75
 #     in one line, and works again when etcd is back;
-#   - the fleet key missing on one node; a node whose clock is an hour ahead (faketime).
+#   - the fleet key missing or another one on one node, a prefix of another format; a node whose
+#     clock is an hour ahead (libfaketime) running its agent and renewing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/etcd_lib.sh"
 need etcd etcdctl nginx curl openssl python3 faketime
@@ -202,6 +203,22 @@ n3=$(store_digest 3)
 FLEET_KEY="$TEST_DIR/missing.key" expect_fail renew 3 --force-renewal --cert-name "$(name 8)"
 echo "$LAST_ERR" | seen -F "missing.key" || fail "missing key: $LAST_ERR"
 [ "$(store_digest 3)" = "$n3" ] || fail "a missing key changed node 3's files"
+
+log "another fleet key on node 3: refused before anything is read or written"
+FLEET_KEY="$TEST_DIR/other.key" ok node 3 fleet init
+n3=$(store_digest 3)
+v=$(current "$(name 8)")
+FLEET_KEY="$TEST_DIR/other.key" expect_fail renew 3 --force-renewal --cert-name "$(name 8)"
+# (The accounts it would copy are the first things it opens.)
+echo "$LAST_ERR" | seen -E "in etcd does not open with this node's fleet key|this node's fleet key is not the one the fleet" \
+  || fail "wrong key: $LAST_ERR"
+[ "$(current "$(name 8)")" = "$v" ] || fail "a wrong key changed etcd"
+[ "$(store_digest 3)" = "$n3" ] || fail "a wrong key changed node 3's files"
+
+log "a prefix that holds another program's data is refused"
+ectl put /other/format "not ours" >/dev/null
+expect_fail renew 2 --etcd-prefix /other/ --cert-name "$(name 8)"
+echo "$LAST_ERR" | seen -F "etcd prefix /other/ holds data of another format" || fail "other format: $LAST_ERR"
 
 log "node 3, its clock an hour ahead, renews for the fleet; fleet status shows every node current"
 node_cmd 3 +1h

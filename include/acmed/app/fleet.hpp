@@ -63,7 +63,9 @@ Status run_agent(fleet::FleetStore& fleet, const FleetConfig& config, const Rene
 // `acmed renew --store etcd`, before the run: the prefix must be a fleet (Errc::network when etcd
 // cannot be reached), and the versions and accounts other nodes wrote are copied into the local
 // store first (not in a dry run, which changes nothing here), so the due decisions see the
-// fleet's current certificates. Returns etcd's revision when the run started.
+// fleet's current certificates. Returns etcd's revision when the run started. Errc::crypto when
+// this node's fleet key is not the fleet's (naming the lineage when one had to be copied;
+// nothing of it is written).
 Result<std::int64_t> prepare_fleet_renewal(const FleetConfig& config, const RenewEnvironment& env,
                                            bool dry_run);
 

@@ -3,6 +3,8 @@
 //
 //   <prefix>format                    "acmed-fleet 1": the prefix is ours (checked by every
 //                                     command)
+//   <prefix>keycheck                  the format marker sealed with the fleet key: a node with
+//                                     another key is refused before it reads or writes anything
 //   <prefix>current/<lineage>         "N": the lineage's current version
 //   <prefix>versions/<lineage>/<N>    sealed {cert, chain, fullchain, privkey, renewal_conf, node,
 //                                     written}: one version, whole
@@ -70,6 +72,10 @@ class FleetStore {
   // or (without `create`) when it holds no fleet yet ("run `acmed fleet import` first");
   // Errc::network when etcd cannot be reached.
   Status check_format(bool create);
+  // Before a node writes for the fleet: Errc::crypto when <prefix>keycheck does not open with
+  // this node's key (the first node to find it missing seals it), so a node with another key
+  // never publishes what the others cannot open.
+  Status check_key();
 
   // lineage -> current version.
   Result<std::map<std::string, int>> current_versions();
